@@ -1,0 +1,12 @@
+// Entry points of the subcommands that act on a repository. Each returns the
+// process exit code (DESIGN.md "Exit codes") and prints what the user sees.
+#pragma once
+
+#include "smartspec/engine/options.hpp"
+
+namespace smartspec::engine {
+
+int plan_command(const RunOptions& opts);
+int run_command(const RunOptions& opts);
+
+}  // namespace smartspec::engine

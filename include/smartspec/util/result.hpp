@@ -1,0 +1,57 @@
+// Expected failures are values: every fallible function returns Result<T>.
+// An Error names the file and line it is about, so the CLI can print the one
+// line the design asks for: "smartspec-batch: error: <file>[:<line>]: <what>".
+#pragma once
+
+#include <string>
+#include <utility>
+
+#include <tl/expected.hpp>
+
+namespace smartspec {
+
+// Exit codes fixed by DESIGN.md.
+enum class Exit : int {
+  kOk = 0,
+  kTasksFailed = 1,
+  kBadInput = 2,
+  kStopped = 3,
+  kLocked = 4,
+};
+
+struct Error {
+  std::string file;     // may be empty when the error is about no file
+  int line = 0;         // 1-based; 0 = no line
+  std::string message;  // one line, no trailing period needed
+  Exit exit = Exit::kBadInput;
+
+  // "<file>:<line>: <message>", "<file>: <message>" or "<message>".
+  [[nodiscard]] std::string to_string() const;
+};
+
+template <class T>
+using Result = tl::expected<T, Error>;
+
+inline tl::unexpected<Error> fail(std::string message) {
+  return tl::unexpected<Error>(Error{{}, 0, std::move(message)});
+}
+inline tl::unexpected<Error> fail(std::string file, int line, std::string message) {
+  return tl::unexpected<Error>(Error{std::move(file), line, std::move(message)});
+}
+inline tl::unexpected<Error> fail(Error e) { return tl::unexpected<Error>(std::move(e)); }
+
+}  // namespace smartspec
+
+// Propagate an error: TRY(auto x, f()); or TRY_VOID(f());
+#define SMARTSPEC_CAT2(a, b) a##b
+#define SMARTSPEC_CAT(a, b) SMARTSPEC_CAT2(a, b)
+#define TRY(decl, expr)                                                 \
+  auto SMARTSPEC_CAT(try_tmp_, __LINE__) = (expr);                      \
+  if (!SMARTSPEC_CAT(try_tmp_, __LINE__))                               \
+    return ::tl::unexpected(std::move(SMARTSPEC_CAT(try_tmp_, __LINE__)).error()); \
+  decl = std::move(*SMARTSPEC_CAT(try_tmp_, __LINE__))
+#define TRY_VOID(expr)                                                  \
+  do {                                                                  \
+    auto try_tmp_v = (expr);                                            \
+    if (!try_tmp_v) return ::tl::unexpected(std::move(try_tmp_v).error()); \
+  } while (0)

@@ -1,0 +1,47 @@
+// Text helpers shared by every parser: files are untrusted, may be CRLF, may
+// start with a BOM, may not be UTF-8.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "smartspec/util/result.hpp"
+
+namespace smartspec::text {
+
+// Offset of the first byte that is not valid UTF-8, or npos when all valid.
+std::size_t invalid_utf8_offset(std::string_view s);
+
+// 1-based line number of byte offset `pos` in `s`.
+int line_of(std::string_view s, std::size_t pos);
+
+// Removes a leading UTF-8 BOM.
+std::string_view strip_bom(std::string_view s);
+
+// One line of a document, without its terminator ("\n" or "\r\n").
+struct Line {
+  std::string_view text;
+  int number;  // 1-based
+};
+// Splits into lines; a trailing "\r" before "\n" is dropped from text.
+std::vector<Line> split_lines(std::string_view s);
+
+std::string_view trim(std::string_view s);
+std::string_view trim_left(std::string_view s);
+std::string_view trim_right(std::string_view s);
+bool starts_with_icase(std::string_view s, std::string_view prefix);
+std::string to_lower(std::string_view s);
+
+// Reads a whole regular file. Errors (missing, directory, FIFO, unreadable,
+// larger than max_bytes) name the file. Never blocks on a FIFO.
+Result<std::string> read_file(const std::string& path, std::size_t max_bytes = 256u << 20);
+
+// Checks the bytes are UTF-8 (BOM allowed); error names file and line.
+Result<void> require_utf8(std::string_view bytes, const std::string& path);
+
+// Writes atomically: temporary file in the same directory + rename.
+Result<void> write_file_atomic(const std::string& path, std::string_view bytes);
+
+}  // namespace smartspec::text

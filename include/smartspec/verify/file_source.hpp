@@ -1,0 +1,29 @@
+// What the verifier reads files through: the working directory, or a commit's
+// tree straight from the object database (implemented by the git module).
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace smartspec::verify {
+
+class FileSource {
+ public:
+  virtual ~FileSource() = default;
+  enum class Kind { kMissing, kFile, kDir };
+  // `rel` is a '/'-separated path relative to the root, no leading '/'.
+  virtual Kind kind(const std::string& rel) = 0;
+  // At most max_bytes of a file; nullopt when not a readable file.
+  virtual std::optional<std::string> read(const std::string& rel, std::size_t max_bytes) = 0;
+  // Names of the entries directly under directory `rel` ("" = root), sorted,
+  // with a flag for directories.
+  struct Entry {
+    std::string name;
+    bool dir = false;
+  };
+  virtual std::vector<Entry> list(const std::string& rel) = 0;
+};
+
+}  // namespace smartspec::verify

@@ -1,0 +1,12 @@
+#include "cli/commands.hpp"
+
+namespace smartspec::cli {
+
+void register_abort(CLI::App& app, Context& ctx) {
+  auto* cmd = app.add_subcommand("abort", "(abort: not yet available)");
+  add_common_flags(*cmd, ctx);
+  cmd->allow_extras();
+  cmd->callback([&ctx]() { ctx.exit_code = usage_error("'abort' is not yet available"); });
+}
+
+}  // namespace smartspec::cli

@@ -1,0 +1,12 @@
+#include "cli/commands.hpp"
+
+namespace smartspec::cli {
+
+void register_hook(CLI::App& app, Context& ctx) {
+  auto* cmd = app.add_subcommand("hook", "(hook: not yet available)");
+  add_common_flags(*cmd, ctx);
+  cmd->allow_extras();
+  cmd->callback([&ctx]() { ctx.exit_code = usage_error("'hook' is not yet available"); });
+}
+
+}  // namespace smartspec::cli

@@ -1,0 +1,82 @@
+#include <string>
+
+#include "cli/commands.hpp"
+#include "smartspec/engine/engine.hpp"
+
+namespace smartspec::cli {
+
+namespace {
+
+// The flags shared by `run` and `plan` (a plan takes every input a run takes).
+void add_plan_inputs(CLI::App& cmd, engine::RunOptions& o) {
+  cmd.add_option("--prompts-dir", o.prompts_dir, "The prompt pack directory (may be a symlink)")
+      ->required();
+  cmd.add_option("--tasks", o.tasks, "The project's tasks.md")->required();
+  cmd.add_option("--run-id", o.run_id, "Run id (default: the pack directory's resolved name)");
+  cmd.add_option("--base", o.base, "Base revision (default: HEAD)");
+  cmd.add_option("--skip-category", o.skip_categories, "Units to skip (comma separated)")
+      ->delimiter(',');
+  cmd.add_option("--only-category", o.only_categories, "Only these units (comma separated)")
+      ->delimiter(',');
+}
+
+}  // namespace
+
+void register_run(CLI::App& app, Context& ctx) {
+  static engine::RunOptions o;
+  auto* cmd = app.add_subcommand("run", "Execute a prompt pack (the default command)");
+  add_common_flags(*cmd, ctx);
+  add_plan_inputs(*cmd, o);
+  cmd->add_flag("--dry-run", o.dry_run, "Print the plan; change nothing");
+  cmd->add_flag("--checkpoint", o.checkpoint,
+                "Mirror the checkpoint ref in .spec/checkpoints/batch_execution_<run-id>.json");
+  cmd->add_flag("--resume", o.resume, "Continue a stopped run after its last committed unit");
+  cmd->add_flag("--force", o.force, "With --resume: accept a pack whose content changed");
+  cmd->add_option("--max-failures", o.max_failures, "Failure budget across the run")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--verify-after-each", o.verify_after_each,
+                "Verify each unit's tasks after it; an unverified task fails the unit");
+  cmd->add_flag("--verify-at-end,!--no-verify-at-end", o.verify_at_end,
+                "Verify the final tree for the report (default on)");
+  cmd->add_option("--verify-cmd", o.verify_cmd,
+                  "Command run in the scratch worktree after each unit; non-zero fails it");
+  cmd->add_flag("--overwrite", o.overwrite, "Let created files replace different existing ones");
+  cmd->add_flag("!--no-evidence-hooks", o.evidence_hooks,
+                "Do not add evidence: lines to tasks.md");
+  cmd->add_flag("--mark-done", o.mark_done, "Tick [x] the tasks that verify after their unit");
+  cmd->add_flag("--apply-skeletons", o.apply_skeletons,
+                "Write TODO-only skeleton code too (marked as skeletons in the report)");
+  cmd->add_option("--check", o.checks, "Extra syntax checker EXT=CMD (repeatable)")
+      ->delimiter('=')
+      ->expected(0, -1);
+  cmd->add_option("--agent", o.agent, "Run this coding agent command for each task");
+  cmd->add_option("--agent-timeout", o.agent_timeout, "Seconds per agent call (default 600)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--agent-per", o.agent_per, "Call the agent once per task or per unit")
+      ->check(CLI::IsMember({"task", "unit"}));
+  cmd->add_flag("--land", o.land, "Fast-forward the current branch to the result when done");
+  cmd->add_flag("--run-hooks", o.run_hooks,
+                "Run the repository's pre-commit and commit-msg hooks for each unit commit");
+  cmd->callback([&ctx, cmd]() {
+    (void)cmd;
+    apply_verbosity(ctx);
+    o.common = ctx.common;
+    o.common.verbosity = ctx.verbose - ctx.quiet;
+    ctx.exit_code = o.dry_run ? engine::plan_command(o) : engine::run_command(o);
+  });
+}
+
+void register_plan(CLI::App& app, Context& ctx) {
+  static engine::RunOptions o;
+  auto* cmd = app.add_subcommand("plan", "Print the execution plan (same as run --dry-run)");
+  add_common_flags(*cmd, ctx);
+  add_plan_inputs(*cmd, o);
+  cmd->callback([&ctx]() {
+    apply_verbosity(ctx);
+    o.common = ctx.common;
+    o.common.verbosity = ctx.verbose - ctx.quiet;
+    ctx.exit_code = engine::plan_command(o);
+  });
+}
+
+}  // namespace smartspec::cli

@@ -1,0 +1,38 @@
+// One file per subcommand (src/cli/cmd_<name>.cpp); each registers itself on
+// the app and sets the callback that runs it. Only cli/ knows CLI11.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "smartspec/engine/options.hpp"
+
+namespace smartspec::cli {
+
+// Filled by the global flags; every command reads it.
+struct Context {
+  engine::CommonOptions common;
+  int quiet = 0;
+  int verbose = 0;
+  int exit_code = 0;  // set by the command that ran
+};
+
+// Adds -q/-v/--json/--repo-root to a (sub)command.
+void add_common_flags(CLI::App& app, Context& ctx);
+
+void register_run(CLI::App& app, Context& ctx);   // also the default command
+void register_plan(CLI::App& app, Context& ctx);
+void register_verify(CLI::App& app, Context& ctx);
+void register_status(CLI::App& app, Context& ctx);
+void register_show(CLI::App& app, Context& ctx);
+void register_rollback(CLI::App& app, Context& ctx);
+void register_abort(CLI::App& app, Context& ctx);
+void register_land(CLI::App& app, Context& ctx);
+void register_clean(CLI::App& app, Context& ctx);
+void register_hook(CLI::App& app, Context& ctx);
+
+// Prints "smartspec-batch: error: <what>" on stderr; returns 2.
+int usage_error(const std::string& what);
+// Applies -q/-v to spdlog.
+void apply_verbosity(const Context& ctx);
+
+}  // namespace smartspec::cli

@@ -1,0 +1,70 @@
+// Helpers shared by every test: temporary directories, running commands,
+// real git repositories isolated from the machine's configuration.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace smartspec::test {
+
+namespace fs = std::filesystem;
+
+// A directory removed (recursively) when the object dies.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  [[nodiscard]] const fs::path& path() const { return path_; }
+  [[nodiscard]] std::string str() const { return path_.string(); }
+
+ private:
+  fs::path path_;
+};
+
+struct CmdResult {
+  int exit_code = -1;  // exit status, or 128+signal
+  std::string out;     // stdout
+  std::string err;     // stderr
+};
+
+// Runs argv (no shell) in `cwd` with extra environment variables; stdin from `input`.
+CmdResult run(const std::vector<std::string>& argv, const std::string& cwd = ".",
+              const std::map<std::string, std::string>& env = {}, const std::string& input = "");
+// Runs a shell command line via /bin/sh -c.
+CmdResult sh(const std::string& command, const std::string& cwd = ".",
+             const std::map<std::string, std::string>& env = {});
+
+// Runs the real git; fails the current test (ADD_FAILURE) when it exits non-zero
+// and `check` is true. Returns stdout with the final newline removed.
+std::string git(const std::string& repo, const std::vector<std::string>& args, bool check = true);
+
+// Path of the built smartspec-batch binary; runs it.
+std::string binary();
+CmdResult run_tool(const std::vector<std::string>& args, const std::string& cwd,
+                   const std::map<std::string, std::string>& env = {});
+
+// Writes a file, creating parent directories.
+void write(const fs::path& p, const std::string& content);
+std::string read(const fs::path& p);
+
+// `../shared/fixtures` (absolute).
+fs::path fixtures();
+// `examples/` in the source tree.
+fs::path source_dir();
+
+// Creates a git repository with a fixed identity and one commit of `files`
+// (path → content). Returns its path (inside dir).
+std::string make_repo(const TempDir& dir, const std::map<std::string, std::string>& files,
+                      const std::string& name = "repo");
+// Copies shared/fixtures/inventory/repo + tasks.md into dir/name, commits it.
+std::string make_inventory_repo(const TempDir& dir, const std::string& name = "repo");
+
+// A snapshot of what the user owns: HEAD, branches, index, working tree
+// (including untracked and ignored files). Equal snapshots = untouched.
+std::string user_state(const std::string& repo);
+
+}  // namespace smartspec::test
