@@ -24,6 +24,8 @@ struct Error {
   int line = 0;         // 1-based; 0 = no line
   std::string message;  // one line, no trailing period needed
   Exit exit = Exit::kBadInput;
+  // Finer kind for callers that branch on it (e.g. git::kRefMoved); 0 = none.
+  int code = 0;
 
   // "<file>:<line>: <message>", "<file>: <message>" or "<message>".
   [[nodiscard]] std::string to_string() const;

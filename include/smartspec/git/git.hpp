@@ -1,0 +1,193 @@
+// The only module that includes <git2.h>. Object ids cross this boundary as
+// 40-hex strings, never as libgit2 pointers (a git_commit* looked up through
+// one handle is dropped as a parent when committing through another).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "smartspec/util/result.hpp"
+#include "smartspec/verify/file_source.hpp"
+
+struct git_repository;
+
+namespace smartspec::git {
+
+using Oid = std::string;  // 40 lower-case hex digits
+
+// Error::code values.
+inline constexpr int kRefMoved = 1;     // compare-and-swap lost: the ref is not where expected
+inline constexpr int kNotFound = 2;     // revision / ref / path does not exist
+inline constexpr int kLockHeld = 3;     // RepoLock: another live run holds it (Error::exit = kLocked)
+inline constexpr int kUnsupported = 4;  // repository libgit2 1.5.1 cannot open (message says the fix)
+
+struct OpenOptions {
+  std::string repo_root;  // --repo-root; empty = discover from the current directory
+  // Honour GIT_DIR / GIT_WORK_TREE / GIT_COMMON_DIR as git does when started from a hook.
+  // GIT_INDEX_FILE is ignored: the tool never reads or writes the caller's index.
+  bool from_env = true;
+};
+
+struct Identity {
+  std::string name;
+  std::string email;
+  std::int64_t time = 0;  // seconds since epoch
+  int offset_minutes = 0;
+};
+
+class Repository {
+ public:
+  // Opens the repository containing repo_root (or the cwd), also inside a git
+  // hook and inside a linked worktree. Unsupported repositories (partialClone,
+  // worktreeConfig, sha256, index.skipHash; ownership) get a one-line error
+  // naming the fix (Error::code = kUnsupported).
+  static Result<Repository> open(const OpenOptions& opts);
+
+  Repository(Repository&&) noexcept;
+  Repository& operator=(Repository&&) noexcept;
+  ~Repository();
+
+  [[nodiscard]] std::string workdir() const;     // user's working tree root, no trailing '/'; "" if bare
+  [[nodiscard]] std::string git_dir() const;     // this worktree's git dir, no trailing '/'
+  [[nodiscard]] std::string common_dir() const;  // the shared git dir (objects, refs), no trailing '/'
+  [[nodiscard]] bool is_bare() const;
+
+  // Commits and trees.
+  Result<Oid> resolve_commit(const std::string& rev) const;  // "HEAD", "main", oid, "x~1"
+  Result<Oid> tree_of(const Oid& commit) const;
+  Result<std::vector<Oid>> parents(const Oid& commit) const;
+  Result<std::string> message(const Oid& commit) const;
+  // Current branch of the user's worktree ("refs/heads/main"), nullopt when detached/unborn.
+  [[nodiscard]] std::optional<std::string> head_branch() const;
+
+  // Refs. update_ref is a compare-and-swap: expected == nullopt means "must not
+  // exist"; a ref elsewhere → Error::code = kRefMoved.
+  [[nodiscard]] std::optional<Oid> read_ref(const std::string& name) const;
+  Result<void> update_ref(const std::string& name, const Oid& target,
+                          const std::optional<Oid>& expected, const std::string& log_message);
+  Result<void> delete_ref(const std::string& name, const std::optional<Oid>& expected);
+  // (name, target) of every ref whose name starts with prefix, sorted by name.
+  [[nodiscard]] std::vector<std::pair<std::string, Oid>> list_refs(const std::string& prefix) const;
+
+  // Files in trees. `tree_or_commit` may be either.
+  enum class Kind { kMissing, kFile, kExecutable, kSymlink, kDir, kSubmodule };
+  struct Entry {
+    Kind kind = Kind::kMissing;
+    Oid oid;              // blob/tree id
+    std::uint32_t mode = 0;
+  };
+  [[nodiscard]] Entry entry(const Oid& tree_or_commit, const std::string& path) const;
+  [[nodiscard]] std::optional<std::string> read_file(const Oid& tree_or_commit,
+                                                     const std::string& path) const;
+  Result<Oid> write_blob(std::string_view bytes);
+
+  // Builds a new tree from `base_tree` plus changes (git_tree_create_updated):
+  // cost grows with the changed paths, not with the tree.
+  struct Change {
+    std::string path;
+    std::optional<std::string> content;  // nullopt = delete the path
+    std::uint32_t mode = 0100644;        // 0100644, 0100755, 0120000 (symlink: content = target)
+  };
+  Result<Oid> update_tree(const Oid& base_tree, const std::vector<Change>& changes);
+
+  // Paths (files) that differ between two trees (either may be "" = empty tree).
+  Result<std::vector<std::string>> changed_paths(const Oid& tree_a, const Oid& tree_b) const;
+
+  // Author/committer: GIT_AUTHOR_*/GIT_COMMITTER_* environment, then user.name/
+  // user.email from config, then the fixed fallback "smartspec-batch
+  // <smartspec-batch@localhost>"; GIT_*_DATE honoured (as git parses it: ISO-8601 or "@secs +zone").
+  [[nodiscard]] Identity author() const;
+  [[nodiscard]] Identity committer() const;
+  // Writes a commit object (no ref moves).
+  Result<Oid> create_commit(const Oid& tree, const std::vector<Oid>& parents,
+                            const std::string& message);
+
+  // Notes: read, and set with compare-and-swap on the notes ref (retried).
+  [[nodiscard]] std::optional<std::string> read_note(const std::string& notes_ref,
+                                                     const Oid& target) const;
+  Result<void> set_note(const std::string& notes_ref, const Oid& target, const std::string& text);
+
+  // SHA-1 hex of arbitrary bytes (as a blob), for the pack digest.
+  static Oid hash(std::string_view bytes);
+
+  // Attributes: the line ending git would check `path` out with ("\n" or "\r\n"),
+  // from .gitattributes in `tree_or_commit` and core.autocrlf/core.eol.
+  [[nodiscard]] std::string checkout_eol(const Oid& tree_or_commit, const std::string& path) const;
+  // True when .gitattributes says filter=lfs for path.
+  [[nodiscard]] bool is_lfs(const Oid& tree_or_commit, const std::string& path) const;
+
+  [[nodiscard]] git_repository* raw() const { return repo_; }
+
+ private:
+  explicit Repository(git_repository* r) : repo_(r) {}
+  git_repository* repo_ = nullptr;
+};
+
+// The per-repository lock: <common_dir>/smartspec/lock holding pid, process
+// start time and run id. A lock of a dead process is taken over (with a
+// warning through `stale`). Released by the destructor.
+class RepoLock {
+ public:
+  struct Holder {
+    long pid = 0;
+    std::string run_id;
+  };
+  // Error: exit kLocked, code kLockHeld, message "locked by run <id> (pid <n>)".
+  static Result<RepoLock> acquire(const Repository& repo, const std::string& run_id,
+                                  std::optional<Holder>* stale = nullptr);
+  static std::optional<Holder> holder(const Repository& repo);  // live holder, if any
+  RepoLock(RepoLock&&) noexcept;
+  RepoLock& operator=(RepoLock&&) noexcept;
+  ~RepoLock();
+  void release();
+
+ private:
+  RepoLock() = default;
+  std::string path_;
+};
+
+// The scratch worktree: under <common_dir>/smartspec/worktrees/<name>,
+// registered with git (`git worktree list` shows it), HEAD detached, no
+// branch left behind. Lazy: materialize() writes only the paths asked for.
+class Scratch {
+ public:
+  // Opens the registered scratch worktree `name`, or creates it (no checkout).
+  // Cleans debris of a failed earlier creation.
+  static Result<Scratch> open(Repository& repo, const std::string& name);
+  // Registered scratch worktrees of this repository: (name, path).
+  static std::vector<std::pair<std::string, std::string>> list(const Repository& repo);
+
+  [[nodiscard]] const std::string& path() const { return path_; }
+  [[nodiscard]] const std::string& name() const { return name_; }
+
+  // Makes exactly `paths` match `commit`'s tree in the worktree (writes
+  // files, removes paths absent from it); touches nothing else.
+  Result<void> materialize(const Oid& commit, const std::vector<std::string>& paths);
+  // Full checkout of `commit`; when the worktree is already a full checkout of
+  // another commit, only the paths that differ are touched. Sets the worktree's
+  // HEAD (detached) to commit and resets its index to the commit's tree.
+  Result<void> checkout_full(const Oid& commit);
+  [[nodiscard]] bool is_full() const;          // a full checkout is present
+  [[nodiscard]] std::optional<Oid> full_commit() const;  // which commit it is at
+
+  // Lock/unlock the worktree in git's sense (`git worktree list` shows "locked").
+  Result<void> lock(const std::string& reason);
+  Result<void> unlock();
+  // Removes directory and admin data (prune).
+  Result<void> remove();
+
+ private:
+  Repository* repo_ = nullptr;
+  std::string name_;
+  std::string path_;
+};
+
+// A verify::FileSource over a commit's tree (no checkout).
+std::unique_ptr<verify::FileSource> tree_source(const Repository& repo, const Oid& commit);
+
+}  // namespace smartspec::git
