@@ -29,6 +29,7 @@ struct PlannedFile {
   std::string lang;             // language tag of its first content fence
   bool has_content = false;     // a non-empty, non-skeleton fence belongs to it
   bool skeleton = false;        // content is a TODO-only skeleton
+  std::vector<std::string> candidates;  // naming issues: existing similar files considered
   bool operator==(const PlannedFile&) const = default;
 };
 

@@ -1,0 +1,127 @@
+#include "plan/content.hpp"
+
+#include "smartspec/util/text.hpp"
+
+namespace smartspec::plan::content {
+
+namespace {
+
+enum class Comments { kNone, kHash, kSlash, kHtml };
+
+std::string extension(const std::string& path) {
+  auto slash = path.rfind('/');
+  auto dot = path.rfind('.');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return {};
+  return text::to_lower(std::string_view(path).substr(dot + 1));
+}
+
+Comments comments_for(const std::string& path, const std::string& lang) {
+  std::string ext = extension(path);
+  if (ext.empty()) ext = lang;
+  static const char* hash[] = {"py", "python", "sh", "bash", "zsh", "rb", "ruby", "yaml", "yml",
+                               "toml", "pl", "r", "cfg", "ini", "dockerfile", "mk", "makefile"};
+  static const char* slash[] = {"js", "javascript", "ts", "typescript", "jsx", "tsx", "c", "h",
+                                "cc", "cpp", "hpp", "cxx", "java", "go", "rs", "rust", "kt",
+                                "swift", "cs", "scala", "php", "css", "scss", "mjs", "cjs"};
+  for (const char* e : hash)
+    if (ext == e) return Comments::kHash;
+  for (const char* e : slash)
+    if (ext == e) return Comments::kSlash;
+  if (ext == "html" || ext == "htm" || ext == "xml" || ext == "vue" || ext == "svelte")
+    return Comments::kHtml;
+  return Comments::kNone;
+}
+
+bool is_import(std::string_view l) {
+  return l.starts_with("import ") || (l.starts_with("from ") && l.find(" import ") != l.npos) ||
+         l.starts_with("#include") || l.starts_with("require(") ||
+         (l.starts_with("const ") && l.find("require(") != l.npos) || l.starts_with("use ") ||
+         l.starts_with("package ");
+}
+
+// A line that only declares structure (what skeletons are made of).
+bool is_declaration(std::string_view l) {
+  return l.starts_with("def ") || l.starts_with("async def ") || l.starts_with("class ") ||
+         l.starts_with("function ") || l.starts_with("export ") || l.starts_with("@") ||
+         l == "pass" || l == "..." || l.starts_with("raise NotImplementedError") ||
+         l == "return" || l == "return None" || l == "}" || l == "};" || l == "{" ||
+         l.starts_with("describe(") || l.starts_with("it(") || l.starts_with("test(");
+}
+
+}  // namespace
+
+Kind classify(std::string_view body, const std::string& path, const std::string& lang) {
+  Comments c = comments_for(path, lang);
+  bool todo = body.find("TODO") != std::string_view::npos;
+  bool in_doc = false;
+  std::string_view doc_quote;
+  bool in_block = false;
+  int substantive = 0, declarations = 0;
+  for (const auto& ln : text::split_lines(body)) {
+    std::string_view l = text::trim(ln.text);
+    if (l.empty()) continue;
+    if (c == Comments::kHash) {
+      if (in_doc) {
+        if (l.find(doc_quote) != l.npos) in_doc = false;
+        continue;
+      }
+      if (l.starts_with("\"\"\"") || l.starts_with("'''")) {
+        doc_quote = l.substr(0, 3);
+        std::string_view rest = l.substr(3);
+        if (rest.find(doc_quote) == rest.npos) in_doc = true;
+        continue;
+      }
+      if (l.starts_with("#")) continue;
+    } else if (c == Comments::kSlash) {
+      if (in_block) {
+        if (l.find("*/") != l.npos) in_block = false;
+        continue;
+      }
+      if (l.starts_with("//")) continue;
+      if (l.starts_with("/*")) {
+        if (l.find("*/") == l.npos) in_block = true;
+        continue;
+      }
+    } else if (c == Comments::kHtml) {
+      if (in_block) {
+        if (l.find("-->") != l.npos) in_block = false;
+        continue;
+      }
+      if (l.starts_with("<!--")) {
+        if (l.find("-->") == l.npos) in_block = true;
+        continue;
+      }
+    }
+    if (c != Comments::kNone && is_import(l)) continue;
+    if (c != Comments::kNone && is_declaration(l)) {
+      ++declarations;
+      continue;
+    }
+    ++substantive;
+  }
+  if (substantive == 0 && declarations == 0) return Kind::kEmpty;
+  if (substantive == 0 && todo) return Kind::kSkeleton;
+  if (substantive == 0) return Kind::kSkeleton;  // only signatures and `pass`
+  return Kind::kReal;
+}
+
+void assign(PlannedFile& f, const std::vector<Fence>& fences) {
+  std::string joined;
+  std::string lang;
+  Kind best = Kind::kEmpty;
+  for (const auto& fence : fences) {
+    Kind k = classify(fence.body, f.path, fence.lang);
+    if (k == Kind::kEmpty) continue;
+    if (lang.empty()) lang = fence.lang;
+    if (!joined.empty()) joined += "\n";
+    joined += fence.body;
+    if (k == Kind::kReal) best = Kind::kReal;
+    else if (best == Kind::kEmpty) best = Kind::kSkeleton;
+  }
+  f.content = std::move(joined);
+  f.lang = lang;
+  f.has_content = best == Kind::kReal;
+  f.skeleton = best == Kind::kSkeleton;
+}
+
+}  // namespace smartspec::plan::content
