@@ -1,0 +1,114 @@
+// The run report (DESIGN.md "Outputs"): what a person reads after a run
+// (markdown, also attached as a git note) and what scripts parse (JSON).
+// Pure rendering: the engine fills RunReport; nothing here touches git or disk.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "smartspec/model/model.hpp"
+
+namespace smartspec::report {
+
+enum class TaskStatus {
+  kSucceeded,
+  kFailed,
+  kSkipped,      // needs an agent (apply mode had nothing to apply)
+  kAlreadyDone,  // verified on the base before the run: not executed
+  kNotRun,       // the unit stopped before it
+};
+std::string_view task_status_name(TaskStatus s);  // "succeeded", "failed", "skipped", "already_done", "not_run"
+
+struct TaskReport {
+  std::string id;
+  std::string title;
+  TaskStatus status = TaskStatus::kNotRun;
+  std::string error;          // one line, when failed/skipped
+  std::string file;           // file the error is about
+  int line = 0;               // 0 = unknown
+  std::string suggested_fix;  // from the pack's suggestions
+  std::vector<std::string> files_created;
+  std::vector<std::string> files_modified;
+  std::vector<std::pair<std::string, std::string>> files_renamed;  // from, to
+  std::vector<std::string> notes;  // "already present", "skeleton", "no checker for .rb" ...
+  std::string log;                 // agent output log path, when any
+  long duration_ms = 0;
+};
+
+enum class UnitStatus {
+  kCommitted,
+  kNothingToCommit,
+  kRolledBack,
+  kNotRun,
+  kDoneEarlier,  // committed by an earlier invocation (resume)
+};
+std::string_view unit_status_name(UnitStatus s);  // "committed", "nothing_to_commit", "rolled_back", "not_run", "done_earlier"
+
+struct UnitReport {
+  Unit unit = Unit::kNotImplemented;
+  int priority = 0;
+  UnitStatus status = UnitStatus::kNotRun;
+  std::string commit;      // full id when committed
+  std::string reason;      // why rolled back
+  std::string failed_ref;  // refs/smartspec/failed/<run>/<unit> when rolled back
+  std::string verify_cmd_output;  // --verify-cmd output (tail), when it ran
+  std::vector<TaskReport> tasks;
+};
+
+struct VerifyFigures {
+  int total = 0;
+  int verified = 0;
+  int not_verified = 0;
+};
+
+struct RunReport {
+  std::string run_id;
+  std::string branch;       // "smartspec/<run-id>"
+  std::string base;         // full commit id
+  std::string tip;          // full commit id of the branch at the end
+  std::string pack_digest;
+  std::string prompts_dir;  // as given
+  std::string tasks_path;   // as given
+  std::string started;      // ISO-8601 with timezone, e.g. 2026-01-01T10:00:00+01:00
+  std::string completed;
+  double duration_seconds = 0;
+  bool resumed = false;
+  bool dry_run = false;
+  std::string mode = "apply";  // "apply" | "agent"
+  std::vector<UnitReport> units;
+  std::optional<VerifyFigures> before;
+  std::optional<VerifyFigures> after;
+  std::vector<std::string> warnings;
+  std::string stopped_reason;  // non-empty when the run stopped early (exit 3)
+  int exit_code = 0;
+  std::string report_md_path;    // where the files were saved (relative to the repo root)
+  std::string report_json_path;
+};
+
+// Totals over all units' tasks.
+struct Totals {
+  int total = 0, succeeded = 0, failed = 0, skipped = 0, already_done = 0, not_run = 0;
+};
+Totals totals(const RunReport& r);
+
+std::string render_markdown(const RunReport& r);
+std::string render_json(const RunReport& r);
+
+// The checkpoint mirror (.spec/checkpoints/batch_execution_<run-id>.json) in
+// the seed workflow's shape plus commit and ref.
+struct CheckpointMirror {
+  std::string timestamp;  // ISO-8601
+  std::string prompts_dir;
+  std::vector<std::string> completed_categories;
+  std::string current_category;  // "" = none
+  std::string current_task;      // "" = none
+  int total_tasks = 0;
+  int failures = 0;
+  std::string commit;
+  std::string ref;
+};
+std::string render_checkpoint(const CheckpointMirror& c);
+
+}  // namespace smartspec::report
