@@ -137,7 +137,9 @@ class RepoLock {
     long pid = 0;
     std::string run_id;
   };
-  // Error: exit kLocked, code kLockHeld, message "locked by run <id> (pid <n>)".
+  // Error: exit kLocked, code kLockHeld, message
+  // "another run holds the lock: run <id> (pid <n>)". A stale lock taken over is
+  // reported through `stale`.
   static Result<RepoLock> acquire(const Repository& repo, const std::string& run_id,
                                   std::optional<Holder>* stale = nullptr);
   static std::optional<Holder> holder(const Repository& repo);  // live holder, if any
@@ -148,7 +150,8 @@ class RepoLock {
 
  private:
   RepoLock() = default;
-  std::string path_;
+  std::string path_;     // "" once released
+  std::string content_;  // what this lock wrote; release() removes only that
 };
 
 // The scratch worktree: under <common_dir>/smartspec/worktrees/<name>,

@@ -1,0 +1,487 @@
+// Scratch worktree: registered with git as "smartspec-<name>", directory
+// <common_dir>/smartspec/worktrees/<name>, HEAD detached, written lazily.
+//
+// Files are written without ever following a symlink on disk: parent
+// directories are checked with lstat() and replaced when they are not real
+// directories, and files are replaced by rename() (which replaces a symlink
+// itself, not its target).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "git/internal.hpp"
+
+namespace smartspec::git {
+
+namespace fs = std::filesystem;
+using namespace detail;
+
+namespace {
+
+constexpr const char* kPrefix = "smartspec-";
+
+std::string scratch_root(const Repository& repo) {
+  return repo.common_dir() + "/smartspec/worktrees";
+}
+
+bool valid_name(const std::string& name) {
+  if (name.empty() || name[0] == '.' || name.size() > 100) return false;
+  for (char c : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// "" when `rel` is a safe relative path inside a worktree, else the reason.
+std::string invalid_path(const std::string& rel) {
+  if (rel.empty()) return "empty path";
+  if (rel.front() == '/') return "absolute path";
+  std::size_t start = 0;
+  while (start <= rel.size()) {
+    std::size_t slash = rel.find('/', start);
+    std::string part = rel.substr(start, slash == std::string::npos ? std::string::npos
+                                                                    : slash - start);
+    if (part.empty() || part == ".") return "empty or '.' path component";
+    if (part == "..") return "'..' path component";
+    std::string low = part;
+    for (char& c : low) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (low == ".git") return "'.git' path component";
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  return {};
+}
+
+std::string errno_text() { return std::strerror(errno); }
+
+tl::unexpected<Error> fail_path(const std::string& path, const std::string& what) {
+  return fail(path, 0, what);
+}
+
+// Makes every ancestor of root/rel a real directory (replacing files and symlinks).
+Result<void> make_parents(const std::string& root, const std::string& rel) {
+  std::size_t pos = 0;
+  while ((pos = rel.find('/', pos)) != std::string::npos) {
+    const std::string dir = root + "/" + rel.substr(0, pos);
+    struct stat st;
+    if (::lstat(dir.c_str(), &st) == 0) {
+      if (!S_ISDIR(st.st_mode)) {
+        if (::unlink(dir.c_str()) != 0) return fail_path(dir, "cannot remove: " + errno_text());
+        if (::mkdir(dir.c_str(), 0777) != 0) return fail_path(dir, "cannot create: " + errno_text());
+      }
+    } else if (errno == ENOENT) {
+      if (::mkdir(dir.c_str(), 0777) != 0) return fail_path(dir, "cannot create: " + errno_text());
+    } else {
+      return fail_path(dir, "cannot inspect: " + errno_text());
+    }
+    ++pos;
+  }
+  return {};
+}
+
+// Removes root/rel without following symlinks, then its parents left empty.
+Result<void> remove_path(const std::string& root, const std::string& rel) {
+  std::size_t pos = 0;
+  while ((pos = rel.find('/', pos)) != std::string::npos) {
+    struct stat st;
+    const std::string dir = root + "/" + rel.substr(0, pos);
+    // An ancestor that is not a real directory: rel is not reachable, nothing to remove.
+    if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return {};
+    ++pos;
+  }
+  const std::string full = root + "/" + rel;
+  struct stat st;
+  if (::lstat(full.c_str(), &st) != 0) return {};
+  if (S_ISDIR(st.st_mode)) {
+    std::error_code ec;
+    fs::remove_all(full, ec);  // does not follow symlinks
+    if (ec) return fail_path(full, "cannot remove: " + ec.message());
+  } else if (::unlink(full.c_str()) != 0) {
+    return fail_path(full, "cannot remove: " + errno_text());
+  }
+  for (std::string p = rel; (pos = p.rfind('/')) != std::string::npos;) {
+    p.resize(pos);
+    if (::rmdir((root + "/" + p).c_str()) != 0) break;  // not empty: stop
+  }
+  return {};
+}
+
+Result<void> write_entry(const std::string& root, const std::string& rel, git_filemode_t mode,
+                         std::string_view content) {
+  TRY_VOID(make_parents(root, rel));
+  const std::string full = root + "/" + rel;
+  struct stat st;
+  if (::lstat(full.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    std::error_code ec;
+    fs::remove_all(full, ec);
+    if (ec) return fail_path(full, "cannot remove: " + ec.message());
+  }
+  if (mode == GIT_FILEMODE_LINK) {
+    if (::unlink(full.c_str()) != 0 && errno != ENOENT) {
+      return fail_path(full, "cannot remove: " + errno_text());
+    }
+    if (::symlink(std::string(content).c_str(), full.c_str()) != 0) {
+      return fail_path(full, "cannot create symlink: " + errno_text());
+    }
+    return {};
+  }
+  if (mode == GIT_FILEMODE_COMMIT) {  // submodule: an empty directory
+    if (::unlink(full.c_str()) != 0 && errno != ENOENT) {
+      return fail_path(full, "cannot remove: " + errno_text());
+    }
+    if (::mkdir(full.c_str(), 0777) != 0 && errno != EEXIST) {
+      return fail_path(full, "cannot create: " + errno_text());
+    }
+    return {};
+  }
+  const std::string tmp = full + ".smartspec-tmp";
+  ::unlink(tmp.c_str());
+  const mode_t perm = mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0777 : 0666;
+  int fd = ::open(tmp.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, perm);
+  if (fd < 0) return fail_path(tmp, "cannot create: " + errno_text());
+  std::size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      std::string err = errno_text();
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return fail_path(tmp, "cannot write: " + err);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), full.c_str()) != 0) {
+    std::string err = errno_text();
+    ::unlink(tmp.c_str());
+    return fail_path(full, "cannot write: " + err);
+  }
+  return {};
+}
+
+struct WriteCtx {
+  git_repository* repo;
+  const std::string* root;
+  std::string base;  // rel path of the walked tree
+  std::optional<Error> error;
+};
+
+Result<void> write_tree_entry(git_repository* repo, const std::string& root, const std::string& rel,
+                              const git_tree_entry* te);
+
+int walk_cb(const char* dir, const git_tree_entry* te, void* payload) {
+  auto* ctx = static_cast<WriteCtx*>(payload);
+  if (git_tree_entry_type(te) == GIT_OBJECT_TREE) return 0;
+  const std::string rel = ctx->base + "/" + dir + git_tree_entry_name(te);
+  auto r = write_tree_entry(ctx->repo, *ctx->root, rel, te);
+  if (!r) {
+    ctx->error = r.error();
+    return -1;
+  }
+  return 0;
+}
+
+// Writes the tree entry `te` at rel (a whole subtree for a directory).
+Result<void> write_tree_entry(git_repository* repo, const std::string& root, const std::string& rel,
+                              const git_tree_entry* te) {
+  const git_filemode_t mode = git_tree_entry_filemode(te);
+  if (mode == GIT_FILEMODE_TREE) {
+    TRY_VOID(remove_path(root, rel));
+    TRY_VOID(make_parents(root, rel + "/x"));
+    git_tree* sub = nullptr;
+    int rc = git_tree_lookup(&sub, repo, git_tree_entry_id(te));
+    if (rc != 0) return fail_git("cannot read tree of '" + rel + "'", rc);
+    TreePtr owner(sub);
+    WriteCtx ctx{repo, &root, rel, std::nullopt};
+    rc = git_tree_walk(sub, GIT_TREEWALK_PRE, walk_cb, &ctx);
+    if (ctx.error) return tl::unexpected<Error>(*ctx.error);
+    if (rc != 0) return fail_git("cannot walk tree of '" + rel + "'", rc);
+    return {};
+  }
+  if (mode == GIT_FILEMODE_COMMIT) return write_entry(root, rel, mode, {});
+  git_blob* blob = nullptr;
+  int rc = git_blob_lookup(&blob, repo, git_tree_entry_id(te));
+  if (rc != 0) return fail_git("cannot read blob of '" + rel + "'", rc);
+  BlobPtr owner(blob);
+  std::string_view bytes(static_cast<const char*>(git_blob_rawcontent(blob)),
+                         static_cast<std::size_t>(git_blob_rawsize(blob)));
+  return write_entry(root, rel, mode, bytes);
+}
+
+std::optional<std::string> read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  if (!in || !std::getline(in, line)) return std::nullopt;
+  return line;
+}
+
+Result<void> write_text(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text << "\n";
+    if (!out) return fail_path(tmp, "cannot write");
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return fail_path(path, "cannot write: " + errno_text());
+  return {};
+}
+
+Result<WorktreePtr> lookup_worktree(git_repository* repo, const std::string& name) {
+  git_worktree* wt = nullptr;
+  int rc = git_worktree_lookup(&wt, repo, (kPrefix + name).c_str());
+  if (rc != 0) return fail_git("scratch worktree " + name + " is not registered", rc, kNotFound);
+  return WorktreePtr(wt);
+}
+
+// Removes admin data and directory of the registered worktree `admin_name`.
+Result<void> prune(git_worktree* wt, const std::string& what) {
+  git_worktree_prune_options opts;
+  git_worktree_prune_options_init(&opts, GIT_WORKTREE_PRUNE_OPTIONS_VERSION);
+  opts.flags = GIT_WORKTREE_PRUNE_VALID | GIT_WORKTREE_PRUNE_WORKING_TREE |
+               GIT_WORKTREE_PRUNE_LOCKED;
+  int rc = git_worktree_prune(wt, &opts);
+  if (rc != 0) return fail_git("cannot prune " + what, rc);
+  return {};
+}
+
+void delete_branch(git_repository* repo, const std::string& branch) {
+  git_reference* ref = nullptr;
+  if (git_reference_lookup(&ref, repo, ("refs/heads/" + branch).c_str()) == 0) {
+    RefPtr owner(ref);
+    git_reference_delete(ref);
+  }
+}
+
+}  // namespace
+
+Result<Scratch> Scratch::open(Repository& repo, const std::string& name) {
+  if (!valid_name(name)) return fail("invalid scratch worktree name '" + name + "'");
+  git_repository* raw = repo.raw();
+  Scratch s;
+  s.repo_ = &repo;
+  s.name_ = name;
+  const std::string root = scratch_root(repo);
+  s.path_ = root + "/" + name;
+  const std::string admin = kPrefix + name;
+  const std::string tmp_branch = "smartspec-scratch-" + name + "-tmp";
+
+  git_worktree* found = nullptr;
+  if (git_worktree_lookup(&found, raw, admin.c_str()) == 0) {
+    WorktreePtr wt(found);
+    if (git_worktree_validate(wt.get()) == 0 &&
+        strip_slash(git_worktree_path(wt.get())) == s.path_) {
+      return s;
+    }
+    // Debris of a failed or interrupted creation (or a moved directory).
+    TRY_VOID(prune(wt.get(), "stale scratch worktree " + admin));
+  }
+  // Leftovers: an unregistered directory, the full-checkout marker, the temporary branch.
+  std::error_code ec;
+  fs::remove_all(s.path_, ec);
+  if (ec) return fail(s.path_, 0, "cannot remove leftover directory: " + ec.message());
+  fs::remove(s.path_ + ".full", ec);
+  fs::remove_all(repo.git_dir() + "/worktrees/" + admin, ec);
+  fs::remove_all(repo.common_dir() + "/worktrees/" + admin, ec);
+  delete_branch(raw, tmp_branch);
+  fs::create_directories(root, ec);
+  if (ec) return fail(root, 0, "cannot create directory: " + ec.message());
+
+  TRY(Oid head, repo.resolve_commit("HEAD"));
+  CommitPtr commit = lookup_commit(raw, head);
+  if (!commit) return fail("cannot read HEAD commit " + head);
+  // libgit2 1.5.1 cannot add a detached worktree (libgit2 #4823): add it on a
+  // temporary branch, detach, delete the branch.
+  git_reference* branch = nullptr;
+  int rc = git_branch_create(&branch, raw, tmp_branch.c_str(), commit.get(), 1);
+  if (rc != 0) return fail_git("cannot create branch " + tmp_branch, rc);
+  RefPtr branch_owner(branch);
+
+  git_worktree_add_options opts;
+  git_worktree_add_options_init(&opts, GIT_WORKTREE_ADD_OPTIONS_VERSION);
+  opts.ref = branch;
+  opts.checkout_options.checkout_strategy = GIT_CHECKOUT_NONE;  // lazy: no files written
+  git_worktree* added = nullptr;
+  rc = git_worktree_add(&added, raw, admin.c_str(), s.path_.c_str(), &opts);
+  if (rc != 0) {
+    auto err = fail_git("cannot add scratch worktree " + s.path_, rc);
+    fs::remove_all(s.path_, ec);
+    fs::remove_all(repo.common_dir() + "/worktrees/" + admin, ec);
+    git_reference_delete(branch);
+    return err;
+  }
+  WorktreePtr wt(added);
+  git_repository* wt_repo = nullptr;
+  rc = git_repository_open_from_worktree(&wt_repo, wt.get());
+  if (rc != 0) return fail_git("cannot open scratch worktree " + s.path_, rc);
+  RepoPtr wt_owner(wt_repo);
+  rc = git_repository_set_head_detached(wt_repo, git_commit_id(commit.get()));
+  if (rc != 0) return fail_git("cannot detach HEAD of scratch worktree " + s.path_, rc);
+  rc = git_reference_delete(branch);
+  if (rc != 0) return fail_git("cannot delete branch " + tmp_branch, rc);
+  return s;
+}
+
+std::vector<std::pair<std::string, std::string>> Scratch::list(const Repository& repo) {
+  std::vector<std::pair<std::string, std::string>> out;
+  git_strarray names{};
+  if (git_worktree_list(&names, repo.raw()) != 0) return out;
+  const std::string prefix = kPrefix;
+  for (std::size_t i = 0; i < names.count; ++i) {
+    std::string admin = names.strings[i];
+    if (admin.rfind(prefix, 0) != 0) continue;
+    git_worktree* wt = nullptr;
+    if (git_worktree_lookup(&wt, repo.raw(), admin.c_str()) != 0) continue;
+    WorktreePtr owner(wt);
+    out.emplace_back(admin.substr(prefix.size()), strip_slash(git_worktree_path(wt)));
+  }
+  git_strarray_dispose(&names);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<void> Scratch::materialize(const Oid& commit, const std::vector<std::string>& paths) {
+  git_repository* raw = repo_->raw();
+  TreePtr tree = tree_for(raw, commit);
+  if (!tree) return fail_code("commit " + commit + " does not exist", kNotFound);
+  for (const std::string& rel : paths) {
+    std::string why = invalid_path(rel);
+    if (!why.empty()) return fail(rel, 0, "refused path: " + why);
+  }
+  for (const std::string& rel : paths) {
+    // The first ancestor that is not a directory in the tree decides: a
+    // symlink (or file) there is materialized itself, so the caller's
+    // confinement check sees it and nothing is written through it.
+    std::string target = rel;
+    TreeEntryPtr entry;
+    for (std::size_t pos = rel.find('/'); pos != std::string::npos; pos = rel.find('/', pos + 1)) {
+      const std::string prefix = rel.substr(0, pos);
+      git_tree_entry* te = nullptr;
+      if (git_tree_entry_bypath(&te, tree.get(), prefix.c_str()) != 0) break;  // absent
+      TreeEntryPtr owner(te);
+      if (git_tree_entry_filemode(te) != GIT_FILEMODE_TREE) {
+        target = prefix;
+        entry = std::move(owner);
+        break;
+      }
+    }
+    if (!entry) {
+      git_tree_entry* te = nullptr;
+      if (git_tree_entry_bypath(&te, tree.get(), target.c_str()) == 0) entry.reset(te);
+    }
+    if (!entry) {
+      TRY_VOID(remove_path(path_, target));
+    } else {
+      TRY_VOID(write_tree_entry(raw, path_, target, entry.get()));
+    }
+  }
+  return {};
+}
+
+bool Scratch::is_full() const { return full_commit().has_value(); }
+
+std::optional<Oid> Scratch::full_commit() const {
+  auto text = read_text(path_ + ".full");
+  if (!text || !parse_oid(*text)) return std::nullopt;
+  return text;
+}
+
+Result<void> Scratch::checkout_full(const Oid& commit) {
+  git_repository* raw = repo_->raw();
+  CommitPtr target = lookup_commit(raw, commit);
+  if (!target) return fail_code("commit " + commit + " does not exist", kNotFound);
+  const std::string marker = path_ + ".full";
+  const std::optional<Oid> current = full_commit();
+  // While the worktree is being changed it is not a known full checkout: if
+  // this is interrupted, the next call does a complete (forced) checkout.
+  std::error_code ec;
+  fs::remove(marker, ec);
+
+  git_repository* wt_raw = nullptr;
+  int rc = git_repository_open(&wt_raw, path_.c_str());
+  if (rc != 0) return fail_git("cannot open scratch worktree " + path_, rc);
+  RepoPtr wt_repo(wt_raw);
+  git_tree* tree_raw = nullptr;
+  rc = git_commit_tree(&tree_raw, target.get());
+  if (rc != 0) return fail_git("cannot read tree of " + commit, rc);
+  TreePtr tree(tree_raw);
+
+  bool incremental = false;
+  if (current) {
+    CommitPtr from = lookup_commit(raw, *current);
+    if (from) {
+      auto paths = repo_->changed_paths(to_hex(*git_commit_tree_id(from.get())),
+                                        to_hex(*git_tree_id(tree.get())));
+      if (paths) {
+        TRY_VOID(materialize(commit, *paths));
+        incremental = true;
+      }
+    }
+  }
+  if (!incremental) {
+    // Against an empty baseline every file of the commit is written, and
+    // anything else in the directory (files the tool or a process created) removed.
+    git_index* empty = nullptr;
+    rc = git_index_new(&empty);
+    if (rc != 0) return fail_git("cannot create index", rc);
+    IndexPtr empty_owner(empty);
+    git_checkout_options opts;
+    git_checkout_options_init(&opts, GIT_CHECKOUT_OPTIONS_VERSION);
+    opts.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_REMOVE_UNTRACKED |
+                             GIT_CHECKOUT_REMOVE_IGNORED | GIT_CHECKOUT_DONT_WRITE_INDEX;
+    opts.baseline_index = empty;
+    rc = git_checkout_tree(wt_raw, reinterpret_cast<git_object*>(tree.get()), &opts);
+    if (rc != 0) return fail_git("cannot check out " + commit + " in " + path_, rc);
+  }
+  // The index equals the tree; read_tree keeps the stat data of unchanged entries.
+  git_index* index = nullptr;
+  rc = git_repository_index(&index, wt_raw);
+  if (rc != 0) return fail_git("cannot open index of " + path_, rc);
+  IndexPtr index_owner(index);
+  rc = git_index_read_tree(index, tree.get());
+  if (rc == 0) rc = git_index_write(index);
+  if (rc != 0) return fail_git("cannot write index of " + path_, rc);
+  rc = git_repository_set_head_detached(wt_raw, git_commit_id(target.get()));
+  if (rc != 0) return fail_git("cannot set HEAD of " + path_, rc);
+  return write_text(marker, commit);
+}
+
+Result<void> Scratch::lock(const std::string& reason) {
+  TRY(WorktreePtr wt, lookup_worktree(repo_->raw(), name_));
+  // Re-locking replaces the reason (libgit2 refuses to lock a locked worktree).
+  if (git_worktree_is_locked(nullptr, wt.get()) > 0) git_worktree_unlock(wt.get());
+  int rc = git_worktree_lock(wt.get(), reason.c_str());
+  if (rc != 0) return fail_git("cannot lock scratch worktree " + path_, rc);
+  return {};
+}
+
+Result<void> Scratch::unlock() {
+  TRY(WorktreePtr wt, lookup_worktree(repo_->raw(), name_));
+  int rc = git_worktree_unlock(wt.get());
+  if (rc < 0) return fail_git("cannot unlock scratch worktree " + path_, rc);
+  return {};
+}
+
+Result<void> Scratch::remove() {
+  git_worktree* wt = nullptr;
+  if (git_worktree_lookup(&wt, repo_->raw(), (kPrefix + name_).c_str()) == 0) {
+    WorktreePtr owner(wt);
+    TRY_VOID(prune(wt, "scratch worktree " + path_));
+  }
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+  if (ec) return fail(path_, 0, "cannot remove: " + ec.message());
+  fs::remove(path_ + ".full", ec);
+  delete_branch(repo_->raw(), "smartspec-scratch-" + name_ + "-tmp");
+  return {};
+}
+
+}  // namespace smartspec::git
