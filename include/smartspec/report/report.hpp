@@ -93,6 +93,13 @@ struct Totals {
 };
 Totals totals(const RunReport& r);
 
+// Integer percentage of part in whole, rounded down like the seed script
+// (2 of 12 = 16). A whole of 0 (or less) gives 0, never a division by zero.
+int percent(long part, long whole);
+
+// Human duration: "4.2s" under a minute, "2m 05s", "1h 02m 05s"; negative = 0.
+std::string format_duration(double seconds);
+
 std::string render_markdown(const RunReport& r);
 std::string render_json(const RunReport& r);
 

@@ -1,0 +1,81 @@
+// The one status printer for what a person reads during a run (DESIGN.md
+// "Outputs", issue 6); modelled on ninja's Status interface. Logs are not
+// output: diagnostics go through spdlog, this prints only the run's story.
+//
+// On a terminal it keeps one live progress line at the bottom, redrawn in
+// place ("\r" + erase to end of line "\x1b[K") and erased before any other
+// line is printed and when the printer is done. Not on a terminal (CI, hooks,
+// a pipe) it prints plain lines with no control character at all: no
+// progress line, no "\r", no escape sequence, and text from the pack (titles,
+// errors) has its control characters replaced.
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+#include "smartspec/report/report.hpp"
+
+namespace smartspec::report {
+
+class Console {
+ public:
+  // `out`: stdout, or stderr when --json owns stdout. `terminal`: the caller
+  // decides, normally isatty(fileno(out)). `colour`: SGR colours (green, red,
+  // yellow); ignored unless `terminal`. `quiet` (-q): only what went wrong
+  // (failed tasks, rolled-back units) and the summary; no progress line.
+  Console(std::FILE* out, bool terminal, bool colour, bool quiet = false);
+  // Erases the live progress line if one is drawn.
+  ~Console();
+  Console(const Console&) = delete;
+  Console& operator=(const Console&) = delete;
+
+  // Colour is on for a terminal unless NO_COLOR is set to a non-empty value
+  // (https://no-color.org: "when present and not an empty string").
+  // `no_color` is the variable's value, nullptr when unset.
+  static bool colour_enabled(bool terminal, const char* no_color);
+  // The same, reading NO_COLOR from the environment.
+  static bool colour_from_env(bool terminal);
+
+  // "✅ [3/9] TASK-003: title", "❌ [3/9] TASK-003: title — <file>:<line>: <error>",
+  // "⏭️ [3/9] TASK-003: title — skipped: needs an agent (--agent)",
+  // "✔️ [3/9] TASK-003: title — already done", "⬜ [3/9] TASK-003: title — not run".
+  void task_done(int n, int total, const TaskReport& t);
+
+  // "unit not_implemented: committed abc1234 (3 tasks)" (the tasks in the
+  // commit: the succeeded ones), "unit X: rolled back — <reason>",
+  // "unit X: nothing to commit", "unit X: done earlier (abc1234)", "unit X: not run".
+  void unit_done(const UnitReport& u);
+
+  // Live line "<unit>: task <n>/<total>, <m:ss> elapsed[, about <m:ss> left]"
+  // on a terminal (a negative estimate = unknown, omitted); cut to the
+  // terminal's width when known. Nothing when not a terminal or quiet.
+  void progress(std::string_view unit, int n, int total, double elapsed_seconds,
+                double estimate_seconds);
+
+  // The final lines: totals, the branch and its tip, where the report is,
+  // the exit code and its meaning (and how to resume when stopped).
+  void summary(const RunReport& r);
+
+  // One free-form line (e.g. "resuming after missing_code"); not in quiet mode.
+  void note(std::string_view text);
+
+  // Erases the live progress line, if drawn (no-op otherwise).
+  void clear_progress();
+
+ private:
+  // Prints one line (a "\n" is added), erasing the live line first; `sgr` is
+  // the colour's SGR parameter ("32") or empty.
+  void emit(std::string_view marker, std::string_view text, std::string_view sgr);
+
+  std::FILE* out_;
+  bool terminal_;
+  bool colour_;
+  bool quiet_;
+  bool live_ = false;  // a progress line is drawn and not yet erased
+};
+
+// "m:ss" ("h:mm:ss" from an hour on); negative = 0:00.
+std::string format_clock(double seconds);
+
+}  // namespace smartspec::report

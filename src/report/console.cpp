@@ -1,0 +1,210 @@
+#include "smartspec/report/console.hpp"
+
+#include <sys/ioctl.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <string>
+
+#include "report/format.hpp"
+
+namespace smartspec::report {
+
+namespace {
+
+constexpr std::string_view kGreen = "32";
+constexpr std::string_view kRed = "31";
+constexpr std::string_view kYellow = "33";
+constexpr std::string_view kErase = "\r\x1b[K";
+
+// Columns of the terminal behind `f`, 0 when unknown (not a tty, or a pty
+// whose size was never set).
+int terminal_columns(std::FILE* f) {
+  winsize ws{};
+  if (ioctl(fileno(f), TIOCGWINSZ, &ws) != 0) return 0;
+  return ws.ws_col;
+}
+
+std::string failure_text(const TaskReport& t) {
+  std::string where;
+  if (!t.file.empty()) {
+    where = t.file;
+    if (t.line > 0) where += ":" + std::to_string(t.line);
+    where += ": ";
+  }
+  return where + (t.error.empty() ? std::string("failed") : t.error);
+}
+
+}  // namespace
+
+std::string format_clock(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) seconds = 0;
+  long s = static_cast<long>(seconds);
+  char buf[32];
+  if (s >= 3600) {
+    std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
+  } else {
+    std::snprintf(buf, sizeof buf, "%ld:%02ld", s / 60, s % 60);
+  }
+  return buf;
+}
+
+Console::Console(std::FILE* out, bool terminal, bool colour, bool quiet)
+    : out_(out), terminal_(terminal), colour_(terminal && colour), quiet_(quiet) {}
+
+Console::~Console() { clear_progress(); }
+
+bool Console::colour_enabled(bool terminal, const char* no_color) {
+  return terminal && (no_color == nullptr || *no_color == '\0');
+}
+
+bool Console::colour_from_env(bool terminal) {
+  return colour_enabled(terminal, std::getenv("NO_COLOR"));
+}
+
+void Console::clear_progress() {
+  if (!live_) return;
+  std::fwrite(kErase.data(), 1, kErase.size(), out_);
+  std::fflush(out_);
+  live_ = false;
+}
+
+void Console::emit(std::string_view marker, std::string_view text, std::string_view sgr) {
+  clear_progress();
+  std::string line;
+  if (!marker.empty()) {
+    line += marker;
+    line += ' ';
+  }
+  bool paint = colour_ && !sgr.empty();
+  if (paint) line += "\x1b[" + std::string(sgr) + "m";
+  // Every piece of text may come from a pack or a tool: never let it carry a
+  // control character (a stray "\r" or escape would corrupt the screen).
+  line += detail::one_line(text);
+  if (paint) line += "\x1b[0m";
+  line += '\n';
+  std::fwrite(line.data(), 1, line.size(), out_);
+  std::fflush(out_);
+}
+
+void Console::task_done(int n, int total, const TaskReport& t) {
+  std::string text =
+      "[" + std::to_string(n) + "/" + std::to_string(total) + "] " + t.id + ": " + t.title;
+  switch (t.status) {
+    case TaskStatus::kSucceeded:
+      if (quiet_) return;
+      emit(detail::status_marker(t.status), text, kGreen);
+      return;
+    case TaskStatus::kFailed:
+      emit(detail::status_marker(t.status), text + " — " + failure_text(t), kRed);
+      return;
+    case TaskStatus::kSkipped:
+      if (quiet_) return;
+      emit(detail::status_marker(t.status), text + " — skipped: needs an agent (--agent)",
+           kYellow);
+      return;
+    case TaskStatus::kAlreadyDone:
+      if (quiet_) return;
+      emit(detail::status_marker(t.status), text + " — already done", {});
+      return;
+    case TaskStatus::kNotRun:
+      if (quiet_) return;
+      emit(detail::status_marker(t.status), text + " — not run", {});
+      return;
+  }
+}
+
+void Console::unit_done(const UnitReport& u) {
+  std::string head = "unit " + std::string(unit_name(u.unit)) + ": ";
+  switch (u.status) {
+    case UnitStatus::kCommitted: {
+      if (quiet_) return;
+      long done = 0;
+      for (const auto& t : u.tasks) done += t.status == TaskStatus::kSucceeded ? 1 : 0;
+      emit({},
+           head + "committed " + detail::short_id(u.commit) + " (" +
+               detail::count_noun(done, "task", "tasks") + ")",
+           kGreen);
+      return;
+    }
+    case UnitStatus::kRolledBack:
+      emit({}, head + "rolled back — " + (u.reason.empty() ? "no reason given" : u.reason), kRed);
+      return;
+    case UnitStatus::kNothingToCommit:
+      if (quiet_) return;
+      emit({}, head + "nothing to commit", kYellow);
+      return;
+    case UnitStatus::kDoneEarlier:
+      if (quiet_) return;
+      emit({},
+           head + "done earlier" +
+               (u.commit.empty() ? "" : " (" + detail::short_id(u.commit) + ")"),
+           {});
+      return;
+    case UnitStatus::kNotRun:
+      if (quiet_) return;
+      emit({}, head + "not run", {});
+      return;
+  }
+}
+
+void Console::progress(std::string_view unit, int n, int total, double elapsed_seconds,
+                       double estimate_seconds) {
+  if (!terminal_ || quiet_) return;
+  std::string text = detail::one_line(unit) + ": task " + std::to_string(n) + "/" +
+                     std::to_string(total) + ", " + format_clock(elapsed_seconds) + " elapsed";
+  if (estimate_seconds >= 0) text += ", about " + format_clock(estimate_seconds) + " left";
+  // A line longer than the terminal wraps, and "\r" would then redraw only
+  // its last row: keep it within the width (on a UTF-8 character boundary).
+  int cols = terminal_columns(out_);
+  if (cols > 1 && text.size() > static_cast<std::size_t>(cols - 1)) {
+    std::size_t cut = static_cast<std::size_t>(cols - 1);
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    text.resize(cut);
+  }
+  std::string line = std::string(kErase) + text;
+  std::fwrite(line.data(), 1, line.size(), out_);
+  std::fflush(out_);
+  live_ = true;
+}
+
+void Console::note(std::string_view text) {
+  if (quiet_) return;
+  emit({}, text, {});
+}
+
+void Console::summary(const RunReport& r) {
+  const Totals t = totals(r);
+  std::string line = detail::count_noun(t.total, "task", "tasks") + ": " +
+                     std::to_string(t.succeeded) + " succeeded, " + std::to_string(t.failed) +
+                     " failed";
+  if (t.skipped > 0) line += ", " + std::to_string(t.skipped) + " skipped (needs an agent)";
+  if (t.already_done > 0) line += ", " + std::to_string(t.already_done) + " already done";
+  if (t.not_run > 0) line += ", " + std::to_string(t.not_run) + " not run";
+  emit({}, line, {});
+
+  if (!r.tip.empty() && r.tip != r.base) {
+    emit({}, "branch " + r.branch + " at " + detail::short_id(r.tip) + " (base " +
+                 detail::short_id(r.base) + ")",
+         {});
+  } else {
+    emit({}, "branch " + r.branch + ": no commit (base " + detail::short_id(r.base) + ")", {});
+  }
+  if (!r.stopped_reason.empty()) {
+    emit({}, "stopped: " + r.stopped_reason, kRed);
+    emit({}, "resume with: " + detail::run_command(r) + " --resume", {});
+  }
+  if (!r.report_md_path.empty() || !r.report_json_path.empty()) {
+    std::string where = r.report_md_path;
+    if (!where.empty() && !r.report_json_path.empty()) where += ", ";
+    where += r.report_json_path;
+    emit({}, "report: " + where, {});
+  }
+  std::string_view sgr = r.exit_code == 0 ? kGreen : (t.failed > 0 || r.exit_code > 1) ? kRed
+                                                                                      : kYellow;
+  emit({}, "exit " + std::to_string(r.exit_code) + ": " +
+               std::string(detail::exit_meaning(r.exit_code)),
+       sgr);
+}
+
+}  // namespace smartspec::report

@@ -1,0 +1,125 @@
+#include "report/format.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace smartspec::report {
+
+int percent(long part, long whole) {
+  if (whole <= 0) return 0;
+  return static_cast<int>((static_cast<long long>(part) * 100) / whole);
+}
+
+std::string format_duration(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) seconds = 0;
+  char buf[48];
+  if (seconds < 60) {
+    std::snprintf(buf, sizeof buf, "%.1fs", seconds);
+    return buf;
+  }
+  long s = static_cast<long>(seconds);  // whole seconds from a minute on
+  long h = s / 3600;
+  long m = (s / 60) % 60;
+  s %= 60;
+  if (h > 0) {
+    std::snprintf(buf, sizeof buf, "%ldh %02ldm %02lds", h, m, s);
+  } else {
+    std::snprintf(buf, sizeof buf, "%ldm %02lds", m, s);
+  }
+  return buf;
+}
+
+namespace detail {
+
+std::string one_line(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c == '\n' || c == '\r' || c == '\t') {
+      out += ' ';
+    } else if (c < 0x20 || c == 0x7f) {
+      out += '?';
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+std::string short_id(std::string_view commit) { return std::string(commit.substr(0, 7)); }
+
+std::string code_span(std::string_view s) {
+  // The fence must be longer than the longest run of backticks inside; a
+  // leading or trailing backtick needs a space between it and the fence.
+  std::size_t longest = 0, run = 0;
+  for (char c : s) {
+    run = c == '`' ? run + 1 : 0;
+    longest = std::max(longest, run);
+  }
+  std::string fence(longest + 1, '`');
+  std::string body = one_line(s);
+  if (!body.empty() && (body.front() == '`' || body.back() == '`')) body = " " + body + " ";
+  return fence + body + fence;
+}
+
+std::string shell_quote(std::string_view s) {
+  auto safe = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::string_view("_-./:@%+=,").find(c) != std::string_view::npos;
+  };
+  if (!s.empty() && std::all_of(s.begin(), s.end(), safe)) return std::string(s);
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+std::string count_noun(long n, std::string_view singular, std::string_view plural) {
+  return std::to_string(n) + " " + std::string(n == 1 ? singular : plural);
+}
+
+std::string_view status_marker(TaskStatus s) {
+  switch (s) {
+    case TaskStatus::kSucceeded: return "✅";
+    case TaskStatus::kFailed: return "❌";
+    case TaskStatus::kSkipped: return "⏭️";
+    case TaskStatus::kAlreadyDone: return "✔️";
+    case TaskStatus::kNotRun: return "⬜";
+  }
+  return "?";
+}
+
+std::string_view exit_meaning(int code) {
+  switch (code) {
+    case 0: return "every planned task succeeded";
+    case 1: return "the run finished, some tasks failed";
+    case 2: return "bad usage or bad input, nothing changed";
+    case 3: return "stopped early, resumable";
+    case 4: return "another run holds the lock";
+  }
+  return "unknown exit code";
+}
+
+std::string run_command(const RunReport& r) {
+  std::string cmd = "smartspec-batch run --prompts-dir " + shell_quote(r.prompts_dir);
+  if (!r.tasks_path.empty()) cmd += " --tasks " + shell_quote(r.tasks_path);
+  // The run id defaults to the pack directory's resolved name; name it
+  // explicitly whenever the directory as given does not end with it (a
+  // `latest` symlink, or --run-id), so the command finds the same run.
+  std::string_view dir = r.prompts_dir;
+  while (dir.size() > 1 && dir.back() == '/') dir.remove_suffix(1);
+  std::size_t slash = dir.rfind('/');
+  std::string_view base = slash == std::string_view::npos ? dir : dir.substr(slash + 1);
+  if (base != r.run_id) cmd += " --run-id " + shell_quote(r.run_id);
+  return cmd;
+}
+
+}  // namespace detail
+}  // namespace smartspec::report

@@ -1,0 +1,40 @@
+// Formatting helpers shared by the report renderers and the console printer.
+// Private to the report module.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "smartspec/report/report.hpp"
+
+namespace smartspec::report::detail {
+
+// Text from outside (titles, errors from a pack or a tool) made safe for one
+// line of output: CR/LF/TAB become spaces, every other C0 control and DEL
+// becomes '?', so nothing read from a pack can move a terminal's cursor or
+// break a markdown list item.
+std::string one_line(std::string_view s);
+
+// First 7 characters of a commit id ("" stays "").
+std::string short_id(std::string_view commit);
+
+// A markdown code span that survives backticks inside `s`.
+std::string code_span(std::string_view s);
+
+// A word for a POSIX shell: as is when made of safe characters, otherwise in
+// single quotes ('\'' for a quote inside).
+std::string shell_quote(std::string_view s);
+
+// "1 task" / "3 tasks".
+std::string count_noun(long n, std::string_view singular, std::string_view plural);
+
+// The marker for a task status: ✅ ❌ ⏭️ ✔️ ⬜.
+std::string_view status_marker(TaskStatus s);
+
+// The meaning of an exit code (DESIGN.md "Exit codes").
+std::string_view exit_meaning(int code);
+
+// "smartspec-batch run --prompts-dir <dir> [--tasks <path>]" for the run's inputs.
+std::string run_command(const RunReport& r);
+
+}  // namespace smartspec::report::detail
