@@ -1,0 +1,33 @@
+// Path confinement: every path a prompt pack names is resolved inside the
+// worktree, or refused (DESIGN.md "Execution"). The check is lexical plus an
+// lstat of every existing component, so nothing is ever written through a
+// symbolic link or into git's storage.
+#pragma once
+
+#include <string>
+
+#include "smartspec/util/result.hpp"
+
+namespace smartspec::exec {
+
+struct ConfinedPath {
+  std::string abs;  // root + "/" + rel
+  std::string rel;  // normalized: no "." or empty components, '/' separated
+  bool operator==(const ConfinedPath&) const = default;
+};
+
+// Resolves the pack-named relative path `rel` inside `root` (an existing
+// directory). Refused, with the path named in the one-line message:
+//   ""                 → "empty path refused"
+//   "/etc/passwd"      → "/etc/passwd: absolute path refused"
+//   "a\0b"             → "a\0b: NUL byte in path refused" (shown as "\0")
+//   "a\\b"             → "a\b: backslash in path refused"
+//   "../x", "a/../x"   → "../x: '..' in path refused"
+//   ".git/x", ".GIT/x" → ".git/x: path inside .git refused" (any component)
+//   "." or "./"        → ".: path names the worktree itself"
+//   link/x, link       → "link/x: path through a symbolic link refused (link)"
+//     when that component exists in root as a symlink (the last one included).
+// "./a//b" is normalized to "a/b". The error's file is empty: the message names it.
+Result<ConfinedPath> confine(const std::string& root, const std::string& rel);
+
+}  // namespace smartspec::exec

@@ -1,0 +1,46 @@
+// Syntax checks of written files (DESIGN.md "Execution"), batched: one
+// checker process per language per call where the checker takes many files
+// (Python), one cheap process per file otherwise (bash -n, node --check),
+// JSON in-process with simdjson. A checker that is not installed is skipped
+// with a note, never a failure.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace smartspec::exec {
+
+struct SyntaxError {
+  std::string path;  // relative, as given
+  int line = 0;      // 1-based; 0 when the checker names none
+  std::string message;
+  bool operator==(const SyntaxError&) const = default;
+};
+
+struct SyntaxReport {
+  std::vector<SyntaxError> errors;  // in the order of the paths given
+  std::vector<std::string> notes;   // "python3 not found: syntax check of a.py skipped" ...
+  std::vector<std::string> checked; // paths a checker actually looked at
+};
+
+// Extra checkers: extension without the dot, lower-case ("rb") → command line
+// (parsed like a shell command line; the file path is appended). They take
+// precedence over the built-in checkers for that extension.
+using ExtraChecks = std::map<std::string, std::string>;
+
+// Checks the files `rels` (relative to `root`; checkers run with root as the
+// working directory). Built-in: .py (python3), .sh/.bash (bash -n), .js/.mjs/.cjs
+// (node --check), .json (simdjson). Files of other extensions are not checked
+// and get no note.
+SyntaxReport check_syntax(const std::string& root, const std::vector<std::string>& rels,
+                          const ExtraChecks& extra = {});
+
+// "Syntax error in generated code: <path>:<line>: <message>" (":<line>" only when known).
+std::string describe(const SyntaxError& e);
+
+// Parses a "--check EXT=CMD" value; EXT may carry a leading dot and is returned
+// lower-case without it. False when the value is not of that form.
+bool parse_extra_check(const std::string& spec, std::string* ext, std::string* cmd);
+
+}  // namespace smartspec::exec
