@@ -1,0 +1,449 @@
+// Repository: open (subdirectory, linked worktree, hook environment,
+// unsupported repositories), refs, trees, commits, identity, notes, attributes.
+// Everything is checked with the real git.
+#include <gtest/gtest.h>
+
+#include "git/identity.hpp"
+#include "git_test_util.hpp"
+
+namespace smartspec::git {
+namespace {
+
+using test::git;
+using test::make_repo;
+using test::TempDir;
+using testing::open_repo;
+using testing::ScopedCwd;
+using testing::ScopedEnv;
+
+// ---------------------------------------------------------------- open
+
+TEST(RepositoryOpen, FromSubdirectoryByRootAndByCwd) {
+  TempDir dir;
+  std::string repo = make_repo(dir, {{"src/a.txt", "a\n"}});
+  Repository r = open_repo(repo + "/src");
+  EXPECT_EQ(r.workdir(), repo);
+  EXPECT_EQ(r.git_dir(), repo + "/.git");
+  EXPECT_EQ(r.common_dir(), repo + "/.git");
+  EXPECT_FALSE(r.is_bare());
+  EXPECT_EQ(r.head_branch(), "refs/heads/main");
+
+  ScopedCwd cwd(repo + "/src");
+  auto by_cwd = Repository::open({});
+  ASSERT_TRUE(by_cwd) << by_cwd.error().to_string();
+  EXPECT_EQ(by_cwd->workdir(), repo);
+}
+
+TEST(RepositoryOpen, InsideLinkedWorktree) {
+  TempDir dir;
+  std::string repo = make_repo(dir, {{"a.txt", "a\n"}});
+  std::string wt = dir.str() + "/wt";
+  git(repo, {"worktree", "add", "-q", "-b", "feature", wt});
+  Repository r = open_repo(wt);
+  EXPECT_EQ(r.workdir(), wt);
+  EXPECT_EQ(r.git_dir(), repo + "/.git/worktrees/wt");
+  EXPECT_EQ(r.common_dir(), repo + "/.git");
+  EXPECT_EQ(r.head_branch(), "refs/heads/feature");
+  EXPECT_EQ(*r.resolve_commit("HEAD"), git(repo, {"rev-parse", "main"}));
+}
+
+TEST(RepositoryOpen, HookEnvironmentRelativeGitDirAndIndexFileIgnored) {
+  TempDir dir;
+  std::string repo = make_repo(dir, {{"a.txt", "a\n"}});
+  std::string elsewhere = make_repo(dir, {{"b.txt", "b\n"}}, "other");
+  // As in a pre-commit hook of `git commit -a`: cwd = top, GIT_DIR relative.
+  ScopedCwd cwd(repo);
+  ScopedEnv git_dir("GIT_DIR", ".git");
+  ScopedEnv index("GIT_INDEX_FILE", repo + "/.git/index.lock");
+  ScopedEnv prefix("GIT_PREFIX", "");
+  OpenOptions opts;
+  auto r = Repository::open(opts);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->git_dir(), repo + "/.git");
+  EXPECT_EQ(r->workdir(), repo);
+  // --repo-root wins over the environment.
+  opts.repo_root = elsewhere;
+  auto other = Repository::open(opts);
+  ASSERT_TRUE(other) << other.error().to_string();
+  EXPECT_EQ(other->workdir(), elsewhere);
+  // from_env = false ignores GIT_DIR: discovery from the cwd finds the same repository.
+  OpenOptions no_env;
+  no_env.from_env = false;
+  ScopedEnv bogus("GIT_DIR", dir.str() + "/nowhere");
+  auto plain = Repository::open(no_env);
+  ASSERT_TRUE(plain) << plain.error().to_string();
+  EXPECT_EQ(plain->workdir(), repo);
+}
+
+TEST(RepositoryOpen, HookEnvironmentWithWorkTree) {
+  TempDir dir;
+  std::string repo = make_repo(dir, {{"a.txt", "a\n"}});
+  std::string tree = dir.str() + "/tree";
+  std::filesystem::create_directories(tree);
+  ScopedCwd cwd(tree);
+  ScopedEnv git_dir("GIT_DIR", repo + "/.git");
+  ScopedEnv work_tree("GIT_WORK_TREE", ".");
+  auto r = Repository::open({});
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->git_dir(), repo + "/.git");
+  EXPECT_EQ(r->workdir(), tree);
+}
+
+TEST(RepositoryOpen, HookEnvironmentInLinkedWorktree) {
+  TempDir dir;
+  std::string repo = make_repo(dir, {{"a.txt", "a\n"}});
+  std::string wt = dir.str() + "/wt";
+  git(repo, {"worktree", "add", "-q", "-b", "feature", wt});
+  ScopedCwd cwd(wt);
+  ScopedEnv git_dir("GIT_DIR", repo + "/.git/worktrees/wt");
+  auto r = Repository::open({});
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->workdir(), wt);
+  EXPECT_EQ(r->common_dir(), repo + "/.git");
+  EXPECT_EQ(r->head_branch(), "refs/heads/feature");
+}
+
+TEST(RepositoryOpen, NotARepository) {
+  TempDir dir;
+  OpenOptions opts;
+  opts.repo_root = dir.str();
+  auto r = Repository::open(opts);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, kNotFound);
+  EXPECT_EQ(r.error().message, "not a git repository (or any parent directory): " + dir.str());
+}
+
+struct UnsupportedCase {
+  std::vector<std::vector<std::string>> setup;  // git commands run in the repository
+  std::string message;                          // expected, with @ for the .git path
+};
+
+class RepositoryUnsupported : public ::testing::TestWithParam<UnsupportedCase> {};
+
+TEST_P(RepositoryUnsupported, OneClearLine) {
+  TempDir dir;
+  std::string repo = make_repo(dir, {{"a.txt", "a\n"}});
+  for (const auto& cmd : GetParam().setup) git(repo, cmd);
+  OpenOptions opts;
+  opts.repo_root = repo;
+  auto r = Repository::open(opts);
+  ASSERT_FALSE(r);
+  std::string expected = GetParam().message;
+  expected.replace(expected.find('@'), 1, repo + "/.git");
+  EXPECT_EQ(r.error().message, expected);
+  EXPECT_EQ(r.error().code, kUnsupported);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Extensions, RepositoryUnsupported,
+    ::testing::Values(
+        UnsupportedCase{{{"config", "core.repositoryformatversion", "1"},
+                         {"config", "extensions.partialClone", "origin"}},
+                        "partial clone (extensions.partialClone) in @ is not supported by "
+                        "libgit2 1.5.1: use a full or shallow clone (e.g. `git clone --depth=1` "
+                        "instead of `--filter=blob:none`)"},
+        UnsupportedCase{{{"config", "core.repositoryformatversion", "1"},
+                         {"config", "extensions.worktreeConfig", "true"}},
+                        "extensions.worktreeConfig (set by `git sparse-checkout`) in @ is not "
+                        "supported by libgit2 1.5.1: run `git sparse-checkout disable` and "
+                        "`git config --unset extensions.worktreeConfig`"},
+        UnsupportedCase{{{"config", "index.skipHash", "true"}},
+                        "index.skipHash in @ is not supported by libgit2 1.5.1: run `git config "
+                        "index.skipHash false` (and `git update-index --force-write-index`)"}));
+
+TEST(RepositoryOpen, Sha256Repository) {
+  TempDir dir;
+  std::string repo = dir.str() + "/sha";
+  std::filesystem::create_directories(repo);
+  git(repo, {"init", "-q", "--object-format=sha256"});
+  OpenOptions opts;
+  opts.repo_root = repo;
+  auto r = Repository::open(opts);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, kUnsupported);
+  EXPECT_EQ(r.error().message, "object format sha256 (extensions.objectFormat) in " + repo +
+                                   "/.git is not supported by libgit2 1.5.1: use a SHA-1 "
+                                   "repository");
+}
+
+// ---------------------------------------------------------------- commits
+
+TEST(Repository, ResolveCommitTreeParentsMessage) {
+  TempDir dir;
+  std::string repo = make_repo(dir, {{"a.txt", "a\n"}});
+  test::write(repo + "/b.txt", "b\n");
+  git(repo, {"add", "b.txt"});
+  git(repo, {"commit", "-q", "-m", "second\n\nbody"});
+  Repository r = open_repo(repo);
+  EXPECT_EQ(*r.resolve_commit("HEAD"), git(repo, {"rev-parse", "HEAD"}));
+  EXPECT_EQ(*r.resolve_commit("main~1"), git(repo, {"rev-parse", "HEAD~1"}));
+  EXPECT_EQ(*r.tree_of(*r.resolve_commit("HEAD")), git(repo, {"rev-parse", "HEAD^{tree}"}));
+  EXPECT_EQ(*r.parents(*r.resolve_commit("HEAD")),
+            std::vector<Oid>{git(repo, {"rev-parse", "HEAD~1"})});
+  EXPECT_EQ(*r.message(*r.resolve_commit("HEAD")), "second\n\nbody\n");
+  auto missing = r.resolve_commit("nope");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, kNotFound);
+  EXPECT_EQ(missing.error().message.rfind("unknown revision 'nope': ", 0), 0u)
+      << missing.error().message;
+}
+
+// ---------------------------------------------------------------- refs
+
+TEST(RepositoryRefs, CompareAndSwap) {
+  TempDir dir;
+  std::string repo = make_repo(dir, {{"a.txt", "a\n"}});
+  test::write(repo + "/a.txt", "a2\n");
+  git(repo, {"commit", "-q", "-am", "second"});
+  const std::string c1 = git(repo, {"rev-parse", "HEAD~1"});
+  const std::string c2 = git(repo, {"rev-parse", "HEAD"});
+  Repository r = open_repo(repo);
+  const std::string ref = "refs/smartspec/checkpoints/run1";
+
+  ASSERT_TRUE(r.update_ref(ref, c1, std::nullopt, "create"));
+  EXPECT_EQ(git(repo, {"rev-parse", ref}), c1);
+  // Must-not-exist fails when it exists.
+  auto again = r.update_ref(ref, c2, std::nullopt, "create again");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, kRefMoved);
+  EXPECT_EQ(again.error().message, "ref " + ref + " moved: expected no ref, found " + c1);
+  // Move with the right expected value.
+  ASSERT_TRUE(r.update_ref(ref, c2, c1, "move"));
+  EXPECT_EQ(git(repo, {"rev-parse", ref}), c2);
+  // Lost race: somebody else moved it (here: the real git).
+  git(repo, {"update-ref", ref, c1});
+  auto lost = r.update_ref(ref, c2, c2, "move");
+  ASSERT_FALSE(lost);
+  EXPECT_EQ(lost.error().code, kRefMoved);
+  EXPECT_EQ(lost.error().message, "ref " + ref + " moved: expected " + c2 + ", found " + c1);
+  EXPECT_EQ(git(repo, {"rev-parse", ref}), c1);
+  // Expected a value, but the ref is gone.
+  auto gone = r.update_ref("refs/smartspec/none", c1, c2, "move");
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().code, kRefMoved);
+  EXPECT_FALSE(r.read_ref("refs/smartspec/none"));
+
+  EXPECT_EQ(r.read_ref(ref), c1);
+  ASSERT_TRUE(r.update_ref("refs/smartspec/runs/run1", c2, std::nullopt, "state"));
+  ASSERT_TRUE(r.update_ref("refs/smartspec/failed/run1/unit-a", c2, std::nullopt, "failed"));
+  using List = std::vector<std::pair<std::string, Oid>>;
+  EXPECT_EQ(r.list_refs("refs/smartspec/"),
+            (List{{"refs/smartspec/checkpoints/run1", c1},
+                  {"refs/smartspec/failed/run1/unit-a", c2},
+                  {"refs/smartspec/runs/run1", c2}}));
+  EXPECT_EQ(r.list_refs("refs/smartspec/failed/run1/"),
+            (List{{"refs/smartspec/failed/run1/unit-a", c2}}));
+  EXPECT_EQ(r.list_refs("refs/nothing/"), List{});
+
+  auto wrong = r.delete_ref(ref, c2);
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().code, kRefMoved);
+  EXPECT_EQ(git(repo, {"rev-parse", ref}), c1);
+  ASSERT_TRUE(r.delete_ref(ref, c1));
+  EXPECT_EQ(git(repo, {"for-each-ref", ref}), "");
+  EXPECT_TRUE(r.delete_ref(ref, std::nullopt));  // already gone: fine without expectation
+  EXPECT_FALSE(r.delete_ref(ref, c1));
+  EXPECT_EQ(git(repo, {"for-each-ref", "--format=%(refname)", "refs/heads/"}), "refs/heads/main");
+}
+
+// ---------------------------------------------------------------- trees and commits
+
+TEST(RepositoryTrees, UpdateTreeAndCommitAreValidForGit) {
+  TempDir dir;
+  std::string repo = make_repo(dir, {{"a.txt", "a\n"}, {"dir/b.txt", "b\n"}, {"keep/k.txt", "k\n"}});
+  const std::string state = test::user_state(repo);
+  Repository r = open_repo(repo);
+  auto head = r.resolve_commit("HEAD");
+  ASSERT_TRUE(head);
+  auto base = r.tree_of(*head);
+  ASSERT_TRUE(base);
+  std::vector<Repository::Change> changes{
+      {"new/deep/er/c.txt", std::string("c\n"), 0100644},
+      {"run.sh", std::string("#!/bin/sh\n"), 0100755},
+      {"link", std::string("a.txt"), 0120000},
+      {"dir/b.txt", std::nullopt, 0100644},  // leaves dir/ empty: dropped
+      {"missing/x.txt", std::nullopt, 0100644},  // absent: no-op
+      {"a.txt", std::string("first\n"), 0100644},
+      {"a.txt", std::string("a changed\n"), 0100644},  // last change of a path wins
+  };
+  auto tree = r.update_tree(*base, changes);
+  ASSERT_TRUE(tree) << tree.error().to_string();
+  auto commit = r.create_commit(*tree, {*head}, "smartspec(unit-a): 2 tasks\n\nbody\n");
+  ASSERT_TRUE(commit) << commit.error().to_string();
+  ASSERT_TRUE(r.update_ref("refs/heads/smartspec/run1", *commit, std::nullopt, "result"));
+
+  EXPECT_EQ(git(repo, {"ls-tree", "-r", "smartspec/run1"}),
+            "100644 blob " + Repository::hash("a changed\n") + "\ta.txt\n" +
+                "100644 blob " + Repository::hash("k\n") + "\tkeep/k.txt\n" +
+                "120000 blob " + Repository::hash("a.txt") + "\tlink\n" +
+                "100644 blob " + Repository::hash("c\n") + "\tnew/deep/er/c.txt\n" +
+                "100755 blob " + Repository::hash("#!/bin/sh\n") + "\trun.sh");
+  EXPECT_EQ(git(repo, {"ls-tree", "smartspec/run1", "dir"}), "");
+  EXPECT_EQ(git(repo, {"log", "-1", "--format=%an%n%ae%n%at%n%cn%n%ce%n%s%n%P", "smartspec/run1"}),
+            "Test Author\nauthor@example.com\n1767225600\nTest Committer\n"
+            "committer@example.com\nsmartspec(unit-a): 2 tasks\n" + *head);
+  test::CmdResult fsck = test::run({"git", "-C", repo, "fsck", "--strict", "--no-progress"});
+  EXPECT_EQ(fsck.exit_code, 0) << fsck.err;
+  EXPECT_EQ(fsck.err, "");
+
+  // A tree from nothing (empty base).
+  auto fresh = r.update_tree("", {{"x/y.txt", std::string("y\n"), 0100644}});
+  ASSERT_TRUE(fresh) << fresh.error().to_string();
+  EXPECT_EQ(git(repo, {"ls-tree", "-r", "--name-only", *fresh}), "x/y.txt");
+
+  auto diff = r.changed_paths(*base, *tree);
+  ASSERT_TRUE(diff);
+  EXPECT_EQ(*diff, (std::vector<std::string>{"a.txt", "dir/b.txt", "link", "new/deep/er/c.txt",
+                                             "run.sh"}));
+  EXPECT_EQ(*r.changed_paths("", *fresh), std::vector<std::string>{"x/y.txt"});
+
+  EXPECT_EQ(r.entry(*commit, "run.sh").kind, Repository::Kind::kExecutable);
+  EXPECT_EQ(r.entry(*commit, "run.sh").mode, 0100755u);
+  EXPECT_EQ(r.entry(*commit, "link").kind, Repository::Kind::kSymlink);
+  EXPECT_EQ(r.entry(*commit, "new/deep").kind, Repository::Kind::kDir);
+  EXPECT_EQ(r.entry(*tree, "a.txt").kind, Repository::Kind::kFile);
+  EXPECT_EQ(r.entry(*tree, "a.txt").oid, Repository::hash("a changed\n"));
+  EXPECT_EQ(r.entry(*commit, "dir").kind, Repository::Kind::kMissing);
+  EXPECT_EQ(r.read_file(*commit, "a.txt"), "a changed\n");
+  EXPECT_EQ(r.read_file(*commit, "link"), "a.txt");
+  EXPECT_EQ(r.read_file(*commit, "new"), std::nullopt);
+  EXPECT_EQ(r.read_file(*commit, "nope"), std::nullopt);
+
+  EXPECT_EQ(test::user_state(repo), state);
+}
+
+TEST(RepositoryTrees, WriteBlobAndHashAgreeWithGit) {
+  TempDir dir;
+  std::string repo = make_repo(dir, {});
+  Repository r = open_repo(repo);
+  const std::string bytes = std::string("bin\0ary\r\n", 9);
+  test::CmdResult h = test::run({"git", "hash-object", "--stdin"}, repo, {}, bytes);
+  ASSERT_EQ(h.exit_code, 0);
+  EXPECT_EQ(Repository::hash(bytes) + "\n", h.out);
+  EXPECT_EQ(*r.write_blob(bytes) + "\n", h.out);
+  EXPECT_EQ(git(repo, {"cat-file", "-t", Repository::hash(bytes)}), "blob");
+}
+
+// ---------------------------------------------------------------- identity
+
+TEST(RepositoryIdentity, EnvironmentThenConfigThenFallback) {
+  TempDir dir;
+  std::string repo = make_repo(dir, {});
+  Repository r = open_repo(repo);
+  Identity a = r.author();
+  EXPECT_EQ(a.name, "Test Author");
+  EXPECT_EQ(a.email, "author@example.com");
+  EXPECT_EQ(a.time, 1767225600);
+  EXPECT_EQ(a.offset_minutes, 0);
+  EXPECT_EQ(r.committer().name, "Test Committer");
+
+  ScopedEnv n1("GIT_AUTHOR_NAME", std::nullopt), e1("GIT_AUTHOR_EMAIL", std::nullopt);
+  ScopedEnv n2("GIT_COMMITTER_NAME", std::nullopt), e2("GIT_COMMITTER_EMAIL", std::nullopt);
+  ScopedEnv d1("GIT_AUTHOR_DATE", "2026-01-01 00:00:00 +0100");
+  ScopedEnv d2("GIT_COMMITTER_DATE", "@1700000000 -0230");
+  EXPECT_EQ(r.author().name, "smartspec-batch");
+  EXPECT_EQ(r.author().email, "smartspec-batch@localhost");
+  EXPECT_EQ(r.author().time, 1767225600 - 3600);
+  EXPECT_EQ(r.author().offset_minutes, 60);
+  EXPECT_EQ(r.committer().name, "smartspec-batch");
+  EXPECT_EQ(r.committer().time, 1700000000);
+  EXPECT_EQ(r.committer().offset_minutes, -150);
+  auto fallback = r.create_commit(*r.tree_of(*r.resolve_commit("HEAD")), {}, "fallback\n");
+  ASSERT_TRUE(fallback);
+  EXPECT_EQ(git(repo, {"log", "-1", "--format=%an <%ae> %ad|%cn <%ce> %cd", "--date=raw", *fallback}),
+            "smartspec-batch <smartspec-batch@localhost> 1767222000 +0100|"
+            "smartspec-batch <smartspec-batch@localhost> 1700000000 -0230");
+
+  git(repo, {"config", "user.name", "Config Name"});
+  git(repo, {"config", "user.email", "config@example.com"});
+  Repository again = open_repo(repo);
+  EXPECT_EQ(again.author().name, "Config Name");
+  EXPECT_EQ(again.committer().email, "config@example.com");
+}
+
+TEST(RepositoryIdentity, ParsesGitDates) {
+  using P = std::optional<std::pair<std::int64_t, int>>;
+  EXPECT_EQ(parse_git_date("2026-01-01T00:00:00Z"), (P{{1767225600, 0}}));
+  EXPECT_EQ(parse_git_date("2026-01-01T00:00:00+01:00"), (P{{1767222000, 60}}));
+  EXPECT_EQ(parse_git_date("2026-01-01 00:00:00 +0100"), (P{{1767222000, 60}}));
+  EXPECT_EQ(parse_git_date("2026-01-01 00:00:00 -0530"), (P{{1767225600 + 19800, -330}}));
+  EXPECT_EQ(parse_git_date("@1700000000 +0000"), (P{{1700000000, 0}}));
+  EXPECT_EQ(parse_git_date("1700000000 +0200"), (P{{1700000000, 120}}));
+  EXPECT_EQ(parse_git_date("yesterday"), P{});
+  EXPECT_EQ(parse_git_date("1700000000"), P{});
+}
+
+// ---------------------------------------------------------------- notes
+
+TEST(RepositoryNotes, SetReadOverwriteVisibleToGit) {
+  TempDir dir;
+  std::string repo = make_repo(dir, {{"a.txt", "a\n"}});
+  const std::string state = test::user_state(repo);
+  Repository r = open_repo(repo);
+  const Oid head = *r.resolve_commit("HEAD");
+  EXPECT_EQ(r.read_note("smartspec", head), std::nullopt);
+  ASSERT_TRUE(r.set_note("refs/notes/smartspec", head, "report v1\n"));
+  EXPECT_EQ(git(repo, {"notes", "--ref=smartspec", "show", head}), "report v1");
+  ASSERT_TRUE(r.set_note("smartspec", head, "report v2\n"));
+  EXPECT_EQ(git(repo, {"notes", "--ref=smartspec", "show", head}), "report v2");
+  EXPECT_EQ(r.read_note("refs/notes/smartspec", head), "report v2\n");
+  EXPECT_EQ(git(repo, {"rev-list", "--count", "refs/notes/smartspec"}), "2");
+
+  // A note written meanwhile by git itself is kept (built on the current tip).
+  test::write(repo + "/b.txt", "b\n");
+  git(repo, {"add", "b.txt"});
+  git(repo, {"commit", "-q", "-m", "second"});
+  const std::string second = git(repo, {"rev-parse", "HEAD"});
+  git(repo, {"notes", "--ref=smartspec", "add", "-m", "by git", second});
+  ASSERT_TRUE(r.set_note("smartspec", head, "report v3\n"));
+  EXPECT_EQ(git(repo, {"notes", "--ref=smartspec", "show", second}), "by git");
+  EXPECT_EQ(git(repo, {"notes", "--ref=smartspec", "show", head}), "report v3");
+  EXPECT_EQ(git(repo, {"log", "-1", "--format=%N", "--notes=smartspec", head}), "report v3\n");
+  test::CmdResult fsck = test::run({"git", "-C", repo, "fsck", "--strict", "--no-progress"});
+  EXPECT_EQ(fsck.exit_code, 0) << fsck.err;
+}
+
+// ---------------------------------------------------------------- attributes
+
+TEST(RepositoryAttributes, EolAndLfsFromTheCommitsGitattributes) {
+  TempDir dir;
+  std::string repo = make_repo(
+      dir, {{".gitattributes",
+             "*.bat text eol=crlf\n*.txt text\n*.bin -text\n*.sh eol=lf\n"
+             "*.psd filter=lfs diff=lfs merge=lfs -text\n"},
+            {"a.txt", "a\n"}});
+  Repository r = open_repo(repo);
+  const Oid c1 = *r.resolve_commit("HEAD");
+  // The working tree's attributes are not what counts.
+  test::write(repo + "/.gitattributes", "*.txt eol=crlf\n*.md filter=lfs\n");
+  EXPECT_EQ(r.checkout_eol(c1, "x.bat"), "\r\n");
+  EXPECT_EQ(r.checkout_eol(c1, "dir/x.txt"), "\n");
+  EXPECT_EQ(r.checkout_eol(c1, "x.bin"), "\n");
+  EXPECT_EQ(r.checkout_eol(c1, "x.sh"), "\n");
+  EXPECT_TRUE(r.is_lfs(c1, "art/x.psd"));
+  EXPECT_FALSE(r.is_lfs(c1, "x.md"));
+  EXPECT_FALSE(r.is_lfs(c1, "a.txt"));
+
+  git(repo, {"add", ".gitattributes"});
+  git(repo, {"commit", "-q", "-m", "attrs"});
+  Repository r2 = open_repo(repo);
+  const Oid c2 = *r2.resolve_commit("HEAD");
+  EXPECT_EQ(r2.checkout_eol(c2, "x.txt"), "\r\n");
+  EXPECT_TRUE(r2.is_lfs(c2, "x.md"));
+  EXPECT_EQ(r2.checkout_eol(c1, "x.txt"), "\n");  // the older commit still says lf
+
+  git(repo, {"config", "core.autocrlf", "true"});
+  Repository r3 = open_repo(repo);
+  EXPECT_EQ(r3.checkout_eol(c1, "x.txt"), "\r\n");
+  EXPECT_EQ(r3.checkout_eol(c1, "x.bin"), "\n");
+  EXPECT_EQ(r3.checkout_eol(c1, "x.sh"), "\n");
+  EXPECT_EQ(r3.checkout_eol(c1, "unknown.c"), "\r\n");
+  git(repo, {"config", "core.autocrlf", "false"});
+  git(repo, {"config", "core.eol", "crlf"});
+  Repository r4 = open_repo(repo);
+  EXPECT_EQ(r4.checkout_eol(c1, "x.txt"), "\r\n");
+  EXPECT_EQ(r4.checkout_eol(c1, "unknown.c"), "\n");
+}
+
+}  // namespace
+}  // namespace smartspec::git
