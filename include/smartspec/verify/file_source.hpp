@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,14 @@ class FileSource {
     bool dir = false;
   };
   virtual std::vector<Entry> list(const std::string& rel) = 0;
+  // Size in bytes of a file (the whole file, not capped); nullopt when not a
+  // readable file. The default reads the file; sources override it when the
+  // size is cheaper to learn (stat, blob header).
+  virtual std::optional<std::uint64_t> size(const std::string& rel) {
+    auto bytes = read(rel, static_cast<std::size_t>(-1));
+    if (!bytes) return std::nullopt;
+    return bytes->size();
+  }
 };
 
 }  // namespace smartspec::verify

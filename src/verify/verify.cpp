@@ -1,0 +1,722 @@
+// The checks and the classification. Rules, reason texts and suggestion texts
+// are those of SmartSpec's Python verifier (verify_evidence_enhanced.py v6);
+// the differences are deliberate and listed where they occur:
+//  * denied paths (.git, node_modules, .env… ) never exist, also for the
+//    directory checks the Python tool lets through;
+//  * the similar-file search does not look inside .git (the Python tool's
+//    rglob does; a commit's tree has no .git, so both sources now agree);
+//  * ties between equally similar files keep name order (Python: the
+//    filesystem's directory order, which is not stable across machines).
+// Speed: directory listings, recursive file lists and name data are cached
+// per run, so no subtree is walked twice however many files are missing.
+#include <pthread.h>
+
+#include <algorithm>
+#include <array>
+#include <functional>
+#include <map>
+#include <memory>
+#include <regex>
+#include <unordered_map>
+
+#include "smartspec/verify/verify.hpp"
+#include "verify/difflib.hpp"
+
+namespace smartspec::verify {
+
+namespace {
+
+constexpr std::array<std::string_view, 6> kDenyDirs = {".git",        ".venv",  "node_modules",
+                                                       "__pycache__", ".spec", ".smartspec"};
+constexpr std::array<std::string_view, 3> kDenyPrefixes = {".env", "id_rsa", "id_ed25519"};
+
+// Components of a '/'-separated path, without empty and "." ones (as pathlib).
+std::vector<std::string_view> components(std::string_view p) {
+  std::vector<std::string_view> out;
+  std::size_t start = 0;
+  while (start <= p.size()) {
+    std::size_t slash = p.find('/', start);
+    if (slash == std::string_view::npos) slash = p.size();
+    std::string_view c = p.substr(start, slash - start);
+    if (!c.empty() && c != ".") out.push_back(c);
+    start = slash + 1;
+  }
+  return out;
+}
+
+std::string join(const std::vector<std::string_view>& parts, std::size_t n) {
+  std::string out;
+  for (std::size_t i = 0; i < n && i < parts.size(); ++i) {
+    if (i != 0) out += '/';
+    out += parts[i];
+  }
+  return out;
+}
+
+std::string normalize(std::string_view p) {
+  auto parts = components(p);
+  return join(parts, parts.size());
+}
+
+std::string parent_of(const std::string& norm) {
+  std::size_t slash = norm.rfind('/');
+  return slash == std::string::npos ? std::string() : norm.substr(0, slash);
+}
+
+std::string name_of(const std::string& norm) {
+  std::size_t slash = norm.rfind('/');
+  return slash == std::string::npos ? norm : norm.substr(slash + 1);
+}
+
+std::string child_of(const std::string& dir, const std::string& name) {
+  return dir.empty() ? name : dir + "/" + name;
+}
+
+// bytes.decode("utf-8", errors="ignore"): drops every byte that is not part
+// of a well-formed sequence.
+std::string decode_ignore(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto b0 = static_cast<unsigned char>(s[i]);
+    if (b0 < 0x80) {
+      out += s[i++];
+      continue;
+    }
+    std::size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (b0 >= 0xC2 && b0 <= 0xDF) {
+      len = 2;
+    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+      len = 3;
+      if (b0 == 0xE0) lo = 0xA0;
+      if (b0 == 0xED) hi = 0x9F;
+    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+      len = 4;
+      if (b0 == 0xF0) lo = 0x90;
+      if (b0 == 0xF4) hi = 0x8F;
+    }
+    bool ok = len != 0 && i + len <= s.size();
+    for (std::size_t k = 1; ok && k < len; ++k) {
+      auto b = static_cast<unsigned char>(s[i + k]);
+      if (k == 1 ? (b < lo || b > hi) : ((b & 0xC0) != 0x80)) ok = false;
+    }
+    if (ok) {
+      out.append(s.substr(i, len));
+      i += len;
+    } else {
+      ++i;
+    }
+  }
+  return out;
+}
+
+bool is_space_ascii_or_more(std::string_view s, std::size_t pos, std::size_t& len) {
+  // Python's `\s` for str patterns (see tasks/pytext); the common ASCII cases
+  // and the Unicode spaces of 2–3 bytes.
+  len = 0;
+  if (pos >= s.size()) return false;
+  auto c = static_cast<unsigned char>(s[pos]);
+  if ((c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20)) {
+    len = 1;
+    return true;
+  }
+  if (c == 0xC2 && pos + 1 < s.size()) {
+    auto d = static_cast<unsigned char>(s[pos + 1]);
+    if (d == 0x85 || d == 0xA0) len = 2;
+  } else if ((c == 0xE1 || c == 0xE2 || c == 0xE3) && pos + 2 < s.size()) {
+    auto d = static_cast<unsigned char>(s[pos + 1]);
+    auto e = static_cast<unsigned char>(s[pos + 2]);
+    if ((c == 0xE1 && d == 0x9A && e == 0x80) ||
+        (c == 0xE2 && d == 0x80 && ((e >= 0x80 && e <= 0x8A) || e == 0xA8 || e == 0xA9 || e == 0xAF)) ||
+        (c == 0xE2 && d == 0x81 && e == 0x9F) || (c == 0xE3 && d == 0x80 && e == 0x80)) {
+      len = 3;
+    }
+  }
+  return len != 0;
+}
+
+// re.search(r"^#+\s+" + re.escape(h) + r"\s*$", text, re.MULTILINE).
+bool has_heading(std::string_view text, std::string_view h) {
+  std::size_t line_start = 0;
+  while (line_start <= text.size()) {
+    std::size_t p = line_start;
+    while (p < text.size() && text[p] == '#') ++p;
+    if (p > line_start) {
+      // `#+` cannot give back a '#' to `\s+`; `\s+` takes the whole run when
+      // h starts with a non-space (h is stripped), and h must follow it.
+      std::size_t q = p, len = 0;
+      std::vector<std::size_t> stops;  // positions after 1, 2, ... spaces
+      while (is_space_ascii_or_more(text, q, len)) {
+        q += len;
+        stops.push_back(q);
+      }
+      auto tail_ok = [&](std::size_t from) {
+        // `\s*$`: some prefix of the following spaces ends at "\n" or the end.
+        std::size_t r = from, l = 0;
+        for (;;) {
+          if (r == text.size() || text[r] == '\n') return true;
+          if (!is_space_ascii_or_more(text, r, l)) return false;
+          r += l;
+        }
+      };
+      if (h.empty()) {
+        for (std::size_t s : stops) {
+          if (tail_ok(s)) return true;
+        }
+      } else if (!stops.empty() && text.compare(q, h.size(), h) == 0 && tail_ok(q + h.size())) {
+        return true;
+      }
+    }
+    std::size_t nl = text.find('\n', line_start);
+    if (nl == std::string_view::npos) break;
+    line_start = nl + 1;
+  }
+  return false;
+}
+
+// Python patterns in ECMAScript: named groups become plain groups, a leading
+// (?i) becomes the icase flag. Anything std::regex cannot compile does not
+// match (the Python tool treats re.error the same way).
+std::optional<std::regex> compile_python_regex(std::string pattern) {
+  auto flags = std::regex::ECMAScript | std::regex::multiline;
+  for (;;) {
+    if (pattern.rfind("(?i)", 0) == 0) {
+      flags |= std::regex::icase;
+      pattern.erase(0, 4);
+    } else if (pattern.rfind("(?m)", 0) == 0) {
+      pattern.erase(0, 4);
+    } else {
+      break;
+    }
+  }
+  for (std::size_t at = pattern.find("(?P<"); at != std::string::npos;
+       at = pattern.find("(?P<", at)) {
+    std::size_t close = pattern.find('>', at);
+    if (close == std::string::npos) break;
+    pattern.replace(at, close - at + 1, "(");
+  }
+  try {
+    return std::regex(pattern, flags);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+// libstdc++'s regex executor recurses per character of a match; run it on a
+// thread with a large stack (reserved, not committed) so a long match in a
+// 2 MB file cannot overflow the caller's stack.
+bool regex_search_guarded(const std::regex& re, const std::string& text) {
+  struct Job {
+    const std::regex* re;
+    const std::string* text;
+    bool found = false;
+  } job{&re, &text};
+  auto body = [](void* arg) -> void* {
+    auto* j = static_cast<Job*>(arg);
+    try {
+      j->found = std::regex_search(*j->text, *j->re);
+    } catch (const std::exception&) {
+      j->found = false;
+    }
+    return nullptr;
+  };
+  if (text.size() < 4096) {
+    body(&job);
+    return job.found;
+  }
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, std::size_t{1} << 30);
+  pthread_t th;
+  if (pthread_create(&th, &attr, body, &job) != 0) {
+    pthread_attr_destroy(&attr);
+    body(&job);
+    return job.found;
+  }
+  pthread_attr_destroy(&attr);
+  pthread_join(th, nullptr);
+  return job.found;
+}
+
+struct FileRec {
+  std::string path;
+  std::u32string name;
+  std::vector<std::pair<std::uint8_t, std::uint16_t>> hist;  // code point & 0xFF → count
+};
+
+struct FileInfo {
+  bool exists = false;
+  std::optional<std::uint64_t> size;
+  std::vector<SimilarFile> similar;
+};
+
+// Everything the checks learn from the source, asked once.
+class Cache {
+ public:
+  Cache(FileSource& src, const Options& opt) : src_(src), opt_(opt) {}
+
+  FileSource::Kind kind(const std::string& norm) {
+    auto it = kinds_.find(norm);
+    if (it != kinds_.end()) return it->second;
+    return kinds_[norm] = src_.kind(norm);
+  }
+  FileSource::Kind allowed_kind(const std::string& norm) {
+    return is_denied(norm) ? FileSource::Kind::kMissing : kind(norm);
+  }
+
+  const std::string& text(const std::string& norm) {
+    auto it = texts_.find(norm);
+    if (it != texts_.end()) return it->second;
+    return texts_[norm] = read_text(norm);
+  }
+  std::string read_text(const std::string& norm) {
+    auto bytes = src_.read(norm, opt_.max_read_bytes);
+    return bytes ? decode_ignore(*bytes) : std::string();
+  }
+
+  bool regex_matches(const std::string& pattern, const std::string& text) {
+    auto it = regexes_.find(pattern);
+    if (it == regexes_.end()) it = regexes_.emplace(pattern, compile_python_regex(pattern)).first;
+    return it->second && regex_search_guarded(*it->second, text);
+  }
+
+  // Files beneath dir (recursively, .git excluded) in Python rglob order:
+  // a directory's files, then each subdirectory's, depth first.
+  const std::vector<std::uint32_t>& files_under(const std::string& dir) {
+    auto it = subtree_.find(dir);
+    if (it != subtree_.end()) return it->second;
+    std::vector<std::uint32_t> out;
+    const auto& entries = listing(dir);
+    for (const auto& e : entries) {
+      if (!e.dir) out.push_back(record(child_of(dir, e.name), e.name));
+    }
+    for (const auto& e : entries) {
+      if (!e.dir || e.name == ".git") continue;
+      const auto& sub = files_under(child_of(dir, e.name));
+      out.insert(out.end(), sub.begin(), sub.end());
+    }
+    return subtree_[dir] = std::move(out);
+  }
+  const FileRec& rec(std::uint32_t i) const { return files_[i]; }
+
+  FileInfo file_info(const std::string& norm) {
+    FileInfo fi;
+    if (is_denied(norm)) return fi;
+    auto k = kind(norm);
+    if (k == FileSource::Kind::kFile) {
+      fi.exists = true;
+      fi.size = src_.size(norm);
+      return fi;
+    }
+    if (k == FileSource::Kind::kDir) {
+      fi.exists = true;
+      return fi;
+    }
+    fi.similar = similar(norm);
+    return fi;
+  }
+
+  // find_similar_files(): names under the target's directory (or its parent
+  // when that is missing) with ratio >= threshold, best first, ties in
+  // listing order. Candidates are ranked by an upper bound of the ratio
+  // (difflib's real_quick_ratio and a bucketed quick_ratio), so the exact
+  // ratio is computed only while it can still change the result.
+  std::vector<SimilarFile> similar(const std::string& norm) {
+    std::string target = name_of(norm);
+    std::string dir = parent_of(norm);
+    if (kind(dir) == FileSource::Kind::kMissing) {
+      dir = parent_of(dir);
+      if (kind(dir) == FileSource::Kind::kMissing) return {};
+    }
+    std::string key = dir + '\0' + target;
+    auto memo = similar_memo_.find(key);
+    if (memo != similar_memo_.end()) return memo->second;
+
+    std::u32string t = difflib::code_points(target);
+    std::array<std::uint16_t, 256> th{};
+    for (char32_t c : t) ++th[c & 0xFF];
+    const double thr = opt_.similar_threshold;
+    struct Cand {
+      double bound;
+      std::size_t order;
+      std::uint32_t rec;
+    };
+    std::vector<Cand> cands;
+    const auto& files = files_under(dir);
+    for (std::size_t order = 0; order < files.size(); ++order) {
+      const FileRec& r = files_[files[order]];
+      if (r.name == t) continue;
+      double total = static_cast<double>(t.size() + r.name.size());
+      if (total == 0) continue;
+      double len_bound = 2.0 * static_cast<double>(std::min(t.size(), r.name.size())) / total;
+      if (len_bound < thr) continue;
+      std::size_t m = 0;
+      for (const auto& [bucket, count] : r.hist) m += std::min<std::size_t>(th[bucket], count);
+      double bound = 2.0 * static_cast<double>(m) / total;
+      if (bound < thr) continue;
+      cands.push_back({bound, order, files[order]});
+    }
+    std::stable_sort(cands.begin(), cands.end(),
+                     [](const Cand& a, const Cand& b) { return a.bound > b.bound; });
+    struct Hit {
+      double ratio;
+      std::size_t order;
+      std::uint32_t rec;
+    };
+    std::vector<Hit> hits;
+    auto better = [](const Hit& a, const Hit& b) {
+      return a.ratio != b.ratio ? a.ratio > b.ratio : a.order < b.order;
+    };
+    for (const Cand& c : cands) {
+      if (hits.size() >= opt_.max_similar) {
+        std::nth_element(hits.begin(), hits.begin() + static_cast<long>(opt_.max_similar) - 1,
+                         hits.end(), better);
+        hits.resize(opt_.max_similar);
+        double kth = std::min_element(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
+                       return a.ratio < b.ratio;
+                     })->ratio;
+        if (c.bound < kth) break;
+      }
+      double r = difflib::ratio(t, files_[c.rec].name);
+      if (r >= thr) hits.push_back({r, c.order, c.rec});
+    }
+    std::sort(hits.begin(), hits.end(), better);
+    if (hits.size() > opt_.max_similar) hits.resize(opt_.max_similar);
+    std::vector<SimilarFile> out;
+    out.reserve(hits.size());
+    for (const Hit& h : hits) out.push_back({files_[h.rec].path, h.ratio});
+    similar_memo_.emplace(std::move(key), out);
+    return out;
+  }
+
+ private:
+  const std::vector<FileSource::Entry>& listing(const std::string& dir) {
+    auto it = listings_.find(dir);
+    if (it != listings_.end()) return it->second;
+    return listings_[dir] = src_.list(dir);
+  }
+  std::uint32_t record(std::string path, const std::string& name) {
+    auto it = index_.find(path);
+    if (it != index_.end()) return it->second;
+    FileRec r;
+    r.name = difflib::code_points(name);
+    std::array<std::uint16_t, 256> h{};
+    for (char32_t c : r.name) ++h[c & 0xFF];
+    for (std::size_t b = 0; b < h.size(); ++b) {
+      if (h[b] != 0) r.hist.emplace_back(static_cast<std::uint8_t>(b), h[b]);
+    }
+    r.path = path;
+    auto idx = static_cast<std::uint32_t>(files_.size());
+    files_.push_back(std::move(r));
+    index_.emplace(std::move(path), idx);
+    return idx;
+  }
+
+  FileSource& src_;
+  const Options& opt_;
+  std::unordered_map<std::string, FileSource::Kind> kinds_;
+  std::unordered_map<std::string, std::string> texts_;
+  std::unordered_map<std::string, std::optional<std::regex>> regexes_;
+  std::unordered_map<std::string, std::vector<FileSource::Entry>> listings_;
+  std::unordered_map<std::string, std::vector<std::uint32_t>> subtree_;
+  std::unordered_map<std::string, std::uint32_t> index_;
+  std::vector<FileRec> files_;
+  std::unordered_map<std::string, std::vector<SimilarFile>> similar_memo_;
+};
+
+struct Checker {
+  Cache& cache;
+  const Options& opt;
+
+  // _verify_directory()
+  std::string directory(const std::string& norm, const std::optional<std::string>& contains,
+                        const std::optional<std::string>& regex, bool& ok) {
+    ok = false;
+    if (cache.allowed_kind(norm) != FileSource::Kind::kDir) return "directory not found";
+    bool want_contains = contains && !contains->empty();
+    bool want_regex = regex && !regex->empty();
+    if (!want_contains && !want_regex) {
+      ok = true;
+      return "directory exists";
+    }
+    std::size_t scanned = 0;
+    for (std::uint32_t i : cache.files_under(norm)) {
+      const std::string& path = cache.rec(i).path;
+      if (is_denied(path)) continue;
+      std::string txt = cache.read_text(path);
+      ok = true;
+      if (want_contains && txt.find(*contains) != std::string::npos) {
+        return "found contains in " + path;
+      }
+      if (want_regex && cache.regex_matches(*regex, txt)) return "found regex in " + path;
+      ok = false;
+      if (++scanned >= opt.max_scan_files) break;
+    }
+    return "no match found in directory scan";
+  }
+
+  // contains / regex on a file's text; empty string = both pass.
+  std::string content(const std::string& txt, const Evidence& ev) {
+    auto contains = ev.get("contains");
+    if (contains && txt.find(*contains) == std::string::npos) return "contains not found";
+    auto regex = ev.get("regex");
+    if (regex && !cache.regex_matches(*regex, txt)) return "regex not matched";
+    return {};
+  }
+
+  EvidenceCheck check(const Evidence& ev) {
+    EvidenceCheck c;
+    c.evidence = ev;
+    c.path = ev.get("path").value_or("");
+    std::string norm = normalize(c.path);
+    FileInfo fi = cache.file_info(norm);
+    c.exists = fi.exists;
+    c.size = fi.size;
+    c.similar = fi.similar;
+    bool is_file = fi.exists && cache.kind(norm) == FileSource::Kind::kFile;
+    auto verdict = [&](bool ok, std::string reason) {
+      c.ok = ok;
+      c.reason = std::move(reason);
+      return c;
+    };
+    if (ev.type == "code") {
+      auto symbol = ev.get("symbol");
+      if ((!c.path.empty() && c.path.back() == '/') || symbol == "Directory" ||
+          cache.allowed_kind(norm) == FileSource::Kind::kDir) {
+        bool ok = false;
+        std::string why = directory(norm, ev.get("contains"), ev.get("regex"), ok);
+        return verdict(ok, std::move(why));
+      }
+      if (!is_file) return verdict(false, "file not found");
+      const std::string& txt = cache.text(norm);
+      std::string why = content(txt, ev);
+      if (!why.empty()) return verdict(false, why);
+      if (symbol && !symbol->empty() && txt.find(*symbol) == std::string::npos) {
+        return verdict(false, "symbol not found");
+      }
+      return verdict(true, "matched");
+    }
+    if (ev.type == "test") {
+      if (!fi.exists) return verdict(false, "anchor not found: " + c.path);
+      if (is_file) {
+        std::string why = content(cache.text(norm), ev);
+        if (!why.empty()) return verdict(false, why);
+      }
+      return verdict(true, "matched");
+    }
+    // docs, ui
+    if (!is_file) return verdict(false, "file not found: " + c.path);
+    const std::string& txt = cache.text(norm);
+    if (ev.type == "docs") {
+      if (auto h = ev.get("heading"); h && !has_heading(txt, *h)) {
+        return verdict(false, "heading not found");
+      }
+    } else if (auto sel = ev.get("selector"); sel && txt.find(*sel) == std::string::npos) {
+      return verdict(false, "selector not found");
+    }
+    std::string why = content(txt, ev);
+    if (!why.empty()) return verdict(false, why);
+    return verdict(true, "matched");
+  }
+};
+
+bool reason_has(const EvidenceCheck& c, std::string_view what) {
+  return c.reason.find(what) != std::string::npos;
+}
+
+std::string categorize(const TaskResult& t) {
+  if (t.verified) return "verified";
+  bool code_exists = false, test_exists = false, code_similar = false, test_similar = false;
+  for (const auto& c : t.checks) {
+    if (c.evidence.type == "code") {
+      code_exists = code_exists || c.exists;
+      code_similar = code_similar || !c.similar.empty();
+    } else if (c.evidence.type == "test") {
+      test_exists = test_exists || c.exists;
+      test_similar = test_similar || !c.similar.empty();
+    }
+  }
+  if (!code_exists && !test_exists) {
+    return (code_similar || test_similar) ? "naming_issue" : "not_implemented";
+  }
+  if (code_exists && !test_exists) return test_similar ? "naming_issue" : "missing_tests";
+  if (test_exists && !code_exists) return code_similar ? "naming_issue" : "missing_code";
+  auto any = [&](auto pred) { return std::any_of(t.checks.begin(), t.checks.end(), pred); };
+  if (any([](const EvidenceCheck& c) { return reason_has(c, "symbol not found"); })) {
+    return "symbol_issue";
+  }
+  if (any([](const EvidenceCheck& c) {
+        return reason_has(c, "contains not found") || reason_has(c, "regex not matched");
+      })) {
+    return "content_issue";
+  }
+  if (code_similar || test_similar) return "naming_issue";
+  return "not_implemented";
+}
+
+std::string size_text(const std::optional<std::uint64_t>& size) {
+  return size ? std::to_string(*size) : std::string("None");
+}
+
+std::vector<std::string> suggestions_for(const TaskResult& t) {
+  std::vector<std::string> s;
+  const std::string& cat = t.category;
+  if (cat == "not_implemented") {
+    s.push_back(std::string("⚠️ Task is marked [") + (t.checked ? "x" : " ") +
+                "] but no implementation or test files exist");
+    if (t.checked) s.emplace_back("→ Update checkbox to [ ] until implementation is complete");
+    for (const auto& c : t.checks) {
+      if (c.evidence.type == "code" && !c.ok) s.push_back("→ Create implementation file: " + c.path);
+    }
+    for (const auto& c : t.checks) {
+      if (c.evidence.type == "test" && !c.ok) s.push_back("→ Create test file: " + c.path);
+    }
+  } else if (cat == "missing_tests") {
+    s.emplace_back("✓ Implementation exists but test files are missing");
+    for (const auto& c : t.checks) {
+      if (c.evidence.type != "test" || c.ok) continue;
+      if (!c.similar.empty()) {
+        s.push_back("→ Found similar test file: " + c.similar[0].path);
+        s.push_back("→ Update evidence to use: " + name_of(c.similar[0].path));
+      } else {
+        s.push_back("→ Create test file: " + c.path);
+      }
+    }
+  } else if (cat == "naming_issue") {
+    s.emplace_back("⚠️ Files exist but names don't match evidence");
+    for (const auto& c : t.checks) {
+      if (c.ok || c.similar.empty()) continue;
+      s.push_back("→ Found similar file: " + name_of(c.similar[0].path));
+      s.push_back("→ Update evidence path to: " + c.similar[0].path);
+      s.push_back("   OR rename file to match evidence: " + c.path);
+    }
+  } else if (cat == "symbol_issue") {
+    s.emplace_back("⚠️ File exists but symbol not found");
+    for (const auto& c : t.checks) {
+      if (c.evidence.type != "code" || !reason_has(c, "symbol not found")) continue;
+      s.push_back("→ Symbol '" + c.evidence.get("symbol").value_or("") + "' not found in " + c.path);
+      if (c.exists) s.push_back("   File exists (" + size_text(c.size) + " bytes)");
+      s.emplace_back("→ Check if symbol is exported or has a different name");
+    }
+  } else if (cat == "content_issue") {
+    s.emplace_back("⚠️ File exists but content doesn't match");
+    for (const auto& c : t.checks) {
+      if (reason_has(c, "contains not found")) {
+        s.push_back("→ String '" + c.evidence.get("contains").value_or("") + "' not found in " +
+                    c.path);
+      } else if (reason_has(c, "regex not matched")) {
+        s.push_back("→ Regex pattern '" + c.evidence.get("regex").value_or("") +
+                    "' not matched in " + c.path);
+      }
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
+bool is_denied(std::string_view rel) {
+  auto parts = components(rel);
+  for (auto p : parts) {
+    if (std::find(kDenyDirs.begin(), kDenyDirs.end(), p) != kDenyDirs.end()) return true;
+  }
+  if (!parts.empty()) {
+    for (auto prefix : kDenyPrefixes) {
+      if (parts.back().substr(0, prefix.size()) == prefix) return true;
+    }
+  }
+  return false;
+}
+
+int priority_of(bool checked, std::string_view category) {
+  if (category == "verified") return 0;
+  if (checked) return 1;
+  if (category == "symbol_issue" || category == "content_issue") return 3;
+  if (category == "naming_issue") return 4;
+  return 2;
+}
+
+const TaskResult* Summary::find(std::string_view id) const {
+  for (const auto& t : tasks) {
+    if (t.id == id) return &t;
+  }
+  return nullptr;
+}
+
+Summary verify(const TasksDoc& doc, FileSource& source, const Options& options) {
+  Cache cache(source, options);
+  Checker checker{cache, options};
+  Summary out;
+  std::vector<std::pair<std::string, int>> missing;  // insertion order, as a Python dict
+  for (const TaskLine& task : doc.tasks) {
+    TaskResult t;
+    t.id = task.id;
+    t.title = task.title;
+    t.line = task.line;
+    t.checked = task.checked;
+    t.checkbox_state = task.checked ? "x" : " ";
+    for (std::string_view type : {"code", "test", "docs", "ui"}) {
+      for (const Evidence& ev : task.evidence) {
+        if (ev.type == type) t.checks.push_back(checker.check(ev));
+      }
+    }
+    for (const Evidence& ev : task.evidence) {
+      if (ev.type == "code") {
+        if (t.code_evidence_count++ == 0) {
+          t.code_path = ev.get("path");
+          t.code_symbol = ev.get("symbol");
+          t.code_contains = ev.get("contains");
+        }
+      } else if (ev.type == "test") {
+        if (t.test_evidence_count++ == 0) {
+          t.test_path = ev.get("path");
+          t.test_symbol = ev.get("symbol");
+          t.test_contains = ev.get("contains");
+        }
+      }
+    }
+    t.verified = !t.checks.empty() &&
+                 std::all_of(t.checks.begin(), t.checks.end(), [](const auto& c) { return c.ok; });
+    t.category = categorize(t);
+    t.priority = priority_of(t.checked, t.category);
+    t.suggestions = suggestions_for(t);
+    if (!t.verified) {
+      for (const auto& c : t.checks) {
+        if (c.ok) continue;
+        for (const auto& sim : c.similar) {
+          if (std::none_of(t.similar_files.begin(), t.similar_files.end(),
+                           [&](const SimilarFile& f) { return f.path == sim.path; })) {
+            t.similar_files.push_back(sim);
+          }
+        }
+        if (c.exists) continue;
+        auto it = std::find_if(missing.begin(), missing.end(),
+                               [&](const auto& m) { return m.first == c.path; });
+        if (it == missing.end()) {
+          missing.emplace_back(c.path, 1);
+        } else {
+          ++it->second;
+        }
+      }
+    }
+    ++out.totals.tasks;
+    if (t.verified) ++out.totals.verified;
+    if (t.checked && !t.verified) ++out.totals.marked_done_but_failed;
+    out.tasks.push_back(std::move(t));
+  }
+  out.totals.not_verified = out.totals.tasks - out.totals.verified;
+  for (std::string_view cat : kCategories) {
+    int n = static_cast<int>(std::count_if(out.tasks.begin(), out.tasks.end(),
+                                           [&](const TaskResult& t) { return t.category == cat; }));
+    out.by_category.emplace_back(std::string(cat), n);
+  }
+  std::stable_sort(missing.begin(), missing.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  if (missing.size() > 10) missing.resize(10);
+  out.most_common_missing_files = std::move(missing);
+  return out;
+}
+
+}  // namespace smartspec::verify
