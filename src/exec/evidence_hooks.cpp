@@ -66,7 +66,7 @@ Result<Located> locate(std::string_view text, const std::string& task_id,
                        const std::string& path) {
   TRY(auto doc, tasks::parse(text, path));
   const TaskLine* t = doc.find(task_id);
-  if (t == nullptr) return fail(path, 0, task_id + ": task not found in " + path);
+  if (t == nullptr) return fail(path, 0, "task " + task_id + " not found");
   Located out;
   out.task = *t;
   out.lines = split_raw(text::strip_bom(text));
@@ -76,7 +76,7 @@ Result<Located> locate(std::string_view text, const std::string& task_id,
       return out;
     }
   }
-  return fail(path, t->line, task_id + ": task line not found in " + path);
+  return fail(path, t->line, "task " + task_id + " not found");
 }
 
 std::string rebuild(std::string_view text, const std::vector<RawLine>& lines,

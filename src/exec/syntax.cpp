@@ -246,7 +246,8 @@ void json_check(const std::string& root, const std::string& file, SyntaxReport& 
       e = doc.get_value().get(v);
       if (!e) e = walk(v);
     }
-    if (e) at(doc);
+    // No error met on the way (trailing content): the location after the value.
+    at(doc);
   }
   rep.errors.push_back({file, line, json_message(code)});
 }

@@ -32,7 +32,7 @@ std::string evidence_payload(const Evidence& e);
 // nothing). New lines take the indentation and bullet style of the file's
 // existing evidence lines relative to their task (default: the task's
 // indentation + 2 spaces, no bullet) and the task line's line ending.
-// Errors: invalid UTF-8 (from tasks::parse), "<id>: task not found in <path>".
+// Errors: invalid UTF-8 (from tasks::parse), "<path>: task <id> not found".
 Result<std::string> ensure_evidence(std::string_view text, const std::string& task_id,
                                     const std::vector<Evidence>& entries,
                                     const std::string& path = "tasks.md");

@@ -1,0 +1,82 @@
+#include "smartspec/exec/syntax.hpp"
+
+#include <gtest/gtest.h>
+
+#include "support/test_support.hpp"
+
+namespace smartspec::exec {
+namespace {
+
+TEST(Syntax, PythonErrorsWithLinesInOneBatch) {
+  test::TempDir dir;
+  test::write(dir.path() / "ok.py", "import os\n\n\ndef f():\n    return os.sep\n");
+  test::write(dir.path() / "pkg/bad.py", "x = 1\n\ndef broken(:\n    pass\n");
+  auto rep = check_syntax(dir.str(), {"ok.py", "pkg/bad.py"});
+  ASSERT_EQ(rep.errors.size(), 1u);
+  EXPECT_EQ(rep.errors[0].path, "pkg/bad.py");
+  EXPECT_EQ(rep.errors[0].line, 3);
+  EXPECT_EQ(rep.errors[0].message, "invalid syntax");
+  EXPECT_EQ(describe(rep.errors[0]), "Syntax error in generated code: pkg/bad.py:3: invalid syntax");
+  EXPECT_EQ(rep.checked, (std::vector<std::string>{"ok.py", "pkg/bad.py"}));
+  EXPECT_TRUE(rep.notes.empty());
+}
+
+TEST(Syntax, JsonErrorLineFromSimdjson) {
+  test::TempDir dir;
+  test::write(dir.path() / "good.json", "{\"a\": [1, 2, {\"b\": null}]}\n");
+  test::write(dir.path() / "bad.json", "{\n  \"a\": 1,\n  \"b\": tru,\n  \"c\": 2\n}\n");
+  test::write(dir.path() / "trailing.json", "{\"a\": 1}\n\n]\n");
+  auto rep = check_syntax(dir.str(), {"good.json", "bad.json", "trailing.json"});
+  ASSERT_EQ(rep.errors.size(), 2u);
+  EXPECT_EQ(rep.errors[0].path, "bad.json");
+  EXPECT_EQ(rep.errors[0].line, 3);
+  EXPECT_FALSE(rep.errors[0].message.empty());
+  EXPECT_EQ(rep.errors[1].path, "trailing.json");
+  EXPECT_EQ(rep.errors[1].line, 3);
+}
+
+TEST(Syntax, ShellAndJavaScript) {
+  test::TempDir dir;
+  test::write(dir.path() / "ok.sh", "if true; then echo ok; fi\n");
+  test::write(dir.path() / "bad.sh", "echo start\nif true; then\n  echo x\n");
+  test::write(dir.path() / "bad.js", "const a = 1;\nfunction (\n");
+  auto rep = check_syntax(dir.str(), {"ok.sh", "bad.sh", "bad.js"});
+  ASSERT_EQ(rep.errors.size(), 2u);
+  EXPECT_EQ(rep.errors[0].path, "bad.sh");
+  EXPECT_EQ(rep.errors[0].line, 4);
+  EXPECT_EQ(rep.errors[0].message, "syntax error: unexpected end of file");
+  EXPECT_EQ(rep.errors[1].path, "bad.js");
+  if (rep.notes.empty()) {  // node installed
+    EXPECT_EQ(rep.errors[1].line, 2);
+    EXPECT_EQ(rep.errors[1].message.rfind("SyntaxError: ", 0), 0u) << rep.errors[1].message;
+  }
+}
+
+TEST(Syntax, MissingCheckerIsSkippedWithANote) {
+  test::TempDir dir;
+  test::write(dir.path() / "a.rb", "def x(\n");
+  test::write(dir.path() / "b.txt", "anything\n");
+  auto rep = check_syntax(dir.str(), {"a.rb", "b.txt"}, {{"rb", "no-such-ruby-checker -c"}});
+  EXPECT_TRUE(rep.errors.empty());
+  EXPECT_EQ(rep.notes,
+            (std::vector<std::string>{"no-such-ruby-checker not found: syntax check of a.rb skipped"}));
+  EXPECT_TRUE(rep.checked.empty());
+}
+
+TEST(Syntax, ExtraCheckCommandGetsThePathAppended) {
+  test::TempDir dir;
+  test::write(dir.path() / "a.cfg", "good\n");
+  test::write(dir.path() / "b.cfg", "bad\n");
+  std::string checker = "sh -c 'if grep -q bad \"$1\"; then echo \"$1:1: contains bad\"; exit 1; fi' checker";
+  auto rep = check_syntax(dir.str(), {"a.cfg", "b.cfg"}, {{"cfg", checker}});
+  ASSERT_EQ(rep.errors.size(), 1u);
+  EXPECT_EQ(rep.errors[0], (SyntaxError{"b.cfg", 1, "b.cfg:1: contains bad"}));
+  std::string ext, cmd;
+  ASSERT_TRUE(parse_extra_check(".RB=ruby -c", &ext, &cmd));
+  EXPECT_EQ(ext, "rb");
+  EXPECT_EQ(cmd, "ruby -c");
+  EXPECT_FALSE(parse_extra_check("rb", &ext, &cmd));
+}
+
+}  // namespace
+}  // namespace smartspec::exec
