@@ -1,0 +1,50 @@
+// Loading what every repository command starts from: the repository, the
+// pack, tasks.md, the base commit and the plan. Bad input becomes one Error
+// naming the file (exit 2) before anything is written.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "smartspec/engine/options.hpp"
+#include "smartspec/git/git.hpp"
+#include "smartspec/model/model.hpp"
+#include "smartspec/plan/plan.hpp"
+#include "smartspec/util/result.hpp"
+
+namespace smartspec::engine {
+
+struct Inputs {
+  git::Repository repo;
+  Pack pack;
+  TasksDoc tasks;
+  std::string tasks_rel;   // tasks.md relative to the repository root ("" = outside it)
+  std::string run_id;
+  std::string base;        // resolved base commit
+  std::string digest;      // pack digest
+  plan::Plan plan;
+};
+
+// Reads pack and tasks.md (in that order, so the first bad input is reported),
+// opens the repository, resolves the base (`base_override` when not empty,
+// else --base, else HEAD) and plans against the base tree.
+Result<Inputs> load_inputs(const RunOptions& opts, const std::string& base_override = "");
+
+// Digest of a pack's contents (sha1 over names and bytes).
+std::string pack_digest(const Pack& pack);
+
+// "refs/heads/smartspec/<id>" etc.
+struct RunRefs {
+  std::string branch, checkpoint, state, failed_prefix, undo_prefix;
+  explicit RunRefs(const std::string& run_id);
+};
+inline constexpr const char* kNotesRef = "refs/notes/smartspec";
+
+// Current time as ISO-8601 with the local offset; SMARTSPEC_FAKE_TIME (epoch
+// seconds, tests only) fixes it.
+std::string now_iso8601();
+double now_seconds();
+// "YYYYMMDD_HHMMSS" of the same clock.
+std::string now_stamp();
+
+}  // namespace smartspec::engine
