@@ -100,8 +100,7 @@ void Console::task_done(int n, int total, const TaskReport& t) {
       return;
     case TaskStatus::kSkipped:
       if (quiet_) return;
-      emit(detail::status_marker(t.status), text + " — skipped: needs an agent (--agent)",
-           kYellow);
+      emit(detail::status_marker(t.status), text + " — skipped: needs an agent (--agent)", kYellow);
       return;
     case TaskStatus::kAlreadyDone:
       if (quiet_) return;
@@ -136,10 +135,10 @@ void Console::unit_done(const UnitReport& u) {
       return;
     case UnitStatus::kDoneEarlier:
       if (quiet_) return;
-      emit({},
-           head + "done earlier" +
-               (u.commit.empty() ? "" : " (" + detail::short_id(u.commit) + ")"),
-           {});
+      emit(
+          {},
+          head + "done earlier" + (u.commit.empty() ? "" : " (" + detail::short_id(u.commit) + ")"),
+          {});
       return;
     case UnitStatus::kNotRun:
       if (quiet_) return;
@@ -184,8 +183,9 @@ void Console::summary(const RunReport& r) {
   emit({}, line, {});
 
   if (!r.tip.empty() && r.tip != r.base) {
-    emit({}, "branch " + r.branch + " at " + detail::short_id(r.tip) + " (base " +
-                 detail::short_id(r.base) + ")",
+    emit({},
+         "branch " + r.branch + " at " + detail::short_id(r.tip) + " (base " +
+             detail::short_id(r.base) + ")",
          {});
   } else {
     emit({}, "branch " + r.branch + ": no commit (base " + detail::short_id(r.base) + ")", {});
@@ -200,11 +200,13 @@ void Console::summary(const RunReport& r) {
     where += r.report_json_path;
     emit({}, "report: " + where, {});
   }
-  std::string_view sgr = r.exit_code == 0 ? kGreen : (t.failed > 0 || r.exit_code > 1) ? kRed
-                                                                                      : kYellow;
-  emit({}, "exit " + std::to_string(r.exit_code) + ": " +
-               std::string(detail::exit_meaning(r.exit_code)),
-       sgr);
+  std::string_view sgr = r.exit_code == 0                    ? kGreen
+                         : (t.failed > 0 || r.exit_code > 1) ? kRed
+                                                             : kYellow;
+  emit(
+      {},
+      "exit " + std::to_string(r.exit_code) + ": " + std::string(detail::exit_meaning(r.exit_code)),
+      sgr);
 }
 
 }  // namespace smartspec::report

@@ -87,22 +87,32 @@ std::string count_noun(long n, std::string_view singular, std::string_view plura
 
 std::string_view status_marker(TaskStatus s) {
   switch (s) {
-    case TaskStatus::kSucceeded: return "✅";
-    case TaskStatus::kFailed: return "❌";
-    case TaskStatus::kSkipped: return "⏭️";
-    case TaskStatus::kAlreadyDone: return "✔️";
-    case TaskStatus::kNotRun: return "⬜";
+    case TaskStatus::kSucceeded:
+      return "✅";
+    case TaskStatus::kFailed:
+      return "❌";
+    case TaskStatus::kSkipped:
+      return "⏭️";
+    case TaskStatus::kAlreadyDone:
+      return "✔️";
+    case TaskStatus::kNotRun:
+      return "⬜";
   }
   return "?";
 }
 
 std::string_view exit_meaning(int code) {
   switch (code) {
-    case 0: return "every planned task succeeded";
-    case 1: return "the run finished, some tasks failed";
-    case 2: return "bad usage or bad input, nothing changed";
-    case 3: return "stopped early, resumable";
-    case 4: return "another run holds the lock";
+    case 0:
+      return "every planned task succeeded";
+    case 1:
+      return "the run finished, some tasks failed";
+    case 2:
+      return "bad usage or bad input, nothing changed";
+    case 3:
+      return "stopped early, resumable";
+    case 4:
+      return "another run holds the lock";
   }
   return "unknown exit code";
 }

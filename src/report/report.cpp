@@ -21,22 +21,32 @@ using detail::short_id;
 
 std::string_view task_status_name(TaskStatus s) {
   switch (s) {
-    case TaskStatus::kSucceeded: return "succeeded";
-    case TaskStatus::kFailed: return "failed";
-    case TaskStatus::kSkipped: return "skipped";
-    case TaskStatus::kAlreadyDone: return "already_done";
-    case TaskStatus::kNotRun: return "not_run";
+    case TaskStatus::kSucceeded:
+      return "succeeded";
+    case TaskStatus::kFailed:
+      return "failed";
+    case TaskStatus::kSkipped:
+      return "skipped";
+    case TaskStatus::kAlreadyDone:
+      return "already_done";
+    case TaskStatus::kNotRun:
+      return "not_run";
   }
   return "not_run";
 }
 
 std::string_view unit_status_name(UnitStatus s) {
   switch (s) {
-    case UnitStatus::kCommitted: return "committed";
-    case UnitStatus::kNothingToCommit: return "nothing_to_commit";
-    case UnitStatus::kRolledBack: return "rolled_back";
-    case UnitStatus::kNotRun: return "not_run";
-    case UnitStatus::kDoneEarlier: return "done_earlier";
+    case UnitStatus::kCommitted:
+      return "committed";
+    case UnitStatus::kNothingToCommit:
+      return "nothing_to_commit";
+    case UnitStatus::kRolledBack:
+      return "rolled_back";
+    case UnitStatus::kNotRun:
+      return "not_run";
+    case UnitStatus::kDoneEarlier:
+      return "done_earlier";
   }
   return "not_run";
 }
@@ -47,11 +57,21 @@ Totals totals(const RunReport& r) {
     for (const auto& task : u.tasks) {
       ++t.total;
       switch (task.status) {
-        case TaskStatus::kSucceeded: ++t.succeeded; break;
-        case TaskStatus::kFailed: ++t.failed; break;
-        case TaskStatus::kSkipped: ++t.skipped; break;
-        case TaskStatus::kAlreadyDone: ++t.already_done; break;
-        case TaskStatus::kNotRun: ++t.not_run; break;
+        case TaskStatus::kSucceeded:
+          ++t.succeeded;
+          break;
+        case TaskStatus::kFailed:
+          ++t.failed;
+          break;
+        case TaskStatus::kSkipped:
+          ++t.skipped;
+          break;
+        case TaskStatus::kAlreadyDone:
+          ++t.already_done;
+          break;
+        case TaskStatus::kNotRun:
+          ++t.not_run;
+          break;
       }
     }
   }
@@ -78,10 +98,14 @@ std::string code_list(const std::vector<std::string>& items) {
 // "— committed `abc1234`" etc., after the unit's name in its heading.
 std::string unit_state(const UnitReport& u) {
   switch (u.status) {
-    case UnitStatus::kCommitted: return "committed " + code_span(short_id(u.commit));
-    case UnitStatus::kNothingToCommit: return "nothing to commit";
-    case UnitStatus::kRolledBack: return "rolled back";
-    case UnitStatus::kNotRun: return "not run";
+    case UnitStatus::kCommitted:
+      return "committed " + code_span(short_id(u.commit));
+    case UnitStatus::kNothingToCommit:
+      return "nothing to commit";
+    case UnitStatus::kRolledBack:
+      return "rolled back";
+    case UnitStatus::kNotRun:
+      return "not run";
     case UnitStatus::kDoneEarlier:
       return u.commit.empty() ? "done earlier"
                               : "done earlier (" + code_span(short_id(u.commit)) + ")";
@@ -92,14 +116,17 @@ std::string unit_state(const UnitReport& u) {
 // What follows the title on a task's line in "By unit".
 std::string task_suffix(const TaskReport& t) {
   switch (t.status) {
-    case TaskStatus::kSucceeded: return "";
+    case TaskStatus::kSucceeded:
+      return "";
     case TaskStatus::kFailed:
       return t.error.empty() ? " — failed" : " — " + one_line(t.error);
     case TaskStatus::kSkipped:
       return t.error.empty() ? " — skipped: needs an agent"
                              : " — skipped: needs an agent (" + one_line(t.error) + ")";
-    case TaskStatus::kAlreadyDone: return " — already done";
-    case TaskStatus::kNotRun: return " — not run";
+    case TaskStatus::kAlreadyDone:
+      return " — already done";
+    case TaskStatus::kNotRun:
+      return " — not run";
   }
   return "";
 }
@@ -119,8 +146,7 @@ std::string fenced(std::string_view body, std::string_view info) {
 
 void verify_row(std::string& md, std::string_view label, const VerifyFigures& v) {
   md += "| " + std::string(label) + " | " + std::to_string(v.total) + " | " +
-        with_percent(v.verified, v.total) + " | " + with_percent(v.not_verified, v.total) +
-        " |\n";
+        with_percent(v.verified, v.total) + " | " + with_percent(v.not_verified, v.total) + " |\n";
 }
 
 bool branch_moved(const RunReport& r) { return !r.tip.empty() && r.tip != r.base; }
@@ -163,7 +189,8 @@ std::string render_markdown(const RunReport& r) {
     md += "\n### " + std::string(unit_name(u.unit)) + " (priority " + std::to_string(u.priority) +
           ") — " + unit_state(u) + "\n\n";
     if (u.status == UnitStatus::kRolledBack) {
-      md += "Rolled back: " + (u.reason.empty() ? std::string("no reason given") : one_line(u.reason));
+      md += "Rolled back: " +
+            (u.reason.empty() ? std::string("no reason given") : one_line(u.reason));
       if (!u.failed_ref.empty()) md += ". Partial work kept at " + code_span(u.failed_ref);
       md += ".\n\n";
     }
@@ -244,9 +271,9 @@ std::string render_markdown(const RunReport& r) {
     steps.push_back("Review the result with this report: " +
                     code_span("git log --notes=smartspec " + branch));
     if (!stopped) {
-      steps.push_back("Land it on the current branch: " +
-                      code_span("git merge --ff-only " + branch) + " or " +
-                      code_span("smartspec-batch land " + id));
+      steps.push_back(
+          "Land it on the current branch: " + code_span("git merge --ff-only " + branch) + " or " +
+          code_span("smartspec-batch land " + id));
     }
     std::string committed;
     for (const auto& u : r.units) {
@@ -261,9 +288,9 @@ std::string render_markdown(const RunReport& r) {
     }
   }
   if (t.skipped > 0) {
-    steps.push_back("Run the " + count_noun(t.skipped, "skipped task", "skipped tasks") +
-                    " with a coding agent: " +
-                    code_span(detail::run_command(r) + " --agent <command>"));
+    steps.push_back(
+        "Run the " + count_noun(t.skipped, "skipped task", "skipped tasks") +
+        " with a coding agent: " + code_span(detail::run_command(r) + " --agent <command>"));
   }
   if (steps.empty()) steps.push_back("Nothing to do: no commit was made.");
   for (const auto& s : steps) md += "- " + s + "\n";

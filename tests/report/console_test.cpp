@@ -4,6 +4,7 @@
 #include "smartspec/report/console.hpp"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,8 +16,6 @@
 #include <functional>
 #include <optional>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "report/scenarios.hpp"
 

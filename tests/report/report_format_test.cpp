@@ -1,8 +1,8 @@
 // The report's building blocks and edge cases, checked with exact text.
-#include <string>
-
 #include <gtest/gtest.h>
 #include <simdjson.h>
+
+#include <string>
 
 #include "report/format.hpp"
 #include "report/scenarios.hpp"

@@ -5,14 +5,14 @@
 //   SMARTSPEC_UPDATE_GOLDEN=1 ./build/tests/report_tests --gtest_filter='ReportGolden*'
 // which rewrites them instead of comparing; review the diff with `git diff
 // tests/report/golden` before committing it.
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
-
-#include <gtest/gtest.h>
-#include <simdjson.h>
 
 #include "report/scenarios.hpp"
 #include "smartspec/report/report.hpp"
@@ -33,8 +33,8 @@ void check_golden(const std::string& name, const std::string& actual) {
   ASSERT_TRUE(in) << path << " is missing; run with SMARTSPEC_UPDATE_GOLDEN=1 to create it";
   std::stringstream expected;
   expected << in.rdbuf();
-  EXPECT_EQ(actual, expected.str()) << "golden file " << path
-                                    << " differs; SMARTSPEC_UPDATE_GOLDEN=1 refreshes it";
+  EXPECT_EQ(actual, expected.str())
+      << "golden file " << path << " differs; SMARTSPEC_UPDATE_GOLDEN=1 refreshes it";
 }
 
 struct Scenario {

@@ -125,8 +125,9 @@ inline RunReport rolled_back() {
   UnitReport sym = unit(Unit::kSymbolIssue, UnitStatus::kRolledBack);
   sym.reason = "--verify-cmd exited with status 1";
   sym.failed_ref = "refs/smartspec/failed/20260101_100000/symbol_issue";
-  sym.verify_cmd_output = "FAILED tests/test_pricing.py::test_discount - AssertionError\n"
-                          "1 failed, 4 passed in 0.12s\n";
+  sym.verify_cmd_output =
+      "FAILED tests/test_pricing.py::test_discount - AssertionError\n"
+      "1 failed, 4 passed in 0.12s\n";
   t = task("TSK-INV-006", "Discount calculation", TaskStatus::kFailed);
   t.error = "--verify-cmd exited with status 1";
   t.files_modified = {"src/inventory/pricing.py"};
