@@ -75,6 +75,7 @@ Result<void> write_state(git::Repository& repo, const std::string& ref, const Ru
     auto old = repo.read_ref(ref);
     std::vector<git::Repository::Change> changes{{"state.json", state_to_json(s), 0100644}};
     if (!plan_json.empty()) changes.push_back({"plan.json", plan_json, 0100644});
+    if (!s.report_json.empty()) changes.push_back({"report.json", s.report_json, 0100644});
     std::string base_tree;
     if (old) {
       TRY(auto t, repo.tree_of(*old));

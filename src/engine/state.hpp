@@ -29,7 +29,7 @@ struct RunState {
   int failures = 0;
   int total_tasks = 0;
   std::string mode = "apply";
-  std::string report_json;  // last report JSON (also in the note)
+  std::string report_json;  // last report JSON: stored as report.json in the state tree (not in state.json)
 };
 
 std::string state_to_json(const RunState& s);

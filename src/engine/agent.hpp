@@ -1,0 +1,43 @@
+// The agent executor (`--agent CMD`, issue 7): runs a coding agent in the
+// scratch worktree (a full checkout) for one task, or for all tasks of a unit
+// with `--agent-per unit`; what the agent changed is the task's change.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/inputs.hpp"
+#include "smartspec/engine/options.hpp"
+#include "smartspec/git/git.hpp"
+#include "smartspec/plan/plan.hpp"
+#include "smartspec/report/report.hpp"
+
+namespace smartspec::engine {
+
+struct AgentContext {
+  const RunOptions& opts;
+  const Inputs& in;
+  git::Repository& repo;
+  git::Scratch& scratch;   // a full checkout; before the call its files equal `snapshot_tree`
+  std::string unit;        // unit name
+  std::string snapshot_tree;  // tree id of the worktree's state before this call
+  std::string log_dir;     // absolute directory for the agents' logs (created as needed)
+  bool tasks_tracked = false;  // tasks.md (in_.tasks_rel) is tracked: evidence hooks apply
+};
+
+struct AgentResult {
+  // One report per task given (status succeeded/failed, error, files, log path).
+  std::vector<report::TaskReport> tasks;
+  // On success: the tree of the worktree after the call (snapshot_tree plus the
+  // agent's changes, evidence hooks included). On failure the worktree has been
+  // put back to snapshot_tree and new_tree == snapshot_tree.
+  std::string new_tree;
+  bool ok = false;
+};
+
+// Runs the agent for `tasks` (one task, or a whole unit with --agent-per unit).
+// Errors are reserved for failures of the tool itself (git, disk); an agent
+// that fails, times out or writes where it must not gives ok = false.
+Result<AgentResult> run_agent(AgentContext& ctx, const std::vector<const plan::PlannedTask*>& tasks);
+
+}  // namespace smartspec::engine
