@@ -409,8 +409,9 @@ Result<void> Scratch::checkout_full(const Oid& commit) {
   int rc = git_repository_open(&wt_raw, path_.c_str());
   if (rc != 0) return fail_git("cannot open scratch worktree " + path_, rc);
   RepoPtr wt_repo(wt_raw);
+  // Objects handed to the worktree's handle must be looked up through it.
   git_tree* tree_raw = nullptr;
-  rc = git_commit_tree(&tree_raw, target.get());
+  rc = git_tree_lookup(&tree_raw, wt_raw, git_commit_tree_id(target.get()));
   if (rc != 0) return fail_git("cannot read tree of " + commit, rc);
   TreePtr tree(tree_raw);
 
@@ -436,7 +437,7 @@ Result<void> Scratch::checkout_full(const Oid& commit) {
     git_checkout_options opts;
     git_checkout_options_init(&opts, GIT_CHECKOUT_OPTIONS_VERSION);
     opts.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_REMOVE_UNTRACKED |
-                             GIT_CHECKOUT_REMOVE_IGNORED | GIT_CHECKOUT_DONT_WRITE_INDEX;
+                             GIT_CHECKOUT_REMOVE_IGNORED;
     opts.baseline_index = empty;
     rc = git_checkout_tree(wt_raw, reinterpret_cast<git_object*>(tree.get()), &opts);
     if (rc != 0) return fail_git("cannot check out " + commit + " in " + path_, rc);

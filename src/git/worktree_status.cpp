@@ -1,0 +1,115 @@
+// worktree_changes(): what a process changed in a checkout, by libgit2's
+// tree-to-workdir diff (the machinery behind `git status`), never by mtimes.
+#include <algorithm>
+#include <filesystem>
+
+#include "git/internal.hpp"
+
+namespace smartspec::git {
+
+using namespace detail;
+
+namespace {
+
+// Reads back what git_blob_create_from_workdir stored for `path`.
+Result<std::string> stored_content(git_repository* wt, const std::string& path) {
+  git_oid oid;
+  int rc = git_blob_create_from_workdir(&oid, wt, path.c_str());
+  if (rc != 0) return fail_git("cannot read '" + path + "' from the worktree", rc);
+  git_blob* blob = nullptr;
+  rc = git_blob_lookup(&blob, wt, &oid);
+  if (rc != 0) return fail_git("cannot read blob of '" + path + "'", rc);
+  BlobPtr owner(blob);
+  return std::string(static_cast<const char*>(git_blob_rawcontent(blob)),
+                     static_cast<std::size_t>(git_blob_rawsize(blob)));
+}
+
+std::string canonical(const std::string& dir) {
+  std::error_code ec;
+  auto p = std::filesystem::weakly_canonical(dir, ec);
+  return ec ? dir : strip_slash(p.string().c_str());
+}
+
+}  // namespace
+
+Result<std::vector<WorktreeChange>> worktree_changes(const Repository& repo,
+                                                     const std::string& worktree, const Oid& tree,
+                                                     bool include_ignored) {
+  ensure_init();
+  git_repository* wt_raw = nullptr;
+  int rc = git_repository_open_ext(&wt_raw, worktree.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH,
+                                   nullptr);
+  if (rc != 0) return fail_git("cannot open worktree " + worktree, rc);
+  RepoPtr wt(wt_raw);
+  if (git_repository_workdir(wt_raw) == nullptr ||
+      canonical(git_repository_commondir(wt_raw)) != canonical(repo.common_dir())) {
+    return fail(worktree, 0, "not a checkout of repository " + repo.common_dir());
+  }
+  // Objects handed to the worktree's handle are looked up through it.
+  TreePtr base = tree_for(wt_raw, tree);
+  if (!base) return fail_code("tree " + tree + " does not exist", kNotFound);
+
+  git_diff_options opts;
+  git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
+  opts.flags = GIT_DIFF_INCLUDE_UNTRACKED | GIT_DIFF_RECURSE_UNTRACKED_DIRS |
+               GIT_DIFF_INCLUDE_TYPECHANGE | GIT_DIFF_INCLUDE_UNREADABLE |
+               GIT_DIFF_IGNORE_SUBMODULES;
+  if (include_ignored) opts.flags |= GIT_DIFF_INCLUDE_IGNORED;
+  git_diff* diff = nullptr;
+  rc = git_diff_tree_to_workdir(&diff, wt_raw, base.get(), &opts);
+  if (rc != 0) return fail_git("cannot compare " + worktree + " with tree " + tree, rc);
+  DiffPtr owner(diff);
+
+  std::vector<WorktreeChange> out;
+  for (std::size_t i = 0; i < git_diff_num_deltas(diff); ++i) {
+    const git_diff_delta* d = git_diff_get_delta(diff, i);
+    WorktreeChange c;
+    c.path = d->new_file.path != nullptr ? d->new_file.path : d->old_file.path;
+    c.mode = d->new_file.mode;
+    switch (d->status) {
+      case GIT_DELTA_ADDED:
+      case GIT_DELTA_UNTRACKED:
+        c.status = WorktreeChange::Status::kAdded;
+        break;
+      case GIT_DELTA_MODIFIED:
+      case GIT_DELTA_TYPECHANGE:
+        c.status = WorktreeChange::Status::kModified;
+        break;
+      case GIT_DELTA_DELETED:
+        c.status = WorktreeChange::Status::kDeleted;
+        c.path = d->old_file.path;
+        c.mode = 0;
+        break;
+      case GIT_DELTA_IGNORED:
+        c.status = WorktreeChange::Status::kIgnored;
+        break;
+      case GIT_DELTA_UNREADABLE:
+        c.status = WorktreeChange::Status::kUnreadable;
+        break;
+      default:  // unmodified, renamed, copied, conflicted: not produced by these options
+        continue;
+    }
+    // A directory reported whole (nested repository, ignored directory).
+    if (!c.path.empty() && c.path.back() == '/' && c.mode == 0) c.mode = GIT_FILEMODE_TREE;
+    const bool blob_like = c.mode == GIT_FILEMODE_BLOB || c.mode == GIT_FILEMODE_BLOB_EXECUTABLE ||
+                           c.mode == GIT_FILEMODE_LINK;
+    if ((c.status == WorktreeChange::Status::kAdded ||
+         c.status == WorktreeChange::Status::kModified) &&
+        blob_like) {
+      auto content = stored_content(wt_raw, c.path);
+      if (!content) {
+        // Vanished or unreadable between the walk and the read.
+        c.status = WorktreeChange::Status::kUnreadable;
+      } else {
+        c.content = std::move(*content);
+      }
+    }
+    out.push_back(std::move(c));
+  }
+  std::sort(out.begin(), out.end(), [](const WorktreeChange& a, const WorktreeChange& b) {
+    return a.path < b.path;
+  });
+  return out;
+}
+
+}  // namespace smartspec::git
