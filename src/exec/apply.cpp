@@ -322,7 +322,6 @@ bool Applier::create_file(const plan::PlannedFile& f, const std::string& rel) {
   }
   if (!f.has_content && f.skeleton) {
     out_.skeletons.push_back(rel);
-    out_.notes.push_back("skeleton: " + rel);
   }
   return true;
 }
@@ -362,7 +361,6 @@ bool Applier::add_to_file(const plan::PlannedFile& f, const std::string& rel, bo
   out_.files_modified.push_back(rel);
   if (!f.has_content && f.skeleton) {
     out_.skeletons.push_back(rel);
-    out_.notes.push_back("skeleton: " + rel);
   }
   return true;
 }

@@ -36,8 +36,8 @@ struct TaskOutcome {
   std::vector<std::string> files_created;
   std::vector<std::string> files_modified;
   std::vector<std::pair<std::string, std::string>> files_renamed;  // from → to
-  std::vector<std::string> skeletons;  // files written from TODO-only skeletons
-  std::vector<std::string> notes;      // "already present: src/a.py", "no checker ..."
+  std::vector<std::string> skeletons;  // files written from TODO-only skeletons (not in notes)
+  std::vector<std::string> notes;      // "already present: src/a.py", "python3 not found: ..."
   bool operator==(const TaskOutcome&) const = default;
 };
 
