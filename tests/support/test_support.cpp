@@ -187,7 +187,7 @@ std::string user_state(const std::string& repo) {
     filtered += line + "\n";
   }
   filtered += "index=" + git(repo, {"ls-files", "-s", "--debug"}, false) + "\n";
-  filtered += "status=" + git(repo, {"status", "--porcelain=v1", "--ignored", "-uall"}, false) + "\n";
+  filtered += "status=" + git(repo, {"status", "--porcelain=v1", "--ignored", "-uall", "--", ".", ":(exclude).spec"}, false) + "\n";
   filtered += "stash=" + git(repo, {"stash", "list"}, false) + "\n";
   // Byte content of every file in the working tree (outside .git).
   CmdResult r = sh("find . -path ./.git -prune -o -path ./.spec -prune -o -type f -print0 | sort -z | xargs -0 -r sha1sum", repo);
