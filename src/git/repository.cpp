@@ -229,37 +229,83 @@ Result<Oid> Repository::update_tree(const Oid& base_tree, const std::vector<Chan
   // The last change of a path wins; git_tree_create_updated wants each path once.
   std::map<std::string, const Change*> by_path;
   for (const Change& c : changes) {
-    if (c.path.empty() || c.path.front() == '/' || c.path.back() == '/') {
+    if (c.path.empty() || c.path.front() == '/' || c.path.back() == '/' ||
+        c.path.find("//") != std::string::npos) {
       return fail("invalid path '" + c.path + "' in tree update");
     }
     by_path[c.path] = &c;
   }
-  std::vector<git_tree_update> updates;
-  updates.reserve(by_path.size());
+  // Mode of `path` in the base tree; 0 when absent.
+  auto base_mode = [&](const std::string& path) -> git_filemode_t {
+    git_tree_entry* te = nullptr;
+    if (!base || git_tree_entry_bypath(&te, base.get(), path.c_str()) != 0) {
+      return GIT_FILEMODE_UNREADABLE;
+    }
+    git_filemode_t mode = git_tree_entry_filemode(te);
+    git_tree_entry_free(te);
+    return mode;
+  };
+  // Two passes, because git_tree_create_updated refuses to change a file into
+  // a directory or back ("D/F conflict"): first every removal, including base
+  // entries an upsert replaces by the other kind, then the upserts.
+  std::set<std::string> removals;
+  std::vector<git_tree_update> upserts;
   for (const auto& [path, c] : by_path) {
+    if (!c->content) {
+      // Removing a path that is not there is a no-op (libgit2 would fail on it).
+      if (base_mode(path) != GIT_FILEMODE_UNREADABLE) removals.insert(path);
+      continue;
+    }
+    if (c->mode != GIT_FILEMODE_BLOB && c->mode != GIT_FILEMODE_BLOB_EXECUTABLE &&
+        c->mode != GIT_FILEMODE_LINK) {
+      return fail("invalid mode " + std::to_string(c->mode) + " for '" + path + "'");
+    }
     git_tree_update u{};
     u.path = path.c_str();
-    if (c->content) {
-      if (c->mode != GIT_FILEMODE_BLOB && c->mode != GIT_FILEMODE_BLOB_EXECUTABLE &&
-          c->mode != GIT_FILEMODE_LINK) {
-        return fail("invalid mode " + std::to_string(c->mode) + " for '" + path + "'");
+    int rc = git_blob_create_from_buffer(&u.id, repo_, c->content->data(), c->content->size());
+    if (rc != 0) return fail_git("cannot write blob for '" + path + "'", rc);
+    u.action = GIT_TREE_UPDATE_UPSERT;
+    u.filemode = static_cast<git_filemode_t>(c->mode);
+    upserts.push_back(u);
+    if (base_mode(path) == GIT_FILEMODE_TREE) removals.insert(path);
+    for (std::size_t pos = path.find('/'); pos != std::string::npos;
+         pos = path.find('/', pos + 1)) {
+      const std::string prefix = path.substr(0, pos);
+      const git_filemode_t mode = base_mode(prefix);
+      if (mode == GIT_FILEMODE_UNREADABLE) break;
+      if (mode != GIT_FILEMODE_TREE) {
+        removals.insert(prefix);
+        break;
       }
-      int rc = git_blob_create_from_buffer(&u.id, repo_, c->content->data(), c->content->size());
-      if (rc != 0) return fail_git("cannot write blob for '" + path + "'", rc);
-      u.action = GIT_TREE_UPDATE_UPSERT;
-      u.filemode = static_cast<git_filemode_t>(c->mode);
-    } else {
-      // Removing a path that is not there is a no-op (libgit2 would fail on it).
-      if (!base) continue;
-      git_tree_entry* te = nullptr;
-      if (git_tree_entry_bypath(&te, base.get(), path.c_str()) != 0) continue;
-      git_tree_entry_free(te);
-      u.action = GIT_TREE_UPDATE_REMOVE;
     }
-    updates.push_back(u);
   }
+  // A path under another removed path is gone with it (removing it again fails).
+  std::vector<git_tree_update> removes;
+  for (const std::string& path : removals) {
+    bool covered = false;
+    for (std::size_t pos = path.find('/'); pos != std::string::npos && !covered;
+         pos = path.find('/', pos + 1)) {
+      covered = removals.count(path.substr(0, pos)) > 0;
+    }
+    if (covered) continue;
+    git_tree_update u{};
+    u.path = path.c_str();
+    u.action = GIT_TREE_UPDATE_REMOVE;
+    removes.push_back(u);
+  }
+  TreePtr middle;
+  git_tree* start = base.get();
   git_oid out;
-  int rc = git_tree_create_updated(&out, repo_, base.get(), updates.size(), updates.data());
+  if (!removes.empty()) {
+    int rc = git_tree_create_updated(&out, repo_, start, removes.size(), removes.data());
+    if (rc != 0) return fail_git("cannot build tree", rc);
+    git_tree* t = nullptr;
+    rc = git_tree_lookup(&t, repo_, &out);
+    if (rc != 0) return fail_git("cannot read built tree", rc);
+    middle.reset(t);
+    start = t;
+  }
+  int rc = git_tree_create_updated(&out, repo_, start, upserts.size(), upserts.data());
   if (rc != 0) return fail_git("cannot build tree", rc);
   return to_hex(out);
 }

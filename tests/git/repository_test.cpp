@@ -312,6 +312,43 @@ TEST(RepositoryTrees, UpdateTreeAndCommitAreValidForGit) {
   EXPECT_EQ(test::user_state(repo), state);
 }
 
+TEST(RepositoryTrees, FileBecomesDirectoryAndBack) {
+  TempDir dir;
+  std::string repo = make_repo(dir, {{"a", "a\n"}, {"d/x", "x\n"}, {"d/y/z", "z\n"}});
+  Repository r = open_repo(repo);
+  const Oid base = *r.tree_of(*r.resolve_commit("HEAD"));
+  auto t1 = r.update_tree(base, {{"a/b", std::string("b\n"), 0100644},
+                                 {"d", std::string("d\n"), 0100644}});
+  ASSERT_TRUE(t1) << t1.error().to_string();
+  EXPECT_EQ(git(repo, {"ls-tree", "-r", "--name-only", *t1}), "a/b\nd");
+  auto t2 = r.update_tree(base, {{"a", std::nullopt, 0100644},
+                                 {"a/b/c", std::string("c\n"), 0100644},
+                                 {"d/y", std::nullopt, 0100644},
+                                 {"d/y/z", std::nullopt, 0100644}});
+  ASSERT_TRUE(t2) << t2.error().to_string();
+  EXPECT_EQ(git(repo, {"ls-tree", "-r", "--name-only", *t2}), "a/b/c\nd/x");
+  test::CmdResult fsck = test::run({"git", "-C", repo, "fsck", "--strict", "--no-progress"});
+  EXPECT_EQ(fsck.exit_code, 0) << fsck.err;
+  EXPECT_FALSE(r.update_tree(base, {{"x//y", std::string(), 0100644}}));
+  EXPECT_FALSE(r.update_tree(base, {{"x", std::string(), 040000}}));
+}
+
+TEST(RepositoryOpen, NotOwnedByTheCurrentUser) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to give the repository to another user";
+  TempDir dir;
+  std::string repo = make_repo(dir, {{"a.txt", "a\n"}});
+  test::sh("chown -R 65534:65534 .", repo);
+  OpenOptions opts;
+  opts.repo_root = repo;
+  auto r = Repository::open(opts);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, kUnsupported);
+  EXPECT_EQ(r.error().message,
+            "repository at " + repo + " is not owned by the current user: run `git config "
+            "--global --add safe.directory " + repo +
+            "` (libgit2 1.5.1 does not accept safe.directory=*)");
+}
+
 TEST(RepositoryTrees, WriteBlobAndHashAgreeWithGit) {
   TempDir dir;
   std::string repo = make_repo(dir, {});

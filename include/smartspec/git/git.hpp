@@ -86,8 +86,10 @@ class Repository {
                                                      const std::string& path) const;
   Result<Oid> write_blob(std::string_view bytes);
 
-  // Builds a new tree from `base_tree` plus changes (git_tree_create_updated):
-  // cost grows with the changed paths, not with the tree.
+  // Builds a new tree from `base_tree` ("" = empty) plus changes
+  // (git_tree_create_updated): cost grows with the changed paths, not with the
+  // tree. Removing an absent path is a no-op; directories left empty vanish; a
+  // file may become a directory and back.
   struct Change {
     std::string path;
     std::optional<std::string> content;  // nullopt = delete the path
@@ -116,7 +118,9 @@ class Repository {
   static Oid hash(std::string_view bytes);
 
   // Attributes: the line ending git would check `path` out with ("\n" or "\r\n"),
-  // from .gitattributes in `tree_or_commit` and core.autocrlf/core.eol.
+  // from .gitattributes in `tree_or_commit` and core.autocrlf/core.eol. Given a
+  // commit, only its .gitattributes count (plus info/attributes and the system
+  // file); given a bare tree id, the working tree's and index's are used.
   [[nodiscard]] std::string checkout_eol(const Oid& tree_or_commit, const std::string& path) const;
   // True when .gitattributes says filter=lfs for path.
   [[nodiscard]] bool is_lfs(const Oid& tree_or_commit, const std::string& path) const;
@@ -162,7 +166,8 @@ class Scratch {
   // Opens the registered scratch worktree `name`, or creates it (no checkout).
   // Cleans debris of a failed earlier creation.
   static Result<Scratch> open(Repository& repo, const std::string& name);
-  // Registered scratch worktrees of this repository: (name, path).
+  // Registered scratch worktrees of this repository: (name as given to open(), path),
+  // sorted by name.
   static std::vector<std::pair<std::string, std::string>> list(const Repository& repo);
 
   [[nodiscard]] const std::string& path() const { return path_; }
@@ -192,5 +197,84 @@ class Scratch {
 
 // A verify::FileSource over a commit's tree (no checkout).
 std::unique_ptr<verify::FileSource> tree_source(const Repository& repo, const Oid& commit);
+
+}  // namespace smartspec::git
+
+// ---------------------------------------------------------------- worktree status
+// What a process (the agent executor, issue 7) changed in a checkout.
+namespace smartspec::git {
+
+struct WorktreeChange {
+  enum class Status {
+    kAdded,       // not in the tree (untracked or added)
+    kModified,    // content, mode or type (file ↔ symlink) differs
+    kDeleted,     // in the tree, gone from the worktree
+    kIgnored,     // not in the tree and ignored (only with include_ignored)
+    kUnreadable,  // present but cannot be read
+  };
+  std::string path;  // relative, '/' separated; a directory git does not enter
+                     // (a nested repository, an ignored directory) ends with '/'
+  Status status = Status::kModified;
+  // The worktree's mode: 0100644, 0100755, 0120000, 040000 (a directory
+  // reported as a whole), 0160000; 0 when deleted.
+  std::uint32_t mode = 0;
+  // For added/modified files and symlinks: what `git add` would store (clean
+  // filters applied; a symlink's target). nullopt otherwise.
+  std::optional<std::string> content;
+  bool operator==(const WorktreeChange&) const = default;
+};
+
+// The differences between `tree` (a tree or commit id) and the files of the
+// checkout at `worktree` (opened as a repository: a linked worktree of
+// `repo`, such as a Scratch), regardless of its index or HEAD: untracked
+// files included and untracked directories recursed, ignored files left out
+// unless `include_ignored` (then reported as kIgnored, directories whole),
+// submodules not entered. A file replaced by a directory is a deletion plus
+// additions. Special files (FIFOs, sockets, devices) are not seen: libgit2's
+// directory walk skips them. Sorted by path. Blobs of the added/modified
+// files are written to the object database.
+Result<std::vector<WorktreeChange>> worktree_changes(const Repository& repo,
+                                                     const std::string& worktree, const Oid& tree,
+                                                     bool include_ignored = false);
+
+}  // namespace smartspec::git
+
+// ------------------------------------------------------------------------
+// Run management (src/git/ops_git.cpp): what rollback, land and hook need.
+namespace smartspec::git {
+
+// One commit re-applied in memory (cherry-pick or revert into an index).
+struct Replay {
+  Oid commit;                          // the new commit; "" when there are conflicts
+  std::vector<std::string> conflicts;  // conflicting paths, sorted; non-empty = nothing written
+};
+
+// Re-applies the change `commit` made against its first parent on top of
+// `onto` (git_cherrypick_commit into an in-memory index). The new commit keeps
+// the message and author of `commit`; the committer is repo.committer(). Moves
+// no ref. A merge commit is refused.
+Result<Replay> cherry_pick(Repository& repo, const Oid& commit, const Oid& onto);
+// Adds the inverse of `commit` on top of `onto` (git_revert_commit) with
+// `message`; author and committer are the repository's identity. Moves no ref.
+Result<Replay> revert(Repository& repo, const Oid& commit, const Oid& onto,
+                      const std::string& message);
+// True when `ancestor` is `descendant` or one of its ancestors.
+Result<bool> is_ancestor(const Repository& repo, const Oid& ancestor, const Oid& descendant);
+
+// The user's local changes touching `paths` (each a file or a directory
+// prefix): "<path>: <what>" for staged, unstaged, untracked and ignored files,
+// sorted. Empty = nothing of the user's is in the way.
+Result<std::vector<std::string>> local_changes(const Repository& repo,
+                                               const std::vector<std::string>& paths);
+// Safe checkout of `paths` from `commit` into the user's working tree and
+// index (GIT_CHECKOUT_SAFE against `baseline`, ignored files never
+// overwritten). On a conflict nothing is written and the error names a path.
+Result<void> checkout_paths(Repository& repo, const Oid& commit, const Oid& baseline,
+                            const std::vector<std::string>& paths);
+
+// The directory git runs this repository's hooks from: core.hooksPath (a
+// relative value is relative to the working tree root, "~/" expanded), else
+// <common_dir>/hooks.
+std::string hooks_dir(const Repository& repo);
 
 }  // namespace smartspec::git
