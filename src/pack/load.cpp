@@ -1,5 +1,6 @@
 // Reading a pack directory: category files (singular and plural names),
 // README.md, meta/summary.json and the cross-check of its counts.
+#include <simdjson.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -11,8 +12,6 @@
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <simdjson.h>
 
 #include "smartspec/pack/pack.hpp"
 #include "smartspec/util/text.hpp"
@@ -125,7 +124,8 @@ void cross_check(const Pack& pack, std::vector<Diagnostic>* out) {
   for (const auto& [key, count] : s.by_category) {
     auto u = unit_from_name(key);
     if (!u || *u == Unit::kCritical) {
-      out->push_back({kSummaryName, 0, "by_category." + key + " is not a prompt-pack category; ignored"});
+      out->push_back(
+          {kSummaryName, 0, "by_category." + key + " is not a prompt-pack category; ignored"});
     }
   }
 }

@@ -33,7 +33,7 @@ struct SrcLine {
 
 std::vector<SrcLine> lines_of(string_view doc) {
   std::vector<SrcLine> out;
-  out.reserve(doc.size() / 32 + 1);
+  out.reserve(static_cast<std::size_t>(std::count(doc.begin(), doc.end(), '\n')) + 1);
   std::size_t start = 0;
   int number = 1;
   while (start < doc.size()) {
@@ -106,7 +106,8 @@ struct TaskHeader {
 };
 
 string_view strip_decoration(string_view s) {
-  while (!s.empty() && (s.front() == '*' || s.front() == '`' || s.front() == '_')) s.remove_prefix(1);
+  while (!s.empty() && (s.front() == '*' || s.front() == '`' || s.front() == '_'))
+    s.remove_prefix(1);
   while (!s.empty() && (s.back() == '*' || s.back() == '`' || s.back() == '_')) s.remove_suffix(1);
   return s;
 }
@@ -140,8 +141,8 @@ std::optional<TaskHeader> parse_task_header(const Heading& h) {
   if (id.empty()) return std::nullopt;
   out.id = string(id);
   string_view rest = text::trim(t.substr(sp));
-  for (string_view sep : {string_view("-"), string_view("\xE2\x80\x93"), string_view("\xE2\x80\x94"),
-                          string_view(":")}) {
+  for (string_view sep : {string_view("-"), string_view("\xE2\x80\x93"),
+                          string_view("\xE2\x80\x94"), string_view(":")}) {
     if (rest.substr(0, sep.size()) == sep) {
       rest = text::trim(rest.substr(sep.size()));
       break;
@@ -222,8 +223,8 @@ std::size_t list_marker(string_view t, bool* ordered) {
 }
 
 struct KeyValue {
-  string key;        // lower-case, without bold markers
-  string_view value; // trimmed
+  string key;         // lower-case, without bold markers
+  string_view value;  // trimmed
 };
 
 // "Key: value", "**Key:** value", "**Key**: value", "- Key: value". The key is
@@ -303,7 +304,7 @@ enum class Hint { kNone, kCode, kTest };
 struct Context {
   Kind kind = Kind::kNeutral;
   Hint role = Hint::kNone;
-  string label;           // heading or label text as written (Fence::heading)
+  string label;  // heading or label text as written (Fence::heading)
   bool file_heading = false;
   bool existing = false;  // "Existing Test": describes a file, its fences are not content
 };
@@ -315,7 +316,7 @@ string normalize(string_view s) {
   out.reserve(s.size());
   for (char c : s) {
     if (c == '*' || c == '`') continue;
-    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;  // ASCII only
   }
   string_view t = text::trim(out);
   while (!t.empty() && !std::isalnum(static_cast<unsigned char>(t.front()))) t.remove_prefix(1);
@@ -334,10 +335,9 @@ bool any_of(string_view s, std::initializer_list<string_view> words) {
 
 // Classifies a heading or label. `enclosing` is the heading context a label
 // stands in ("Example" is content only under a content heading).
-Context classify(string_view written, const Context* enclosing) {
+Context classify(string_view written, const string& n, const Context* enclosing) {
   Context c;
   c.label = string(written);
-  string n = normalize(written);
   string_view v = n;
   if (any_of(v, {"test"})) {
     c.role = Hint::kTest;
@@ -370,16 +370,33 @@ Context classify(string_view written, const Context* enclosing) {
   } else if (contains(v, "example")) {
     c.kind = (enclosing != nullptr && enclosing->kind == Kind::kContent) ? Kind::kContent
                                                                          : Kind::kNeutral;
-  } else if (any_of(v, {"step", "verif", "command", "rename", "usage", "workflow", "checklist",
-                        "option", "action", "install", "setup", "review", "search",
-                        "alternative", "evidence change", "create code file",
-                        "create test file", "how to", "troubleshoot", "resolution",
-                        "recommend", "next"}) ||
+  } else if (any_of(v, {"step",
+                        "verif",
+                        "command",
+                        "rename",
+                        "usage",
+                        "workflow",
+                        "checklist",
+                        "option",
+                        "action",
+                        "install",
+                        "setup",
+                        "review",
+                        "search",
+                        "alternative",
+                        "evidence change",
+                        "create code file",
+                        "create test file",
+                        "how to",
+                        "troubleshoot",
+                        "resolution",
+                        "recommend",
+                        "next"}) ||
              v.rfind("run", 0) == 0 || v.rfind("check", 0) == 0) {
     c.kind = Kind::kInstruction;
   } else if (core == "implementation" || core == "code" || core == "content" ||
-             core == "contents" || core == "snippet" || core == "source" ||
-             core == "source code" || core == "code snippet" || core == "full implementation" ||
+             core == "contents" || core == "snippet" || core == "source" || core == "source code" ||
+             core == "code snippet" || core == "full implementation" ||
              core == "complete implementation" || core == "implementation code" ||
              core == "test code" || core == "test implementation" || core == "file content" ||
              core == "file contents" || core == "new content" || core == "full code" ||
@@ -421,8 +438,7 @@ void scan_artefacts(string_view line, int number, const string& file,
       if (f == '#' || f == '/' || f == '^' || inner.rfind("else", 0) == 0) {
         artefact = true;
       } else {
-        artefact = std::all_of(inner.begin(), inner.end(), ident_char) &&
-                   !is_digit(inner.front());
+        artefact = std::all_of(inner.begin(), inner.end(), ident_char) && !is_digit(inner.front());
       }
     }
     if (artefact) out->push_back({file, number, "template artefact '" + string(token) + "'"});
@@ -478,8 +494,8 @@ void similar_from_suggestion(PackTask* t, string_view s) {
     }
     return;
   }
-  for (string_view key : {string_view("similar file:"), string_view("similar files:"),
-                          string_view("path to:")}) {
+  for (string_view key :
+       {string_view("similar file:"), string_view("similar files:"), string_view("path to:")}) {
     std::size_t k = lower.find(key);
     if (k != string::npos) {
       add_similar(t, path_value(text::trim(s.substr(k + key.size()))));
@@ -514,12 +530,23 @@ Hint hint_of(FileRole r) {
 
 // Handles "Path:", "File:", "Code file:", "Expected path:" ... lines.
 bool handle_path(Builder* b, const KeyValue& kv, int line) {
-  static const std::initializer_list<string_view> kKeys = {
-      "path",        "file",          "file path",          "code file",
-      "code path",   "test file",     "test path",          "implementation file",
-      "implementation path", "expected path", "expected file", "source file",
-      "target file", "target path",   "new file",           "test file path",
-      "code file path"};
+  static const std::initializer_list<string_view> kKeys = {"path",
+                                                           "file",
+                                                           "file path",
+                                                           "code file",
+                                                           "code path",
+                                                           "test file",
+                                                           "test path",
+                                                           "implementation file",
+                                                           "implementation path",
+                                                           "expected path",
+                                                           "expected file",
+                                                           "source file",
+                                                           "target file",
+                                                           "target path",
+                                                           "new file",
+                                                           "test file path",
+                                                           "code file path"};
   if (std::find(kKeys.begin(), kKeys.end(), string_view(kv.key)) == kKeys.end()) return false;
   string path = path_value(kv.value);
   if (path.empty()) return true;  // "**Path:** ``": the prompter had no path
@@ -596,7 +623,8 @@ void handle_key_value(Builder* b, const KeyValue& kv, int line) {
     std::size_t i = 0;
     while (i < v.size() && is_digit(v[i]) && i < 6) n = n * 10 + (v[i++] - '0');
     if (i > 0 && !t.priority) t.priority = n;
-  } else if (kv.key == "similar file" || kv.key == "similar files" || kv.key == "found similar file") {
+  } else if (kv.key == "similar file" || kv.key == "similar files" ||
+             kv.key == "found similar file") {
     add_similar(&t, path_value(kv.value));
   }
 }
@@ -641,8 +669,8 @@ PackTask finish(Builder* b, const std::vector<SrcLine>& lines, std::size_t end_i
       f.content = true;
       int idx = -1;
       for (std::size_t i = 0; i < t.files.size() && idx < 0; ++i) {
-        bool want = slot == 0 ? t.files[i].role != FileRole::kTest
-                              : t.files[i].role == FileRole::kTest;
+        bool want =
+            slot == 0 ? t.files[i].role != FileRole::kTest : t.files[i].role == FileRole::kTest;
         if (slot <= 1 && want) idx = static_cast<int>(i);
       }
       if (idx >= 0) {
@@ -670,9 +698,8 @@ PackTask finish(Builder* b, const std::vector<SrcLine>& lines, std::size_t end_i
 
 // A non-task heading that ends a section: one at the task header's level or
 // above, or the prompter's trailing "What's Next?" block at any level.
-bool ends_section(const Heading& h, int task_level) {
+bool ends_section(const Heading& h, const string& n, int task_level) {
   if (h.level <= task_level) return true;
-  string n = normalize(h.text);
   return n.rfind("what's next", 0) == 0 || n.rfind("what\xE2\x80\x99s next", 0) == 0 ||
          n.rfind("whats next", 0) == 0;
 }
@@ -755,17 +782,17 @@ Result<std::vector<PackTask>> parse_category(std::string_view text_in, const std
         continue;
       }
       if (!cur) continue;
-      if (ends_section(*h, cur->level)) {
+      const string n = normalize(h->text);
+      if (ends_section(*h, n, cur->level)) {
         tasks.push_back(finish(&*cur, lines, i - 1, doc));
         cur.reset();
         continue;
       }
       cur->title_pending = false;
-      cur->heading_ctx = classify(h->text, nullptr);
+      cur->heading_ctx = classify(h->text, n, nullptr);
       cur->label_ctx.reset();
       cur->promoted_file = -1;
       cur->last_file = -1;
-      string n = normalize(h->text);
       cur->in_suggestions = contains(n, "suggestion");
       cur->in_similar = contains(n, "similar file");
       continue;
@@ -788,7 +815,7 @@ Result<std::vector<PackTask>> parse_category(std::string_view text_in, const std
       }
     }
     if (auto label = parse_label(s)) {
-      b.label_ctx = classify(*label, &b.heading_ctx);
+      b.label_ctx = classify(*label, normalize(*label), &b.heading_ctx);
       if (b.label_ctx->kind == Kind::kNeutral && b.label_ctx->role == Hint::kNone &&
           !b.label_ctx->file_heading) {
         b.label_ctx.reset();  // "**Note:**" says nothing about what follows

@@ -34,8 +34,8 @@ inline std::string describe(const Fence& f) {
 // Everything but `raw` (checked separately where it matters).
 inline std::string describe(const PackTask& t) {
   std::string out;
-  out += "task " + t.id + " title=" + quote(t.title) + " category=" +
-         std::string(unit_name(t.category)) + " source=" + t.source +
+  out += "task " + t.id + " title=" + quote(t.title) +
+         " category=" + std::string(unit_name(t.category)) + " source=" + t.source +
          " line=" + std::to_string(t.line) + " number=" + std::to_string(t.number);
   if (t.priority) out += " priority=" + std::to_string(*t.priority);
   out += "\n";
@@ -43,8 +43,8 @@ inline std::string describe(const PackTask& t) {
   if (t.contains) out += "  contains " + quote(*t.contains) + "\n";
   for (const PackFile& f : t.files) {
     out += "  file " + f.path + " role=" + std::string(role_name(f.role)) +
-           " line=" + std::to_string(f.line) + " exists=" +
-           (f.exists ? (*f.exists ? "yes" : "no") : "?") + "\n";
+           " line=" + std::to_string(f.line) +
+           " exists=" + (f.exists ? (*f.exists ? "yes" : "no") : "?") + "\n";
     for (const Fence& x : f.fences) out += "    " + describe(x) + "\n";
   }
   for (const Fence& x : t.unassigned) out += "  unassigned " + describe(x) + "\n";

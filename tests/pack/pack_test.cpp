@@ -1,4 +1,6 @@
 // load(): pack directories on disk, meta/summary.json, and the real fixture packs.
+#include "smartspec/pack/pack.hpp"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -7,7 +9,6 @@
 #include <vector>
 
 #include "describe.hpp"
-#include "smartspec/pack/pack.hpp"
 #include "support/test_support.hpp"
 
 namespace smartspec::pack {
@@ -102,9 +103,11 @@ TEST(PackLoad, MalformedSummaryJson) {
   TempDir tmp;
   write(tmp.path() / "missing_code.md", task("A"));
   write(tmp.path() / "meta/summary.json", "{\"total_tasks\": 3,");
-  EXPECT_EQ(load_err(tmp.str()), tmp.str() + "/meta/summary.json: malformed JSON: The JSON document has an improper "
-                                "structure: missing or superfluous commas, braces, missing "
-                                "keys, etc.");
+  EXPECT_EQ(load_err(tmp.str()),
+            tmp.str() +
+                "/meta/summary.json: malformed JSON: The JSON document has an improper "
+                "structure: missing or superfluous commas, braces, missing "
+                "keys, etc.");
   write(tmp.path() / "meta/summary.json", "[1, 2]");
   EXPECT_EQ(load_err(tmp.str()),
             tmp.str() + "/meta/summary.json: malformed summary: expected a JSON object");
@@ -136,9 +139,9 @@ TEST(PackLoad, UnitOrderSingularAndPluralAndContents) {
   ASSERT_TRUE(p) << p.error().to_string();
   std::vector<std::string> names;
   for (const CategoryFile& f : p->files) names.push_back(f.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"not_implemented.md", "missing_tests.md",
-                                             "symbol_issue.md", "symbol_issues.md",
-                                             "naming_issue.md"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"not_implemented.md", "missing_tests.md", "symbol_issue.md",
+                                      "symbol_issues.md", "naming_issue.md"}));
   EXPECT_EQ(p->files[3].category, Unit::kSymbolIssue);
   EXPECT_EQ(p->files[3].path, p->dir + "/symbol_issues.md");
   EXPECT_EQ(ids(*p), (std::vector<std::string>{"I1", "T1", "S1", "S1b", "S2", "N1"}));
@@ -203,9 +206,9 @@ TEST(PackLoad, BothSpellingsCountTogether) {
   write(tmp.path() / "meta/summary.json", "{\"by_category\": {\"naming_issue\": 3}}");
   auto p = load(tmp.str());
   ASSERT_TRUE(p) << p.error().to_string();
-  EXPECT_EQ(warnings(*p), (std::vector<std::string>{
-                              "meta/summary.json: by_category.naming_issue is 3 but "
-                              "naming_issue.md and naming_issues.md have 2 tasks"}));
+  EXPECT_EQ(warnings(*p),
+            (std::vector<std::string>{"meta/summary.json: by_category.naming_issue is 3 but "
+                                      "naming_issue.md and naming_issues.md have 2 tasks"}));
 }
 
 // ---------------------------------------------------------------- real packs
@@ -221,19 +224,19 @@ TEST(PackFixtures, FieldsAligned) {
   // prompter's template engine closes the outer {{#each tasks}} at the inner
   // {{/each}} of "Similar Files Found" and renders one task. The parser
   // reports what the files say; the cross-check turns the gap into a warning.
-  EXPECT_EQ(ids(*p), (std::vector<std::string>{"TSK-INV-010", "TSK-INV-011", "TSK-INV-012",
-                                               "TSK-INV-005", "TSK-INV-007", "TSK-INV-008",
-                                               "TSK-INV-002"}));
+  EXPECT_EQ(ids(*p),
+            (std::vector<std::string>{"TSK-INV-010", "TSK-INV-011", "TSK-INV-012", "TSK-INV-005",
+                                      "TSK-INV-007", "TSK-INV-008", "TSK-INV-002"}));
   EXPECT_EQ(p->summary->total_tasks, 12);
-  EXPECT_EQ(p->summary->by_category,
-            (std::map<std::string, long>{{"content_issue", 1},
-                                         {"missing_code", 1},
-                                         {"naming_issue", 4},
-                                         {"not_implemented", 3},
-                                         {"symbol_issue", 1}}));
-  EXPECT_EQ(warnings(*p),
-            (std::vector<std::string>{
-                "meta/summary.json: by_category.naming_issue is 4 but naming_issue.md has 1 task"}));
+  EXPECT_EQ(p->summary->by_category, (std::map<std::string, long>{{"content_issue", 1},
+                                                                  {"missing_code", 1},
+                                                                  {"naming_issue", 4},
+                                                                  {"not_implemented", 3},
+                                                                  {"symbol_issue", 1}}));
+  EXPECT_EQ(
+      warnings(*p),
+      (std::vector<std::string>{
+          "meta/summary.json: by_category.naming_issue is 4 but naming_issue.md has 1 task"}));
   std::vector<std::string> names;
   for (const auto& [name, bytes] : p->contents) names.push_back(name);
   EXPECT_EQ(names, (std::vector<std::string>{"README.md", "content_issue.md", "meta/summary.json",
@@ -283,8 +286,8 @@ TEST(PackFixtures, FieldsAligned) {
   std::vector<std::string> headings;
   for (const Fence& f : content.files[0].fences) headings.push_back(f.heading);
   // The three {{#if}} alternatives all survive, hence the artefacts.
-  EXPECT_EQ(headings, (std::vector<std::string>{"Content", "Example Usage", "Example",
-                                                "Implementation"}));
+  EXPECT_EQ(headings,
+            (std::vector<std::string>{"Content", "Example Usage", "Example", "Implementation"}));
   EXPECT_EQ(content.files[0].fences[0].body, "\"json.dumps\"\n");
   EXPECT_EQ(content.artefacts,
             (std::vector<Diagnostic>{
@@ -308,9 +311,9 @@ TEST(PackFixtures, FieldsAligned) {
     EXPECT_TRUE(t.files.empty()) << t.id;
     EXPECT_EQ(t.unassigned.size(), 2u) << t.id;
     EXPECT_EQ(t.instructions.size(), 4u) << t.id;
-    EXPECT_EQ(t.suggestions, (std::vector<std::string>{
-                                 "\xE2\x9A\xA0\xEF\xB8\x8F Task is marked [ ] but no "
-                                 "implementation or test files exist"}));
+    EXPECT_EQ(t.suggestions,
+              (std::vector<std::string>{"\xE2\x9A\xA0\xEF\xB8\x8F Task is marked [ ] but no "
+                                        "implementation or test files exist"}));
   }
 }
 
@@ -321,8 +324,8 @@ TEST(PackFixtures, AsGenerated) {
   // looked for naming_issue_template.md etc. and silently dropped three
   // categories. Its summary still counts them and says total_tasks 0; the
   // cross-check reports both inconsistencies.
-  EXPECT_EQ(ids(*p), (std::vector<std::string>{"TSK-INV-010", "TSK-INV-011", "TSK-INV-012",
-                                               "TSK-INV-005"}));
+  EXPECT_EQ(ids(*p),
+            (std::vector<std::string>{"TSK-INV-010", "TSK-INV-011", "TSK-INV-012", "TSK-INV-005"}));
   EXPECT_EQ(warnings(*p),
             (std::vector<std::string>{
                 "meta/summary.json: total_tasks is 0 but the pack has 4 tasks",
@@ -340,8 +343,9 @@ TEST(PackFixtures, AsGenerated) {
   EXPECT_EQ(mc.unassigned[1].body,
             "\"\"\"Stock report\n\nImplementation module for .\nTests are defined in .\n"
             "\"\"\"\n\n\n");
-  EXPECT_EQ(mc.artefacts, (std::vector<Diagnostic>{
-                              {"missing_code.md", 145, "template artefact '{{code_module}}'"}}));
+  EXPECT_EQ(
+      mc.artefacts,
+      (std::vector<Diagnostic>{{"missing_code.md", 145, "template artefact '{{code_module}}'"}}));
 }
 
 TEST(PackFixtures, LegacyShape) {

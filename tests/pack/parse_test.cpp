@@ -213,8 +213,7 @@ TEST(ParseCategory, TildeAndNestedLongerFences) {
 }
 
 TEST(ParseCategory, FenceOfOtherCharacterOrShorterDoesNotClose) {
-  EXPECT_EQ(parse_err("## Task 1: T - t\n\n````\n```\n~~~~\n"),
-            "x.md:3: unterminated code fence");
+  EXPECT_EQ(parse_err("## Task 1: T - t\n\n````\n```\n~~~~\n"), "x.md:3: unterminated code fence");
 }
 
 TEST(ParseCategory, UnterminatedFenceNamesTheOpeningLine) {
@@ -256,15 +255,14 @@ TEST(ParseCategory, TemplateArtefactsInsideAndOutsideFences) {
       "Run `grep {{similar_files.0.file}}` then {{#each x}} {{/each}}\n";
   auto tasks = parse_ok(text);
   ASSERT_EQ(tasks.size(), 1u);
-  EXPECT_EQ(tasks[0].artefacts,
-            (std::vector<Diagnostic>{
-                {"x.md", 6, "template artefact '{{else}}'"},
-                {"x.md", 9, "template artefact '{{else if is_regex}}'"},
-                {"x.md", 10, "template artefact '{{/if}}'"},
-                {"x.md", 11, "template artefact '{{similar_files.0.file}}'"},
-                {"x.md", 11, "template artefact '{{#each x}}'"},
-                {"x.md", 11, "template artefact '{{/each}}'"},
-            }));
+  EXPECT_EQ(tasks[0].artefacts, (std::vector<Diagnostic>{
+                                    {"x.md", 6, "template artefact '{{else}}'"},
+                                    {"x.md", 9, "template artefact '{{else if is_regex}}'"},
+                                    {"x.md", 10, "template artefact '{{/if}}'"},
+                                    {"x.md", 11, "template artefact '{{similar_files.0.file}}'"},
+                                    {"x.md", 11, "template artefact '{{#each x}}'"},
+                                    {"x.md", 11, "template artefact '{{/each}}'"},
+                                }));
   EXPECT_EQ(tasks[0].files[0].fences[0].body,
             "{{else}}\nx = '${{ secrets.TOKEN }}' + '{{ a + b }}'\n");
   EXPECT_EQ(tasks[0].raw, text);  // artefact lines stay in what the agent reads
@@ -363,12 +361,12 @@ TEST(ParseCategory, EmptyPathsAreNotFilesAndTheirFencesAreUnassigned) {
 TEST(ParseCategory, RolesFromKeyHeadingAndPathAndOneFilePerPath) {
   auto tasks = parse_ok(
       "## Task 1: T-1 - Roles\n"
-      "**File:** `lib/util_test.go`\n"        // path says test
-      "**File:** `src/main.js`\n"             // first unqualified non-test: code
-      "**File:** `src/other.js`\n"            // later unqualified: other
-      "**File:** `web/app.spec.ts`\n"         // path says test
-      "Code file: `src/main.js`\n"            // named twice: one PackFile
-      "**Test File:** `src/checks.js`\n"      // key says test
+      "**File:** `lib/util_test.go`\n"    // path says test
+      "**File:** `src/main.js`\n"         // first unqualified non-test: code
+      "**File:** `src/other.js`\n"        // later unqualified: other
+      "**File:** `web/app.spec.ts`\n"     // path says test
+      "Code file: `src/main.js`\n"        // named twice: one PackFile
+      "**Test File:** `src/checks.js`\n"  // key says test
       "- Expected path: `web/button.test.js`\n"
       "**Path:** \"quoted/not-a-span.py\"\n");
   EXPECT_EQ(describe(tasks),
