@@ -13,6 +13,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "engine/agent.hpp"
 #include "engine/inputs.hpp"
 #include "engine/run_internal.hpp"
 #include "engine/state.hpp"
@@ -115,8 +116,17 @@ class Runner {
   void verify_before();
   std::optional<report::VerifyFigures> verify_tree(const std::string& commit,
                                                    verify::Summary* out = nullptr);
-  Result<void> save_failed(const plan::PlannedUnit& unit, const std::vector<std::string>& paths,
+  Result<void> save_failed(const plan::PlannedUnit& unit, const std::string& tree,
                            const std::string& reason);
+  std::vector<std::string> unit_paths(const plan::PlannedUnit& unit) const;
+  report::TaskReport begin_task(const plan::PlannedTask& t, const std::string& uname,
+                                std::string& fail_reason, bool* skip);
+  void count_failure(std::string& fail_reason);
+  Result<std::string> apply_tasks(const plan::PlannedUnit& unit, report::UnitReport& ur,
+                                  std::string& fail_reason);
+  Result<std::string> agent_tasks(const plan::PlannedUnit& unit, report::UnitReport& ur,
+                                  std::string& fail_reason);
+  void add_evidence_hooks(const plan::PlannedTask& t, const PackTask& pt, exec::FileTxn& txn);
   int finish(int exit_code);
   Result<void> write_reports();
   void write_checkpoint_mirror(const std::string& current_unit, const std::string& current_task);
@@ -138,6 +148,7 @@ class Runner {
   int task_n_ = 0;
   int task_total_ = 0;
   double started_at_ = 0;
+  std::string log_dir_;  // agent logs of this run
 };
 
 std::string Runner::line_ending(const std::string& rel) {
@@ -298,17 +309,28 @@ Result<void> Runner::publish(const std::string& commit) {
   return {};
 }
 
-Result<void> Runner::save_failed(const plan::PlannedUnit& unit,
-                                 const std::vector<std::string>& paths,
+Result<void> Runner::save_failed(const plan::PlannedUnit& unit, const std::string& tree,
                                  const std::string& reason) {
   std::string ref = refs_.failed_prefix + std::string(unit_name(unit.unit));
-  TRY(auto changes, collect_changes(paths));
-  TRY(auto base_tree, repo_.tree_of(checkpoint_));
-  TRY(auto tree, repo_.update_tree(base_tree, changes));
+  std::string with_logs = tree;
+  // Agent logs are kept with the partial work, for inspection.
+  std::vector<git::Repository::Change> logs;
+  std::error_code ec;
+  if (!log_dir_.empty() && fs::is_directory(log_dir_, ec)) {
+    for (const auto& e : fs::directory_iterator(log_dir_, ec)) {
+      if (!e.is_regular_file()) continue;
+      auto bytes = text::read_file(e.path().string(), 16u << 20);
+      if (bytes) logs.push_back({".smartspec-logs/" + e.path().filename().string(), *bytes, 0100644});
+    }
+  }
+  if (!logs.empty()) {
+    TRY(auto t, repo_.update_tree(tree, logs));
+    with_logs = t;
+  }
   std::string msg = "smartspec(" + std::string(unit_name(unit.unit)) +
                     "): rolled back\n\n" + reason + "\n\nSmartspec-Run: " + in_.run_id +
                     "\nSmartspec-Unit: " + std::string(unit_name(unit.unit)) + "\n";
-  TRY(auto commit, repo_.create_commit(tree, {checkpoint_}, msg));
+  TRY(auto commit, repo_.create_commit(with_logs, {checkpoint_}, msg));
   auto old = repo_.read_ref(ref);
   TRY_VOID(repo_.update_ref(ref, commit, old, "smartspec: failed unit of run " + in_.run_id));
   crash_point();
@@ -336,9 +358,7 @@ void Runner::write_checkpoint_mirror(const std::string& current_unit,
   if (!r) spdlog::warn("checkpoint mirror not written: {}", r.error().to_string());
 }
 
-Result<bool> Runner::run_unit(const plan::PlannedUnit& unit, report::UnitReport& ur) {
-  const std::string uname(unit_name(unit.unit));
-  // Paths the unit reads or writes: only these are materialized (lazy worktree).
+std::vector<std::string> Runner::unit_paths(const plan::PlannedUnit& unit) const {
   std::vector<std::string> paths;
   for (const auto& t : unit.tasks)
     for (const auto& f : t.files) {
@@ -360,13 +380,44 @@ Result<bool> Runner::run_unit(const plan::PlannedUnit& unit, report::UnitReport&
     }
     if (!bad) safe.push_back(p);
   }
-  if (scratch_->is_full()) {
-    TRY_VOID(scratch_->checkout_full(checkpoint_));
-  } else {
-    TRY_VOID(scratch_->materialize(checkpoint_, safe));
-  }
-  crash_point();
+  return safe;
+}
 
+report::TaskReport Runner::begin_task(const plan::PlannedTask& t, const std::string& uname,
+                                      std::string& fail_reason, bool* skip) {
+  ++task_n_;
+  report::TaskReport tr;
+  tr.id = t.id;
+  tr.title = t.title;
+  *skip = true;
+  console_.progress(uname, task_n_, task_total_, now_seconds() - started_at_, -1);
+  if (fail_reason.empty() && interrupted()) fail_reason = "interrupted";
+  if (!fail_reason.empty()) {
+    tr.status = report::TaskStatus::kNotRun;
+    return tr;
+  }
+  if (already_done_.count(t.id)) {
+    tr.status = report::TaskStatus::kAlreadyDone;
+    tr.notes.push_back("already verified on the base");
+    console_.task_done(task_n_, task_total_, tr);
+    return tr;
+  }
+  write_checkpoint_mirror(uname, t.id);
+  *skip = false;
+  return tr;
+}
+
+void Runner::count_failure(std::string& fail_reason) {
+  ++failures_;
+  if (failures_ >= opts_.max_failures && fail_reason.empty()) {
+    fail_reason = "failure budget exhausted (" + std::to_string(failures_) + " of --max-failures " +
+                  std::to_string(opts_.max_failures) + ")";
+  }
+}
+
+Result<std::string> Runner::apply_tasks(const plan::PlannedUnit& unit, report::UnitReport& ur,
+                                        std::string& fail_reason) {
+  const std::string uname(unit_name(unit.unit));
   exec::ApplyOptions aopts;
   aopts.root = scratch_->path();
   aopts.overwrite = opts_.overwrite;
@@ -375,34 +426,14 @@ Result<bool> Runner::run_unit(const plan::PlannedUnit& unit, report::UnitReport&
   aopts.line_ending = [this](const std::string& rel) { return line_ending(rel); };
 
   std::set<std::string> touched;
-  std::string fail_reason;
-  double unit_start = now_seconds();
   for (const auto& t : unit.tasks) {
-    ++task_n_;
-    report::TaskReport tr;
-    tr.id = t.id;
-    tr.title = t.title;
+    bool skip = false;
+    report::TaskReport tr = begin_task(t, uname, fail_reason, &skip);
+    if (skip) {
+      ur.tasks.push_back(std::move(tr));
+      continue;
+    }
     double t0 = now_seconds();
-    console_.progress(uname, task_n_, task_total_, t0 - started_at_, -1);
-    if (interrupted()) {
-      fail_reason = "interrupted";
-      tr.status = report::TaskStatus::kNotRun;
-      ur.tasks.push_back(tr);
-      continue;
-    }
-    if (!fail_reason.empty()) {
-      tr.status = report::TaskStatus::kNotRun;
-      ur.tasks.push_back(tr);
-      continue;
-    }
-    if (already_done_.count(t.id)) {
-      tr.status = report::TaskStatus::kAlreadyDone;
-      tr.notes.push_back("already verified on the base");
-      console_.task_done(task_n_, task_total_, tr);
-      ur.tasks.push_back(tr);
-      continue;
-    }
-    write_checkpoint_mirror(uname, t.id);
     const PackTask& pt = in_.pack.tasks[t.pack_index];
     exec::FileTxn txn(scratch_->path());
     exec::TaskOutcome out = exec::apply_task(t, pt, aopts, txn);
@@ -416,72 +447,147 @@ Result<bool> Runner::run_unit(const plan::PlannedUnit& unit, report::UnitReport&
     tr.files_modified = out.files_modified;
     tr.files_renamed = out.files_renamed;
     tr.notes = out.notes;
-    for (const auto& s : out.skeletons) tr.notes.push_back("skeleton: " + s);
+    for (const auto& sk : out.skeletons) tr.notes.push_back("skeleton: " + sk);
     if (out.status == exec::TaskStatus::kSkippedNeedsAgent && tr.error.empty())
       tr.error = "skipped: needs an agent (--agent)";
-
     bool ok = out.status == exec::TaskStatus::kSucceeded ||
               out.status == exec::TaskStatus::kAlreadyPresent;
-    if (ok && opts_.evidence_hooks && tasks_tracked_) {
-      const TaskLine* line = in_.tasks.find(t.id);
-      // The worktree's tasks.md is the truth (earlier tasks may have edited it).
-      auto current = txn.read(in_.tasks_rel);
-      if (current && *current) {
-        auto doc = tasks::parse(**current, in_.tasks_rel);
-        const TaskLine* wt = doc ? doc->find(t.id) : nullptr;
-        if (wt != nullptr && wt->evidence_lines == 0 && line != nullptr) {
-          std::string code, test;
-          for (const auto& f : t.files) {
-            bool produced = f.action != plan::Action::kNone;
-            if (f.role == FileRole::kCode && code.empty() && produced) code = f.path;
-            if (f.role == FileRole::kTest && test.empty() && produced) test = f.path;
-          }
-          auto entries = exec::canonical_evidence(code, pt.symbol, test);
-          if (!entries.empty()) {
-            auto updated = exec::ensure_evidence(**current, t.id, entries, in_.tasks_rel);
-            if (updated && *updated != **current) {
-              auto w = txn.write_file(in_.tasks_rel, *updated);
-              if (!w) spdlog::warn("evidence hooks not added: {}", w.error().to_string());
-            }
-          }
-        }
-      }
-    }
+    if (ok) add_evidence_hooks(t, pt, txn);
     if (ok) {
       for (const auto& tch : txn.touched()) touched.insert(tch.path);
       txn.commit();
     } else {
       (void)txn.rollback();
-      if (out.status == exec::TaskStatus::kFailed) {
-        ++failures_;
-        if (failures_ >= opts_.max_failures) {
-          fail_reason = "failure budget exhausted (" + std::to_string(failures_) + " of --max-failures " +
-                        std::to_string(opts_.max_failures) + ")";
-        }
-      }
+      if (out.status == exec::TaskStatus::kFailed) count_failure(fail_reason);
     }
     tr.duration_ms = static_cast<long>((now_seconds() - t0) * 1000);
     console_.task_done(task_n_, task_total_, tr);
-    ur.tasks.push_back(tr);
+    ur.tasks.push_back(std::move(tr));
   }
-  (void)unit_start;
-
   std::vector<std::string> changed(touched.begin(), touched.end());
-  if (fail_reason.empty() && interrupted()) fail_reason = "interrupted";
-
-  std::string commit;
-  std::string tree;
+  TRY(auto changes, collect_changes(changed));
   TRY(auto base_tree, repo_.tree_of(checkpoint_));
-  if (fail_reason.empty()) {
-    TRY(auto changes, collect_changes(changed));
-    TRY(tree, repo_.update_tree(base_tree, changes));
+  return repo_.update_tree(base_tree, changes);
+}
+
+void Runner::add_evidence_hooks(const plan::PlannedTask& t, const PackTask& pt, exec::FileTxn& txn) {
+  if (!opts_.evidence_hooks || !tasks_tracked_) return;
+  if (in_.tasks.find(t.id) == nullptr) return;
+  // The worktree's tasks.md is the truth (earlier tasks may have edited it).
+  auto current = txn.read(in_.tasks_rel);
+  if (!current || !*current) return;
+  auto doc = tasks::parse(**current, in_.tasks_rel);
+  const TaskLine* wt = doc ? doc->find(t.id) : nullptr;
+  if (wt == nullptr || wt->evidence_lines != 0) return;
+  std::string code, test;
+  for (const auto& f : t.files) {
+    bool produced = f.action != plan::Action::kNone;
+    if (f.role == FileRole::kCode && code.empty() && produced) code = f.path;
+    if (f.role == FileRole::kTest && test.empty() && produced) test = f.path;
+  }
+  auto entries = exec::canonical_evidence(code, pt.symbol, test);
+  if (entries.empty()) return;
+  auto updated = exec::ensure_evidence(**current, t.id, entries, in_.tasks_rel);
+  if (updated && *updated != **current) {
+    auto w = txn.write_file(in_.tasks_rel, *updated);
+    if (!w) spdlog::warn("evidence hooks not added: {}", w.error().to_string());
+  }
+}
+
+Result<std::string> Runner::agent_tasks(const plan::PlannedUnit& unit, report::UnitReport& ur,
+                                        std::string& fail_reason) {
+  const std::string uname(unit_name(unit.unit));
+  TRY(std::string snapshot, repo_.tree_of(checkpoint_));
+  AgentContext ctx{opts_, in_, repo_, *scratch_, uname, snapshot, log_dir_, tasks_tracked_};
+  auto run_batch = [&](const std::vector<const plan::PlannedTask*>& batch,
+                       std::vector<report::TaskReport>& reports) -> Result<void> {
+    ctx.snapshot_tree = snapshot;
+    double t0 = now_seconds();
+    TRY(AgentResult res, run_agent(ctx, batch));
+    crash_point();
+    if (res.ok) snapshot = res.new_tree;
+    for (std::size_t k = 0; k < batch.size(); ++k) {
+      report::TaskReport tr = k < res.tasks.size() ? res.tasks[k] : report::TaskReport{};
+      tr.id = batch[k]->id;
+      tr.title = batch[k]->title;
+      if (!res.ok && tr.status == report::TaskStatus::kSucceeded) tr.status = report::TaskStatus::kFailed;
+      if (tr.duration_ms == 0) tr.duration_ms = static_cast<long>((now_seconds() - t0) * 1000);
+      reports.push_back(std::move(tr));
+    }
+    return {};
+  };
+  if (opts_.agent_per == "unit") {
+    std::vector<const plan::PlannedTask*> batch;
+    std::vector<report::TaskReport> pre;
+    for (const auto& t : unit.tasks) {
+      bool skip = false;
+      report::TaskReport tr = begin_task(t, uname, fail_reason, &skip);
+      if (skip) ur.tasks.push_back(std::move(tr));
+      else batch.push_back(&t);
+    }
+    if (!batch.empty()) {
+      std::vector<report::TaskReport> reports;
+      TRY_VOID(run_batch(batch, reports));
+      int n = task_n_ - static_cast<int>(reports.size());
+      for (auto& tr : reports) {
+        if (tr.status == report::TaskStatus::kFailed) count_failure(fail_reason);
+        console_.task_done(++n, task_total_, tr);
+        ur.tasks.push_back(std::move(tr));
+      }
+    }
+  } else {
+    for (const auto& t : unit.tasks) {
+      bool skip = false;
+      report::TaskReport tr = begin_task(t, uname, fail_reason, &skip);
+      if (skip) {
+        ur.tasks.push_back(std::move(tr));
+        continue;
+      }
+      std::vector<report::TaskReport> reports;
+      TRY_VOID(run_batch({&t}, reports));
+      for (auto& r : reports) {
+        if (r.status == report::TaskStatus::kFailed) count_failure(fail_reason);
+        console_.task_done(task_n_, task_total_, r);
+        ur.tasks.push_back(std::move(r));
+      }
+    }
+  }
+  return snapshot;
+}
+
+Result<bool> Runner::run_unit(const plan::PlannedUnit& unit, report::UnitReport& ur) {
+  const std::string uname(unit_name(unit.unit));
+  const bool agent = !opts_.agent.empty();
+  // Apply mode materializes only the paths the unit reads or writes (lazy
+  // worktree); a process (agent) needs the whole tree, kept across runs.
+  if (agent || scratch_->is_full()) {
+    TRY_VOID(scratch_->checkout_full(checkpoint_));
+    (void)scratch_->lock("smartspec-batch: reusable full checkout (remove with smartspec-batch clean)");
+  } else {
+    TRY_VOID(scratch_->materialize(checkpoint_, unit_paths(unit)));
+  }
+  crash_point();
+
+  std::string fail_reason;
+  std::string tree;
+  if (agent) {
+    TRY(tree, agent_tasks(unit, ur, fail_reason));
+  } else {
+    TRY(tree, apply_tasks(unit, ur, fail_reason));
+  }
+  if (fail_reason.empty() && interrupted()) fail_reason = "interrupted";
+  TRY(auto base_tree, repo_.tree_of(checkpoint_));
+
+  auto succeeded = [&ur]() {
     std::vector<const report::TaskReport*> done;
     for (const auto& tr : ur.tasks)
       if (tr.status == report::TaskStatus::kSucceeded) done.push_back(&tr);
-    if (tree != base_tree) {
-      TRY(commit, repo_.create_commit(tree, {checkpoint_}, commit_message(unit, done)));
-      crash_point();
-    }
+    return done;
+  };
+  std::string commit;
+  if (fail_reason.empty() && tree != base_tree) {
+    TRY(commit, repo_.create_commit(tree, {checkpoint_}, commit_message(unit, succeeded())));
+    crash_point();
   }
 
   // Verification of the unit's tasks on the unit's tree.
@@ -506,24 +612,16 @@ Result<bool> Runner::run_unit(const plan::PlannedUnit& unit, report::UnitReport&
           tr.error = "not verified after the unit";
         }
     } else if (opts_.mark_done && tasks_tracked_ && !verified.empty()) {
-      std::string path = scratch_->path() + "/" + in_.tasks_rel;
-      auto text_now = text::read_file(path);
-      if (text_now) {
+      if (auto text_now = repo_.read_file(tree, in_.tasks_rel)) {
         std::string t = *text_now;
         for (const auto& id : verified) {
-          auto m = exec::mark_done(t, id, in_.tasks_rel);
-          if (m) t = *m;
+          if (auto m = exec::mark_done(t, id, in_.tasks_rel)) t = *m;
         }
         if (t != *text_now) {
-          TRY_VOID(text::write_file_atomic(path, t));
-          touched.insert(in_.tasks_rel);
-          changed.assign(touched.begin(), touched.end());
-          TRY(auto changes, collect_changes(changed));
-          TRY(tree, repo_.update_tree(base_tree, changes));
-          std::vector<const report::TaskReport*> done;
-          for (const auto& tr : ur.tasks)
-            if (tr.status == report::TaskStatus::kSucceeded) done.push_back(&tr);
-          TRY(commit, repo_.create_commit(tree, {checkpoint_}, commit_message(unit, done)));
+          // Keep the worktree equal to the unit's tree.
+          TRY_VOID(text::write_file_atomic(scratch_->path() + "/" + in_.tasks_rel, t));
+          TRY(tree, repo_.update_tree(tree, {{in_.tasks_rel, t, 0100644}}));
+          TRY(commit, repo_.create_commit(tree, {checkpoint_}, commit_message(unit, succeeded())));
         }
       }
     }
@@ -532,8 +630,10 @@ Result<bool> Runner::run_unit(const plan::PlannedUnit& unit, report::UnitReport&
   // --verify-cmd runs on the whole tree.
   if (fail_reason.empty() && !opts_.verify_cmd.empty()) {
     std::string target = commit.empty() ? checkpoint_ : commit;
-    TRY_VOID(scratch_->checkout_full(target));
-    (void)scratch_->lock("smartspec-batch: reusable full checkout (remove with smartspec-batch clean)");
+    if (!agent) {
+      TRY_VOID(scratch_->checkout_full(target));
+      (void)scratch_->lock("smartspec-batch: reusable full checkout (remove with smartspec-batch clean)");
+    }
     TRY(auto argv, exec::split_command_line(opts_.verify_cmd));
     exec::ProcSpec spec;
     spec.argv = argv;
@@ -552,15 +652,19 @@ Result<bool> Runner::run_unit(const plan::PlannedUnit& unit, report::UnitReport&
       }
     }
   }
+  if (fail_reason.empty() && interrupted()) fail_reason = "interrupted";
 
   if (!fail_reason.empty()) {
     ur.status = report::UnitStatus::kRolledBack;
     ur.reason = fail_reason;
     ur.failed_ref = refs_.failed_prefix + uname;
-    auto saved = save_failed(unit, changed, fail_reason);
+    auto saved = save_failed(unit, tree, fail_reason);
     if (!saved) spdlog::warn("partial work not saved: {}", saved.error().to_string());
-    // Put the worktree back at the checkpoint for the paths the unit touched.
-    if (!scratch_->is_full()) (void)scratch_->materialize(checkpoint_, safe);
+    // Put the worktree back at the checkpoint for every path the unit changed.
+    if (auto diff = repo_.changed_paths(base_tree, tree); diff && !diff->empty()) {
+      if (auto r = scratch_->materialize(checkpoint_, *diff); !r)
+        spdlog::warn("scratch worktree not restored: {}", r.error().to_string());
+    }
     console_.unit_done(ur);
     return false;
   }
@@ -653,6 +757,11 @@ int Runner::run() {
   }
   scratch_.emplace(std::move(*sc));
   crash_point();
+  if (!opts_.agent.empty()) {
+    log_dir_ = repo_.common_dir() + "/smartspec/logs/" + in_.run_id;
+    std::error_code ec;
+    fs::create_directories(log_dir_, ec);
+  }
 
   if (opts_.verify_at_end || opts_.verify_after_each) verify_before();
 
@@ -747,8 +856,10 @@ int run_command(const RunOptions& opts) {
     return static_cast<int>(in.error().exit);
   }
   if (!opts.agent.empty()) {
-    std::fprintf(stderr, "smartspec-batch: error: --agent is not available yet\n");
-    return 2;
+    if (auto argv = exec::split_command_line(opts.agent); !argv) {
+      std::fprintf(stderr, "smartspec-batch: error: --agent: %s\n", argv.error().message.c_str());
+      return 2;
+    }
   }
   if (in->plan.units.empty() && !opts.resume) {
     console.note("nothing to do: the pack has no task to run");
