@@ -77,32 +77,38 @@ class Matcher {
         if (count > ntest) popular_.insert(c);
       }
     }
-    prev_.assign(n + 1, 0);
-    cur_.assign(n + 1, 0);
+    // Reused between calls: ratio() runs for many short names.
+    thread_local std::vector<std::size_t> prev_buf, cur_buf;
+    prev_buf.assign(n + 1, 0);
+    cur_buf.assign(n + 1, 0);
+    prev_ = &prev_buf;
+    cur_ = &cur_buf;
   }
 
   // find_longest_match(alo, ahi, blo, bhi) with isjunk=None.
   Match longest(std::size_t alo, std::size_t ahi, std::size_t blo, std::size_t bhi) {
     std::size_t besti = alo, bestj = blo, bestsize = 0;
     // prev_[j+1] = length of the match ending at (i-1, j), within [blo, bhi).
-    std::fill(prev_.begin(), prev_.end(), 0);
+    std::vector<std::size_t>& prev = *prev_;
+    std::vector<std::size_t>& cur = *cur_;
+    std::fill(prev.begin() + static_cast<long>(blo), prev.begin() + static_cast<long>(bhi) + 1, 0);
     for (std::size_t i = alo; i < ahi; ++i) {
       char32_t ai = a_[i];
       bool usable = popular_.empty() || !popular_.contains(ai);
-      cur_[blo] = 0;
+      cur[blo] = 0;
       for (std::size_t j = blo; j < bhi; ++j) {
         std::size_t k = 0;
         if (usable && b_[j] == ai) {
-          k = prev_[j] + 1;
+          k = prev[j] + 1;
           if (k > bestsize) {
             besti = i + 1 - k;
             bestj = j + 1 - k;
             bestsize = k;
           }
         }
-        cur_[j + 1] = k;
+        cur[j + 1] = k;
       }
-      std::swap(prev_, cur_);
+      std::swap(prev, cur);
     }
     // Extend over equal non-junk elements (popular ones are not junk).
     while (besti > alo && bestj > blo && a_[besti - 1] == b_[bestj - 1]) {
@@ -137,7 +143,8 @@ class Matcher {
   const std::u32string& a_;
   const std::u32string& b_;
   std::unordered_set<char32_t> popular_;
-  std::vector<std::size_t> prev_, cur_;
+  std::vector<std::size_t>* prev_ = nullptr;
+  std::vector<std::size_t>* cur_ = nullptr;
 };
 
 }  // namespace

@@ -195,7 +195,7 @@ std::optional<std::regex> compile_python_regex(std::string pattern) {
        at = pattern.find("(?P<", at)) {
     std::size_t close = pattern.find('>', at);
     if (close == std::string::npos) break;
-    pattern.replace(at, close - at + 1, "(");
+    pattern = pattern.substr(0, at) + "(" + pattern.substr(close + 1);
   }
   try {
     return std::regex(pattern, flags);
@@ -243,7 +243,15 @@ bool regex_search_guarded(const std::regex& re, const std::string& text) {
 struct FileRec {
   std::string path;
   std::u32string name;
-  std::vector<std::pair<std::uint8_t, std::uint16_t>> hist;  // code point & 0xFF → count
+};
+
+// The names of a subtree's files, low byte of each code point, back to back:
+// the similar-file search streams through this instead of chasing one heap
+// string per file.
+struct Packed {
+  std::vector<std::uint8_t> bytes;
+  std::vector<std::uint32_t> start;  // n + 1 offsets into bytes
+  std::vector<std::uint32_t> ids;    // FileRec index per name
 };
 
 struct FileInfo {
@@ -337,6 +345,17 @@ class Cache {
     std::u32string t = difflib::code_points(target);
     std::array<std::uint16_t, 256> th{};
     for (char32_t c : t) ++th[c & 0xFF];
+    // Bit-parallel LCS (Hyyrö) over the target's positions: the matching
+    // blocks difflib finds form a common subsequence, so 2*LCS/T bounds the
+    // ratio from above. Characters are bucketed by their low byte, which can
+    // only make the LCS larger: still a bound.
+    const bool use_lcs = t.size() <= 64;
+    std::array<std::uint64_t, 256> pm{};
+    if (use_lcs) {
+      for (std::size_t i = 0; i < t.size(); ++i) pm[t[i] & 0xFF] |= std::uint64_t{1} << i;
+    }
+    const std::uint64_t low_mask =
+        t.size() >= 64 ? ~std::uint64_t{0} : ((std::uint64_t{1} << t.size()) - 1);
     const double thr = opt_.similar_threshold;
     struct Cand {
       double bound;
@@ -344,19 +363,38 @@ class Cache {
       std::uint32_t rec;
     };
     std::vector<Cand> cands;
-    const auto& files = files_under(dir);
-    for (std::size_t order = 0; order < files.size(); ++order) {
-      const FileRec& r = files_[files[order]];
-      if (r.name == t) continue;
-      double total = static_cast<double>(t.size() + r.name.size());
+    // One sequential pass over the packed names of the subtree.
+    const Packed& pk = packed(dir);
+    const std::size_t n = pk.ids.size();
+    for (std::size_t order = 0; order < n; ++order) {
+      const std::uint8_t* p = pk.bytes.data() + pk.start[order];
+      const std::size_t len = pk.start[order + 1] - pk.start[order];
+      const auto total = static_cast<double>(t.size() + len);
       if (total == 0) continue;
-      double len_bound = 2.0 * static_cast<double>(std::min(t.size(), r.name.size())) / total;
-      if (len_bound < thr) continue;
+      // difflib's real_quick_ratio: lengths alone.
+      if (2.0 * static_cast<double>(std::min(t.size(), len)) / total < thr) continue;
       std::size_t m = 0;
-      for (const auto& [bucket, count] : r.hist) m += std::min<std::size_t>(th[bucket], count);
+      if (use_lcs) {
+        std::uint64_t v = ~std::uint64_t{0};
+        for (std::size_t k = 0; k < len; ++k) {
+          std::uint64_t u = v & pm[p[k]];
+          v = (v + u) | (v - u);
+        }
+        m = static_cast<std::size_t>(__builtin_popcountll(~v & low_mask));
+      } else {
+        std::array<std::uint16_t, 256> left = th;
+        for (std::size_t k = 0; k < len; ++k) {
+          if (left[p[k]] != 0) {
+            --left[p[k]];
+            ++m;
+          }
+        }
+      }
       double bound = 2.0 * static_cast<double>(m) / total;
       if (bound < thr) continue;
-      cands.push_back({bound, order, files[order]});
+      std::uint32_t id = pk.ids[order];
+      if (files_[id].name == t) continue;
+      cands.push_back({bound, order, id});
     }
     std::stable_sort(cands.begin(), cands.end(),
                      [](const Cand& a, const Cand& b) { return a.bound > b.bound; });
@@ -392,6 +430,20 @@ class Cache {
   }
 
  private:
+  const Packed& packed(const std::string& dir) {
+    auto it = packed_.find(dir);
+    if (it != packed_.end()) return it->second;
+    Packed pk;
+    const auto& files = files_under(dir);
+    pk.ids = files;
+    pk.start.reserve(files.size() + 1);
+    pk.start.push_back(0);
+    for (std::uint32_t id : files) {
+      for (char32_t c : files_[id].name) pk.bytes.push_back(static_cast<std::uint8_t>(c & 0xFF));
+      pk.start.push_back(static_cast<std::uint32_t>(pk.bytes.size()));
+    }
+    return packed_[dir] = std::move(pk);
+  }
   const std::vector<FileSource::Entry>& listing(const std::string& dir) {
     auto it = listings_.find(dir);
     if (it != listings_.end()) return it->second;
@@ -402,11 +454,6 @@ class Cache {
     if (it != index_.end()) return it->second;
     FileRec r;
     r.name = difflib::code_points(name);
-    std::array<std::uint16_t, 256> h{};
-    for (char32_t c : r.name) ++h[c & 0xFF];
-    for (std::size_t b = 0; b < h.size(); ++b) {
-      if (h[b] != 0) r.hist.emplace_back(static_cast<std::uint8_t>(b), h[b]);
-    }
     r.path = path;
     auto idx = static_cast<std::uint32_t>(files_.size());
     files_.push_back(std::move(r));
@@ -424,6 +471,7 @@ class Cache {
   std::unordered_map<std::string, std::uint32_t> index_;
   std::vector<FileRec> files_;
   std::unordered_map<std::string, std::vector<SimilarFile>> similar_memo_;
+  std::unordered_map<std::string, Packed> packed_;
 };
 
 struct Checker {
