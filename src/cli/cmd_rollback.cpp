@@ -1,12 +1,22 @@
+// `rollback RUN --unit NAME [--revert]` / `rollback RUN --undo`.
 #include "cli/commands.hpp"
+#include "smartspec/engine/ops.hpp"
 
 namespace smartspec::cli {
 
 void register_rollback(CLI::App& app, Context& ctx) {
-  auto* cmd = app.add_subcommand("rollback", "(rollback: not yet available)");
+  static engine::RollbackOptions o;
+  auto* cmd = app.add_subcommand("rollback", "Drop one unit's commit from a run's result branch");
   add_common_flags(*cmd, ctx);
-  cmd->allow_extras();
-  cmd->callback([&ctx]() { ctx.exit_code = usage_error("'rollback' is not yet available"); });
+  cmd->add_option("RUN", o.run_id, "Run id")->required();
+  cmd->add_option("--unit", o.unit, "The unit whose commit to drop");
+  cmd->add_flag("--revert", o.revert, "Add a revert commit on top instead (for a pushed branch)");
+  cmd->add_flag("--undo", o.undo, "Restore the tip the latest rollback replaced");
+  cmd->callback([&ctx]() {
+    apply_verbosity(ctx);
+    o.common = ctx.common;
+    ctx.exit_code = engine::rollback_command(o);
+  });
 }
 
 }  // namespace smartspec::cli
