@@ -109,7 +109,7 @@ std::optional<std::pair<std::int64_t, int>> parse_git_date(const std::string& te
     int off = zone(m[7].str(), &ok);
     if (!ok) return std::nullopt;
     std::time_t utc = timegm(&tm);
-    return std::make_pair(static_cast<std::int64_t>(utc) - off * 60, off);
+    return std::make_pair(static_cast<std::int64_t>(utc) - static_cast<std::int64_t>(off) * 60, off);
   }
   return std::nullopt;
 }

@@ -59,7 +59,10 @@ std::map<std::string, std::string> read_config_file(const fs::path& file) {
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
       value = value.substr(1, value.size() - 2);
     }
-    out[section + "." + key] = value;
+    std::string full = section;
+    full += '.';
+    full += key;
+    out[full] = value;
   }
   return out;
 }

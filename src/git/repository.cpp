@@ -406,7 +406,8 @@ namespace {
 std::optional<std::string> attr(git_repository* repo, const Oid& tree_or_commit,
                                 const std::string& path, const char* name, bool* set,
                                 bool* unset) {
-  git_attr_options opts = GIT_ATTR_OPTIONS_INIT;
+  git_attr_options opts{};  // GIT_ATTR_OPTIONS_INIT trips -Wmissing-field-initializers
+  opts.version = GIT_ATTR_OPTIONS_VERSION;
   CommitPtr commit = lookup_commit(repo, tree_or_commit);
   if (commit) {
     // Check mode 3 selects neither file nor index in 1.5.1's source selection;

@@ -109,7 +109,10 @@ Result<void> remove_path(const std::string& root, const std::string& rel) {
   }
   for (std::string p = rel; (pos = p.rfind('/')) != std::string::npos;) {
     p.resize(pos);
-    if (::rmdir((root + "/" + p).c_str()) != 0) break;  // not empty: stop
+    std::string dir = root;
+    dir += '/';
+    dir += p;
+    if (::rmdir(dir.c_str()) != 0) break;  // not empty: stop
   }
   return {};
 }
