@@ -439,6 +439,17 @@ TaskOutcome Applier::run() {
     }
     auto c = confine(opt_.root, f.path);
     if (!c) return fail_with(c.error().message, f.path, 0, "correct the path in the pack");
+    // Artefacts between the fences that make up the content mean the template
+    // engine left several alternatives ({{#if}} … {{else}} …): ambiguous.
+    for (const auto& d : pt_.artefacts) {
+      if (f.content_first_line == 0 || d.line < f.content_first_line ||
+          d.line > f.content_last_line)
+        continue;
+      return fail_with(c->rel + ": " + d.message + " between the content fences (" + pt_.source +
+                           ":" + std::to_string(d.line) +
+                           "): the pack's content is ambiguous; nothing written",
+                       c->rel, 0, "remove the template artefacts from the pack, or regenerate it");
+    }
     if (auto a = find_artefact(f.content, pt_)) {
       std::string where = a->pack_line > 0 ? " (" + pt_.source + ":" + std::to_string(a->pack_line) + ")"
                                            : std::string();

@@ -1,5 +1,7 @@
 #include "plan/content.hpp"
 
+#include <algorithm>
+
 #include "smartspec/util/text.hpp"
 
 namespace smartspec::plan::content {
@@ -113,6 +115,9 @@ void assign(PlannedFile& f, const std::vector<Fence>& fences) {
     Kind k = classify(fence.body, f.path, fence.lang);
     if (k == Kind::kEmpty) continue;
     if (lang.empty()) lang = fence.lang;
+    int closing = fence.line + static_cast<int>(text::split_lines(fence.body).size()) + 1;
+    if (f.content_first_line == 0) f.content_first_line = fence.line;
+    f.content_last_line = std::max(f.content_last_line, closing);
     if (!joined.empty()) joined += "\n";
     joined += fence.body;
     if (k == Kind::kReal) best = Kind::kReal;

@@ -26,6 +26,12 @@ int terminal_columns(std::FILE* f) {
 }
 
 std::string failure_text(const TaskReport& t) {
+  // Executors often name the file in the error already: do not say it twice.
+  if (!t.file.empty() && t.error.rfind(t.file + ":", 0) == 0) {
+    if (t.line > 0 && t.error.rfind(t.file + ": ", 0) == 0)
+      return t.file + ":" + std::to_string(t.line) + t.error.substr(t.file.size());
+    return t.error;
+  }
   std::string where;
   if (!t.file.empty()) {
     where = t.file;

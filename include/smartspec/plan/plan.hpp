@@ -30,6 +30,10 @@ struct PlannedFile {
   bool has_content = false;     // a non-empty, non-skeleton fence belongs to it
   bool skeleton = false;        // content is a TODO-only skeleton
   std::vector<std::string> candidates;  // naming issues: existing similar files considered
+  // Pack lines spanned by the content fences used (first opening to last
+  // closing marker); 0 when the content did not come from fences.
+  int content_first_line = 0;
+  int content_last_line = 0;
   bool operator==(const PlannedFile&) const = default;
 };
 
