@@ -350,8 +350,9 @@ TEST_F(AgentTest, SyntaxErrorFailsTheTaskWithFileAndLine) {
   auto r = run();
   ASSERT_TRUE(r) << r.error().to_string();
   EXPECT_FALSE(r->ok);
-  EXPECT_EQ(r->tasks[0].error.rfind("Syntax error in generated code: data.json", 0), 0u)
-      << r->tasks[0].error;
+  EXPECT_EQ(r->tasks[0].error, "Syntax error in generated code: data.json:3: The JSON document has an improper "
+            "structure: missing or superfluous commas, braces, missing keys, etc.");
+  EXPECT_EQ(r->tasks[0].line, 3);
   EXPECT_EQ(r->tasks[0].file, "data.json");
   EXPECT_FALSE(fs::exists(wt() + "/data.json"));
   expect_worktree_is(snapshot_);
