@@ -227,6 +227,7 @@ TEST_F(AgentTest, NonZeroExitFailsAndRestoresTheSnapshot) {
       "mkdir -p new/deep && echo x > new/deep/file.txt && echo y > new.py\n"
       "echo ignored > debug.log\n"
       "chmod +x old.txt\n"
+      "cp -r src src2 && rm -r src && echo flat > src\n"
       "echo failing; exit 1\n");
   auto r = run();
   ASSERT_TRUE(r) << r.error().to_string();
@@ -427,6 +428,22 @@ TEST_F(AgentTest, UnitCallRunsOnceForAllTasks) {
   EXPECT_EQ(r->tasks[1].log, log_dir_ + "/missing_code.log");
   EXPECT_EQ(git(repo_path_, {"diff", "--name-only", snapshot_, r->new_tree}),
             "notes.txt\nsrc/c.py\nsrc/pkg/b.py\ntasks.md");
+  expect_worktree_is(r->new_tree);
+}
+
+TEST_F(AgentTest, FileReplacedByADirectoryAndBack) {
+  agent("rm old.txt && mkdir old.txt && echo in > old.txt/in.txt\n"
+        "rm -r src && echo flat > src\n");
+  auto r = run();
+  ASSERT_TRUE(r) << r.error().to_string();
+  ASSERT_TRUE(r->ok) << r->tasks[0].error;
+  EXPECT_EQ(git(repo_path_, {"diff", "--name-status", "--no-renames", snapshot_, r->new_tree}),
+            "D\told.txt\n"
+            "A\told.txt/in.txt\n"
+            "A\tsrc\n"
+            "D\tsrc/app.py");
+  EXPECT_EQ(r->tasks[0].files_created, (std::vector<std::string>{"old.txt/in.txt", "src"}));
+  EXPECT_EQ(git(repo_path_, {"fsck", "--no-progress", "--no-dangling"}), "");
   expect_worktree_is(r->new_tree);
 }
 
