@@ -102,13 +102,28 @@ class Child {
     }
   }
   void signal(int sig) const { ::kill(pid_, sig); }
-  // Exit code, or 128+signal; ru_maxrss (KiB) in *max_rss_kib.
-  int wait(long* max_rss_kib = nullptr) {
+  // True while the child has not exited; reaps it when it has (status kept).
+  bool running() {
+    if (waited_) return false;
     int status = 0;
     struct rusage ru {};
-    ::wait4(pid_, &status, 0, &ru);
+    pid_t r = ::wait4(pid_, &status, WNOHANG, &ru);
+    if (r == 0) return true;
     waited_ = true;
-    if (max_rss_kib != nullptr) *max_rss_kib = ru.ru_maxrss;
+    status_ = status;
+    rss_ = ru.ru_maxrss;
+    return false;
+  }
+  // Exit code, or 128+signal; ru_maxrss (KiB) in *max_rss_kib.
+  int wait(long* max_rss_kib = nullptr) {
+    if (!waited_) {
+      struct rusage ru {};
+      ::wait4(pid_, &status_, 0, &ru);
+      rss_ = ru.ru_maxrss;
+      waited_ = true;
+    }
+    const int status = status_;
+    if (max_rss_kib != nullptr) *max_rss_kib = rss_;
     if (WIFEXITED(status)) return WEXITSTATUS(status);
     if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
     return -1;
@@ -118,6 +133,8 @@ class Child {
  private:
   pid_t pid_ = -1;
   bool waited_ = false;
+  int status_ = 0;
+  long rss_ = 0;
 };
 
 // Polls (bounded, 20 s) until `pred` holds.
