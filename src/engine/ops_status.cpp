@@ -186,6 +186,21 @@ struct Summary {
   int done = 0, total = 0, failures = 0;
 };
 
+// Failed tasks of the run: the state counts them when a unit is done, the
+// last report also counts those of a unit that was rolled back.
+int failures_of(const git::Repository& repo, const ops::RunView& run) {
+  int n = run.state ? run.state->failures : 0;
+  if (!run.state_commit) return n;
+  auto json = repo.read_file(*run.state_commit, "report.json");
+  if (!json) return n;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  int64_t failed = 0;
+  if (!parser.parse(*json).get(doc) && !doc["totals"]["failed"].get_int64().get(failed))
+    n = std::max(n, static_cast<int>(failed));
+  return n;
+}
+
 Summary summarize(const git::Repository& repo, const ops::RunView& run) {
   Summary s;
   s.id = run.id;
@@ -195,7 +210,7 @@ Summary summarize(const git::Repository& repo, const ops::RunView& run) {
     s.base = run.state->base;
     s.done = static_cast<int>(run.state->completed.size());
     s.total = static_cast<int>(run.state->units.size());
-    s.failures = run.state->failures;
+    s.failures = failures_of(repo, run);
   }
   return s;
 }
