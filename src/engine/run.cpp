@@ -127,6 +127,7 @@ class Runner {
   Result<std::string> agent_tasks(const plan::PlannedUnit& unit, report::UnitReport& ur,
                                   std::string& fail_reason);
   void add_evidence_hooks(const plan::PlannedTask& t, const PackTask& pt, exec::FileTxn& txn);
+  Result<std::string> run_commit_hooks(std::string& tree, std::string& message);
   int finish(int exit_code);
   Result<void> write_reports();
   void write_checkpoint_mirror(const std::string& current_unit, const std::string& current_task);
@@ -555,12 +556,65 @@ Result<std::string> Runner::agent_tasks(const plan::PlannedUnit& unit, report::U
   return snapshot;
 }
 
+// The user's pre-commit and commit-msg hooks (libgit2 never runs hooks), run
+// in the scratch worktree whose index holds the unit's tree, as `git commit`
+// would run them. A hook that rewrites files has its changes taken into the
+// unit's tree; one that edits the message has its message used. Returns the
+// reason the unit fails, or "".
+Result<std::string> Runner::run_commit_hooks(std::string& tree, std::string& message) {
+  const std::string dir = git::hooks_dir(repo_);
+  auto runnable = [](const std::string& path) { return ::access(path.c_str(), X_OK) == 0; };
+  auto tail = [](const std::string& out) {
+    auto lines = text::split_lines(text::trim(out));
+    return lines.empty() ? std::string() : ": " + std::string(lines.back().text);
+  };
+  const std::string pre_commit = dir + "/pre-commit";
+  if (runnable(pre_commit)) {
+    TRY_VOID(git::set_worktree_index(repo_, scratch_->path(), tree));
+    exec::ProcSpec spec;
+    spec.argv = {pre_commit};
+    spec.cwd = scratch_->path();
+    spec.timeout_seconds = opts_.agent_timeout;
+    TRY(auto res, exec::run_process(spec));
+    if (!res.ok()) {
+      return "pre-commit hook failed (exit " + std::to_string(res.exit_code) + ")" +
+             tail(res.output);
+    }
+    // What the hook changed in the worktree becomes part of the unit.
+    TRY(auto changes, git::worktree_changes(repo_, scratch_->path(), tree));
+    if (!changes.empty()) {
+      std::vector<std::string> paths;
+      for (const auto& c : changes) paths.push_back(c.path);
+      TRY(auto collected, collect_changes(paths));
+      TRY(tree, repo_.update_tree(tree, collected));
+    }
+  }
+  const std::string commit_msg = dir + "/commit-msg";
+  if (runnable(commit_msg)) {
+    std::string file = repo_.common_dir() + "/smartspec/COMMIT_EDITMSG-" + in_.run_id;
+    TRY_VOID(text::write_file_atomic(file, message));
+    exec::ProcSpec spec;
+    spec.argv = {commit_msg, file};
+    spec.cwd = scratch_->path();
+    spec.timeout_seconds = opts_.agent_timeout;
+    TRY(auto res, exec::run_process(spec));
+    auto edited = text::read_file(file);
+    ::unlink(file.c_str());
+    if (!res.ok()) {
+      return "commit-msg hook failed (exit " + std::to_string(res.exit_code) + ")" +
+             tail(res.output);
+    }
+    if (edited && !text::trim(*edited).empty()) message = *edited;
+  }
+  return std::string();
+}
+
 Result<bool> Runner::run_unit(const plan::PlannedUnit& unit, report::UnitReport& ur) {
   const std::string uname(unit_name(unit.unit));
   const bool agent = !opts_.agent.empty();
   // Apply mode materializes only the paths the unit reads or writes (lazy
   // worktree); a process (agent) needs the whole tree, kept across runs.
-  if (agent || scratch_->is_full()) {
+  if (agent || opts_.run_hooks || scratch_->is_full()) {
     TRY_VOID(scratch_->checkout_full(checkpoint_));
     (void)scratch_->lock("smartspec-batch: reusable full checkout (remove with smartspec-batch clean)");
   } else {
@@ -585,8 +639,16 @@ Result<bool> Runner::run_unit(const plan::PlannedUnit& unit, report::UnitReport&
     return done;
   };
   std::string commit;
+  std::string message = commit_message(unit, succeeded());
+  if (fail_reason.empty() && tree != base_tree && opts_.run_hooks) {
+    TRY(fail_reason, run_commit_hooks(tree, message));
+    if (!fail_reason.empty()) {
+      for (auto& tr : ur.tasks)
+        if (tr.status == report::TaskStatus::kSucceeded) tr.notes.push_back(fail_reason);
+    }
+  }
   if (fail_reason.empty() && tree != base_tree) {
-    TRY(commit, repo_.create_commit(tree, {checkpoint_}, commit_message(unit, succeeded())));
+    TRY(commit, repo_.create_commit(tree, {checkpoint_}, message));
     crash_point();
   }
 
@@ -621,7 +683,7 @@ Result<bool> Runner::run_unit(const plan::PlannedUnit& unit, report::UnitReport&
           // Keep the worktree equal to the unit's tree.
           TRY_VOID(text::write_file_atomic(scratch_->path() + "/" + in_.tasks_rel, t));
           TRY(tree, repo_.update_tree(tree, {{in_.tasks_rel, t, 0100644}}));
-          TRY(commit, repo_.create_commit(tree, {checkpoint_}, commit_message(unit, succeeded())));
+          TRY(commit, repo_.create_commit(tree, {checkpoint_}, message));
         }
       }
     }

@@ -278,3 +278,15 @@ Result<void> checkout_paths(Repository& repo, const Oid& commit, const Oid& base
 std::string hooks_dir(const Repository& repo);
 
 }  // namespace smartspec::git
+
+// ------------------------------------------------------------------------
+// Commit hooks (src/git/worktree_index.cpp).
+namespace smartspec::git {
+
+// Makes the index of the checkout at `worktree` hold `tree_or_commit`
+// (stat data is refreshed by git on its next status), so that hooks run there
+// see exactly the unit's changes as staged against its HEAD.
+Result<void> set_worktree_index(const Repository& repo, const std::string& worktree,
+                                const Oid& tree_or_commit);
+
+}  // namespace smartspec::git
