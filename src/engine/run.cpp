@@ -17,6 +17,7 @@
 #include "engine/inputs.hpp"
 #include "engine/run_internal.hpp"
 #include "engine/state.hpp"
+#include "smartspec/engine/ops.hpp"
 #include "smartspec/engine/engine.hpp"
 #include "smartspec/exec/apply.hpp"
 #include "smartspec/exec/evidence_hooks.hpp"
@@ -785,6 +786,15 @@ int Runner::finish(int exit_code) {
   }
   if (opts_.common.json) std::fputs(report::render_json(report_).c_str(), stdout);
   console_.summary(report_);
+  if (opts_.land && exit_code != 3) {
+    // Under the run's lock: nothing can move the refs between run and land.
+    if (auto landed = land_run(repo_, in_.run_id); !landed) {
+      std::fprintf(stderr, "smartspec-batch: error: --land: %s\n",
+                   landed.error().to_string().c_str());
+      return 2;
+    }
+    console_.note("landed: the current branch now points at smartspec/" + in_.run_id);
+  }
   return exit_code;
 }
 

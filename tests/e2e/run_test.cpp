@@ -266,3 +266,31 @@ TEST_F(RunTest, EmptyPackIsNothingToDo) {
 
 }  // namespace
 }  // namespace smartspec::test
+
+namespace smartspec::test {
+namespace {
+
+TEST(RunLand, LandFastForwardsTheCurrentBranchWhenDone) {
+  TempDir dir;
+  std::string repo = make_inventory_repo(dir);
+  auto r = run_tool({"run", "--prompts-dir", example_pack(), "--tasks", "tasks.md", "--land"}, repo);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(git(repo, {"rev-parse", "main"}), git(repo, {"rev-parse", "smartspec/20251226_083000"}));
+  EXPECT_EQ(git(repo, {"status", "--porcelain", "--", ".", ":(exclude).spec"}), "");
+  EXPECT_TRUE(fs::exists(fs::path(repo) / "src/inventory/stock_services.py"));
+  EXPECT_FALSE(fs::exists(fs::path(repo) / "src/inventory/stock_service.py"));
+}
+
+TEST(RunLand, LandRefusesWhenALocalChangeTouchesARunPath) {
+  TempDir dir;
+  std::string repo = make_inventory_repo(dir);
+  write(fs::path(repo) / "src/inventory/audit.py", "# local work\n");
+  auto r = run_tool({"run", "--prompts-dir", example_pack(), "--tasks", "tasks.md", "--land"}, repo);
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("src/inventory/audit.py"), std::string::npos) << r.err;
+  EXPECT_EQ(read(fs::path(repo) / "src/inventory/audit.py"), "# local work\n");
+  EXPECT_NE(git(repo, {"rev-parse", "main"}), git(repo, {"rev-parse", "smartspec/20251226_083000"}));
+}
+
+}  // namespace
+}  // namespace smartspec::test
