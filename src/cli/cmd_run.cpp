@@ -2,6 +2,7 @@
 
 #include "cli/commands.hpp"
 #include "smartspec/engine/engine.hpp"
+#include "smartspec/exec/syntax.hpp"
 
 namespace smartspec::cli {
 
@@ -46,9 +47,9 @@ void register_run(CLI::App& app, Context& ctx) {
   cmd->add_flag("--mark-done", o.mark_done, "Tick [x] the tasks that verify after their unit");
   cmd->add_flag("--apply-skeletons", o.apply_skeletons,
                 "Write TODO-only skeleton code too (marked as skeletons in the report)");
-  cmd->add_option("--check", o.checks, "Extra syntax checker EXT=CMD (repeatable)")
-      ->delimiter('=')
-      ->expected(0, -1);
+  static std::vector<std::string> checks;
+  cmd->add_option("--check", checks, "Extra syntax checker EXT=CMD, e.g. rb='ruby -c' (repeatable)")
+      ->take_all();
   cmd->add_option("--agent", o.agent, "Run this coding agent command for each task");
   cmd->add_option("--agent-timeout", o.agent_timeout, "Seconds per agent call (default 600)")
       ->check(CLI::PositiveNumber);
@@ -57,8 +58,15 @@ void register_run(CLI::App& app, Context& ctx) {
   cmd->add_flag("--land", o.land, "Fast-forward the current branch to the result when done");
   cmd->add_flag("--run-hooks", o.run_hooks,
                 "Run the repository's pre-commit and commit-msg hooks for each unit commit");
-  cmd->callback([&ctx, cmd]() {
-    (void)cmd;
+  cmd->callback([&ctx]() {
+    for (const auto& spec : checks) {
+      std::string ext, command;
+      if (!exec::parse_extra_check(spec, &ext, &command)) {
+        ctx.exit_code = usage_error("--check " + spec + ": expected EXT=CMD");
+        return;
+      }
+      o.checks[ext] = command;
+    }
     apply_verbosity(ctx);
     o.common = ctx.common;
     o.common.verbosity = ctx.verbose - ctx.quiet;
