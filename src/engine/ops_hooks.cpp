@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 
 const std::vector<HookText>& shipped_hooks() {
   static const std::vector<HookText> hooks{
-    {"post-merge", R"hook(#!/bin/sh
+      {"post-merge", R"hook(#!/bin/sh
 # smartspec-batch post-merge hook (installed by `smartspec-batch hook install`).
 # When a merge brings a new prompt pack under .spec/prompts/, runs it
 # in the background; the result lands on branch smartspec/<id>. Never blocks
@@ -47,7 +47,7 @@ mkdir -p "$dir" || exit 0
 echo "smartspec-batch: running $pack in the background; result on branch smartspec/$id (log: $dir/hook-$id.log)"
 exit 0
 )hook"},
-    {"post-checkout", R"hook(#!/bin/sh
+      {"post-checkout", R"hook(#!/bin/sh
 # smartspec-batch post-checkout hook (installed by `smartspec-batch hook install`).
 # When a branch checkout brings a new prompt pack under .spec/prompts/, runs it
 # in the background; the result lands on branch smartspec/<id>. Never blocks
@@ -78,7 +78,7 @@ mkdir -p "$dir" || exit 0
 echo "smartspec-batch: running $pack in the background; result on branch smartspec/$id (log: $dir/hook-$id.log)"
 exit 0
 )hook"},
-    {"pre-push", R"hook(#!/bin/sh
+      {"pre-push", R"hook(#!/bin/sh
 # smartspec-batch pre-push hook (installed by `smartspec-batch hook install`).
 # Refuses a push whose tip marks a task done ([x] in tasks.md) that fails
 # verification. SMARTSPEC_SKIP=1 bypasses it; SMARTSPEC_BATCH names the
@@ -117,7 +117,8 @@ struct HookAction {
 
 bool is_file(const fs::path& p) {
   std::error_code ec;
-  return fs::is_regular_file(fs::symlink_status(p, ec)) || fs::is_symlink(fs::symlink_status(p, ec));
+  return fs::is_regular_file(fs::symlink_status(p, ec)) ||
+         fs::is_symlink(fs::symlink_status(p, ec));
 }
 
 std::optional<std::string> read_if_file(const fs::path& p) {
@@ -218,7 +219,8 @@ int hook_command(const HookOptions& opts) {
   if (opts.common.json) {
     JsonWriter w;
     w.begin_object().field("hooks_dir", dir.string()).key("hooks").begin_array();
-    for (const auto& a : *done) w.begin_object().field("name", a.name).field("result", a.what).end_object();
+    for (const auto& a : *done)
+      w.begin_object().field("name", a.name).field("result", a.what).end_object();
     w.end_array().end_object();
     std::fputs(w.str().c_str(), stdout);
     return 0;

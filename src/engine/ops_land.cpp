@@ -39,8 +39,9 @@ Result<Landed> land(git::Repository& repo, const std::string& run_id) {
   }
   auto head = repo.head_branch();
   if (!head) {
-    return fail("HEAD is detached: land fast-forwards the current branch; check out the branch "
-                "to land on first (git switch <branch>)");
+    return fail(
+        "HEAD is detached: land fast-forwards the current branch; check out the branch "
+        "to land on first (git switch <branch>)");
   }
   const std::string base = run.state->base;
   const std::string tip = *run.branch;

@@ -63,8 +63,8 @@ Result<Outcome> drop_or_revert(git::Repository& repo, const ops::RunView& run,
     std::vector<std::string> units;
     for (const auto& c : chain)
       if (!c.unit.empty()) units.push_back(c.unit);
-    return fail("unit " + unit + " has no commit on smartspec/" + run.id + " (units there: " +
-                (units.empty() ? std::string("none") : join(units)) + ")");
+    return fail("unit " + unit + " has no commit on smartspec/" + run.id +
+                " (units there: " + (units.empty() ? std::string("none") : join(units)) + ")");
   }
   std::string new_tip;
   if (use_revert) {
@@ -84,9 +84,9 @@ Result<Outcome> drop_or_revert(git::Repository& repo, const ops::RunView& run,
     for (auto later = std::next(it); later != chain.end(); ++later) {
       TRY(auto r, git::cherry_pick(repo, later->commit, onto));
       if (!r.conflicts.empty()) {
-        std::string what = later->unit.empty() ? "commit " + short_id(later->commit)
-                                               : "unit " + later->unit + " (" +
-                                                     short_id(later->commit) + ")";
+        std::string what = later->unit.empty()
+                               ? "commit " + short_id(later->commit)
+                               : "unit " + later->unit + " (" + short_id(later->commit) + ")";
         return fail("cannot drop unit " + unit + ": " + what + " conflicts without it in " +
                     join(r.conflicts) + "; nothing changed (use --revert to add a revert commit)");
       }
@@ -132,8 +132,8 @@ int rollback_command(const RollbackOptions& opts) {
   if (!opts.undo) {
     auto u = unit_from_name(opts.unit);
     if (!u) {
-      return ops::report_error(Error{
-          {}, 0, "unknown unit '" + opts.unit + "' (valid: " + valid_unit_names() + ")"});
+      return ops::report_error(
+          Error{{}, 0, "unknown unit '" + opts.unit + "' (valid: " + valid_unit_names() + ")"});
     }
     unit = std::string(unit_name(*u));
   }
@@ -148,11 +148,12 @@ int rollback_command(const RollbackOptions& opts) {
         Error{{}, 0, "run " + opts.run_id + " has no result branch smartspec/" + opts.run_id});
   }
   if (run->checkpoint && *run->checkpoint != *run->branch) {
-    return ops::report_error(Error{
-        {}, 0,
-        "smartspec/" + opts.run_id + " (" + short_id(*run->branch) + ") is not at the run's " +
-            "checkpoint (" + short_id(*run->checkpoint) +
-            "): resume or abort the run first; nothing changed"});
+    return ops::report_error(Error{{},
+                                   0,
+                                   "smartspec/" + opts.run_id + " (" + short_id(*run->branch) +
+                                       ") is not at the run's " + "checkpoint (" +
+                                       short_id(*run->checkpoint) +
+                                       "): resume or abort the run first; nothing changed"});
   }
   auto out = opts.undo ? undo(*repo, *run) : drop_or_revert(*repo, *run, unit, opts.revert);
   if (!out) return ops::report_error(out.error());
@@ -168,10 +169,10 @@ int rollback_command(const RollbackOptions& opts) {
                 short_id(out->new_tip).c_str(), short_id(out->old_tip).c_str(),
                 out->undo_ref.c_str());
   } else {
-    std::printf("unit %s %s from smartspec/%s: now at %s (was %s, kept as %s)\n",
-                out->unit.c_str(), out->action == "reverted" ? "reverted" : "removed",
-                opts.run_id.c_str(), short_id(out->new_tip).c_str(),
-                short_id(out->old_tip).c_str(), out->undo_ref.c_str());
+    std::printf("unit %s %s from smartspec/%s: now at %s (was %s, kept as %s)\n", out->unit.c_str(),
+                out->action == "reverted" ? "reverted" : "removed", opts.run_id.c_str(),
+                short_id(out->new_tip).c_str(), short_id(out->old_tip).c_str(),
+                out->undo_ref.c_str());
   }
   return 0;
 }

@@ -314,7 +314,10 @@ int status_one(git::Repository& repo, const std::string& id, bool json) {
     w.field("checkpoint", run.checkpoint.value_or(""));
     w.key("units").begin_array();
     for (const auto& u : units)
-      w.begin_object().field("name", u.name).field("status", u.status).field("commit", u.commit)
+      w.begin_object()
+          .field("name", u.name)
+          .field("status", u.status)
+          .field("commit", u.commit)
           .end_object();
     w.end_array();
     w.key("worktree");
@@ -414,10 +417,12 @@ int show_command(const RunSelect& opts) {
   if (opts.common.json) {
     auto json = report_json(*repo, *run);
     if (!json) {
-      return ops::report_error(Error{{}, 0, "run " + id + " has no report JSON (neither in " +
-                                                run->refs.state +
-                                                " nor in .spec/reports/); it may have been "
-                                                "stopped before writing one"});
+      return ops::report_error(Error{{},
+                                     0,
+                                     "run " + id + " has no report JSON (neither in " +
+                                         run->refs.state +
+                                         " nor in .spec/reports/); it may have been "
+                                         "stopped before writing one"});
     }
     std::fputs(json->c_str(), stdout);
     return 0;
@@ -428,7 +433,8 @@ int show_command(const RunSelect& opts) {
   }
   auto note = repo->read_note(kNotesRef, *run->branch);
   if (!note) {
-    return ops::report_error(Error{{}, 0,
+    return ops::report_error(Error{{},
+                                   0,
                                    "run " + id + " has no report note on smartspec/" + id + " (" +
                                        std::string(kNotesRef) +
                                        "); it may have been stopped before writing one"});

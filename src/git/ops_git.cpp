@@ -158,9 +158,9 @@ Result<std::vector<std::string>> local_changes(const Repository& repo,
       what = "ignored file in the way";
     } else if (e->status & GIT_STATUS_WT_NEW) {
       what = "untracked file in the way";
-    } else if (e->status & (GIT_STATUS_INDEX_NEW | GIT_STATUS_INDEX_MODIFIED |
-                            GIT_STATUS_INDEX_DELETED | GIT_STATUS_INDEX_RENAMED |
-                            GIT_STATUS_INDEX_TYPECHANGE)) {
+    } else if (e->status &
+               (GIT_STATUS_INDEX_NEW | GIT_STATUS_INDEX_MODIFIED | GIT_STATUS_INDEX_DELETED |
+                GIT_STATUS_INDEX_RENAMED | GIT_STATUS_INDEX_TYPECHANGE)) {
       what = "staged change";
     } else if (e->status & GIT_STATUS_CONFLICTED) {
       what = "unresolved conflict";
@@ -183,8 +183,8 @@ Result<void> checkout_paths(Repository& repo, const Oid& commit, const Oid& base
   for (const auto& p : paths) specs.push_back(const_cast<char*>(p.c_str()));
   git_checkout_options opts;
   git_checkout_options_init(&opts, GIT_CHECKOUT_OPTIONS_VERSION);
-  opts.checkout_strategy = GIT_CHECKOUT_SAFE | GIT_CHECKOUT_DONT_OVERWRITE_IGNORED |
-                           GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH;
+  opts.checkout_strategy =
+      GIT_CHECKOUT_SAFE | GIT_CHECKOUT_DONT_OVERWRITE_IGNORED | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH;
   opts.baseline = base.get();
   opts.paths.strings = specs.data();
   opts.paths.count = specs.size();

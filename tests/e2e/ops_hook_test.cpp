@@ -17,14 +17,16 @@ const char* const kHooks[] = {"post-merge", "post-checkout", "pre-push"};
 // PATH with the built binary first, as a user who installed it has.
 std::map<std::string, std::string> tool_env() {
   const char* path = std::getenv("PATH");
-  return {{"PATH", fs::path(binary()).parent_path().string() + ":" + (path ? path : "/usr/bin:/bin")}};
+  return {
+      {"PATH", fs::path(binary()).parent_path().string() + ":" + (path ? path : "/usr/bin:/bin")}};
 }
 
 // What the user owns apart from the run's own report files.
 std::string user_view(const std::string& repo) {
-  return git(repo, {"rev-parse", "HEAD"}) + "\n" + git(repo, {"symbolic-ref", "-q", "HEAD"}, false) +
-         "\n" + git(repo, {"for-each-ref", "--format=%(refname) %(objectname)", "refs/heads/main",
-                           "refs/heads/pack"}) +
+  return git(repo, {"rev-parse", "HEAD"}) + "\n" +
+         git(repo, {"symbolic-ref", "-q", "HEAD"}, false) + "\n" +
+         git(repo, {"for-each-ref", "--format=%(refname) %(objectname)", "refs/heads/main",
+                    "refs/heads/pack"}) +
          "\n" + git(repo, {"ls-files", "-s"}) + "\n" +
          git(repo, {"status", "--porcelain", "-uall", "--", ".", ":(exclude).spec/reports"});
 }
@@ -116,8 +118,7 @@ TEST(OpsHook, PostCheckoutStartsARunAndLeavesTheUserAlone) {
   std::string log = (fs::path(repo) / ".git" / "smartspec" / ("hook-" + kRun + ".log")).string();
   // git shows a hook's output on its stderr.
   EXPECT_EQ(c.err, "smartspec-batch: running .spec/prompts/" + kRun +
-                       " in the background; result on branch " + kBranch + " (log: " + log +
-                       ")\n");
+                       " in the background; result on branch " + kBranch + " (log: " + log + ")\n");
   EXPECT_EQ(c.out, "");
   std::string before = user_view(repo);
   ASSERT_TRUE(wait_for_run(repo, kBranch)) << read(log);

@@ -109,7 +109,8 @@ TEST(OpsAbort, RemovesRefsAndWorktreeKeepsTheBranch) {
                        " (delete it with --delete-branch)\n");
   EXPECT_EQ(git(repo, {"for-each-ref", "--format=%(refname)", "refs/smartspec/"}), "");
   EXPECT_EQ(rev(repo, kBranch), tip);
-  EXPECT_EQ(git(repo, {"worktree", "list", "--porcelain"}).find("/smartspec/worktrees/"), std::string::npos);
+  EXPECT_EQ(git(repo, {"worktree", "list", "--porcelain"}).find("/smartspec/worktrees/"),
+            std::string::npos);
   EXPECT_FALSE(fs::exists(fs::path(repo) / ".git" / "smartspec" / "lock"));
   git(repo, {"fsck", "--strict", "--no-progress"});
   EXPECT_EQ(user_state(repo), user);
@@ -134,7 +135,8 @@ TEST(OpsClean, RemovesTheKeptWorktree) {
   CmdResult r = run_tool({"clean"}, repo);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out.rfind("removed scratch worktree ", 0), 0u) << r.out;
-  EXPECT_EQ(git(repo, {"worktree", "list", "--porcelain"}).find("/smartspec/worktrees/"), std::string::npos);
+  EXPECT_EQ(git(repo, {"worktree", "list", "--porcelain"}).find("/smartspec/worktrees/"),
+            std::string::npos);
   CmdResult again = run_tool({"clean"}, repo);
   EXPECT_EQ(again.exit_code, 0);
   EXPECT_EQ(again.out, "no scratch worktree to remove\n");

@@ -18,8 +18,8 @@ TEST(OpsStatus, ListsAFinishedRun) {
   CmdResult r = run_tool({"status"}, repo);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "RUN              STATE     BASE     TIP      UNITS  FAILURES\n" + kRun +
-                       "  finished  " + short_rev(repo, "main") + "  " +
-                       short_rev(repo, kBranch) + "  5/5    0\n");
+                       "  finished  " + short_rev(repo, "main") + "  " + short_rev(repo, kBranch) +
+                       "  5/5    0\n");
 
   CmdResult j = run_tool({"status", "--json"}, repo);
   ASSERT_EQ(j.exit_code, 0) << j.err;
@@ -45,14 +45,16 @@ TEST(OpsStatus, DetailsOfAFinishedRun) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::string tip = short_rev(repo, kBranch);
   EXPECT_EQ(r.out.substr(0, r.out.find('\n') + 1), "run " + kRun + ": finished\n");
-  for (std::string unit : {"not_implemented", "missing_code", "symbol_issue",
-                                  "content_issue", "naming_issue"}) {
+  for (std::string unit :
+       {"not_implemented", "missing_code", "symbol_issue", "content_issue", "naming_issue"}) {
     std::string commit = short_rev(repo, ":/smartspec\\(" + unit + "\\)");
     EXPECT_NE(r.out.find(unit + std::string(18 - unit.size() - 2, ' ') + " committed " + commit),
               std::string::npos)
-        << unit << "\n" << r.out;
+        << unit << "\n"
+        << r.out;
   }
-  EXPECT_NE(r.out.find("  branch      refs/heads/" + kBranch + " " + tip + "\n"), std::string::npos);
+  EXPECT_NE(r.out.find("  branch      refs/heads/" + kBranch + " " + tip + "\n"),
+            std::string::npos);
   EXPECT_NE(r.out.find("  checkpoint  refs/smartspec/checkpoints/" + kRun + " " + tip + "\n"),
             std::string::npos);
   EXPECT_NE(r.out.find("  worktree    none\n"), std::string::npos);
@@ -80,8 +82,8 @@ TEST(OpsStatus, StoppedRunSaysWhereAndWhatResumeDoes) {
   simdjson::dom::array failed;
   ASSERT_FALSE(doc["refs"]["failed"].get_array().get(failed));
   ASSERT_EQ(failed.size(), 1u);
-  EXPECT_EQ(std::string_view(failed.at(0)["ref"]), "refs/smartspec/failed/" + kRun +
-                                                       "/missing_code");
+  EXPECT_EQ(std::string_view(failed.at(0)["ref"]),
+            "refs/smartspec/failed/" + kRun + "/missing_code");
   EXPECT_EQ(std::string_view(failed.at(0)["commit"]),
             rev(repo, "refs/smartspec/failed/" + kRun + "/missing_code"));
   // The scratch worktree is kept for the resume and named.

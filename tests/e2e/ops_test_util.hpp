@@ -2,12 +2,12 @@
 // the inventory example pack, a finished and a stopped run on real repositories.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <string>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "support/test_support.hpp"
 
@@ -73,7 +73,8 @@ inline std::string rev(const std::string& repo, const std::string& r) {
 // report note is on the result branch and the repository lock is released.
 inline bool wait_for_run(const std::string& repo, const std::string& branch, int seconds = 60) {
   for (int i = 0; i < seconds * 10; ++i) {
-    bool noted = run({"git", "-C", repo, "notes", "--ref=smartspec", "show", branch}).exit_code == 0;
+    bool noted =
+        run({"git", "-C", repo, "notes", "--ref=smartspec", "show", branch}).exit_code == 0;
     if (noted && !fs::exists(fs::path(repo) / ".git" / "smartspec" / "lock")) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
