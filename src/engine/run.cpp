@@ -776,6 +776,7 @@ int Runner::finish(int exit_code) {
   }
   if (auto r = write_reports(); !r) spdlog::warn("report not fully written: {}", r.error().to_string());
   state_.status = exit_code == 3 ? "stopped" : "finished";
+  state_.failures = failures_;
   state_.report_json = report::render_json(report_);
   state_.updated = now_iso8601();
   if (auto r = write_state(repo_, refs_.state, state_, "", state_.status); !r)
