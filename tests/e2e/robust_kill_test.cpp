@@ -100,3 +100,36 @@ INSTANTIATE_TEST_SUITE_P(Sample, KillPoint,
 
 }  // namespace
 }  // namespace smartspec::test::robust
+
+namespace smartspec::test::robust {
+namespace {
+
+// A SIGKILL inside a ref update (libgit2 writes <ref>.lock, then renames it)
+// leaves the .lock file behind; scripts/torture's random-delay kills hit it.
+// Here the kill is placed at crash point 8 (checkpoint moved, branch not yet)
+// and the lock file libgit2 would have left is written by hand. The run's lock
+// guarantees no other smartspec process owns it, so a resume must recover.
+TEST(KillInsideARefUpdate, LeftoverRefLockFileDoesNotBlockTheResume) {
+  const Reference& ref = reference();
+  TempDir dir;
+  std::string repo = dirty_inventory_repo(dir);
+  std::string pack = seven_unit_pack(dir);
+  auto killed = run_tool({"run", "--prompts-dir", pack, "--tasks", "tasks.md"}, repo,
+                         fast_env({{"SMARTSPEC_CRASH_AT", "8"}}));
+  ASSERT_EQ(killed.exit_code, 128 + SIGKILL) << killed.out << killed.err;
+  const fs::path lock = fs::path(repo) / ".git" / "refs" / "heads" / "smartspec" / (kRunId + ".lock");
+  write(lock, git(repo, {"rev-parse", "refs/smartspec/checkpoints/" + kRunId}) + "\n");
+
+  auto resumed = run_tool({"run", "--prompts-dir", pack, "--tasks", "tasks.md", "--resume"}, repo, fast_env());
+  EXPECT_EQ(resumed.exit_code, 0)
+      << "PRODUCT BUG (issue 9, kill at any instant): a ref .lock file left by a SIGKILL during a "
+         "ref update makes --resume fail instead of recovering:\n"
+      << resumed.err;
+  if (resumed.exit_code == 0) {
+    EXPECT_EQ(git(repo, {"rev-parse", "smartspec/" + kRunId + "^{tree}"}), ref.tree);
+    EXPECT_EQ(git(repo, {"log", "--format=%B", ref.base + "..smartspec/" + kRunId}), ref.log);
+  }
+}
+
+}  // namespace
+}  // namespace smartspec::test::robust
