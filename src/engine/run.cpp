@@ -83,6 +83,31 @@ void crash_point() { g_crash.step(); }
 long crash_points_passed() { return g_crash.n; }
 bool interrupted() { return g_interrupted != 0; }
 
+void clear_stale_locks(const git::Repository& repo, const std::string& run_id) {
+  // A SIGKILL inside a libgit2 ref update leaves "<ref>.lock" behind, and git
+  // never removes such files by itself. Holding the repository lock, we are
+  // the only writer of the run's own refs and of the scratch worktree, so a
+  // lock file there is debris: remove it, or the next update fails.
+  RunRefs refs(run_id);
+  std::vector<std::string> files = {
+      repo.common_dir() + "/" + refs.branch + ".lock",
+      repo.common_dir() + "/" + refs.checkpoint + ".lock",
+      repo.common_dir() + "/" + refs.state + ".lock",
+      repo.common_dir() + "/" + std::string(kNotesRef) + ".lock",
+      repo.common_dir() + "/worktrees/smartspec-main/HEAD.lock",
+      repo.common_dir() + "/worktrees/smartspec-main/index.lock",
+  };
+  std::error_code ec;
+  fs::path failed = fs::path(repo.common_dir()) / refs.failed_prefix;
+  if (fs::is_directory(failed, ec)) {
+    for (const auto& e : fs::directory_iterator(failed, ec))
+      if (e.path().extension() == ".lock") files.push_back(e.path().string());
+  }
+  for (const auto& f : files) {
+    if (fs::remove(f, ec)) spdlog::warn("removed {} left by an interrupted run", f);
+  }
+}
+
 int plan_command(const RunOptions& opts) {
   auto in = load_inputs(opts);
   if (!in) {
@@ -949,6 +974,7 @@ int run_command(const RunOptions& opts) {
     spdlog::warn("took over the lock of run {} (pid {}), which is no longer running",
                  stale->run_id, stale->pid);
   }
+  clear_stale_locks(in->repo, in->run_id);
   Runner runner(opts, *in, console);
   return runner.run();
 }

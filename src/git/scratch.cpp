@@ -282,6 +282,26 @@ Result<Scratch> Scratch::open(Repository& repo, const std::string& name) {
     WorktreePtr wt(found);
     if (git_worktree_validate(wt.get()) == 0 &&
         strip_slash(git_worktree_path(wt.get())) == s.path_) {
+      // A kill during an earlier creation may have left HEAD on the temporary
+      // branch (or on nothing) and the branch itself: repair both.
+      git_repository* wt_repo = nullptr;
+      if (git_repository_open_from_worktree(&wt_repo, wt.get()) == 0) {
+        RepoPtr wt_owner(wt_repo);
+        git_reference* head = nullptr;
+        bool ok = git_repository_head_detached(wt_repo) == 1 &&
+                  git_repository_head(&head, wt_repo) == 0;
+        if (head != nullptr) git_reference_free(head);
+        if (!ok) {
+          TRY(Oid target, repo.resolve_commit("HEAD"));
+          auto oid = parse_oid(target);
+          if (!oid || git_repository_set_head_detached(wt_repo, &*oid) != 0) {
+            return fail("cannot repair HEAD of scratch worktree " + s.path_);
+          }
+          std::error_code ec;
+          fs::remove(s.path_ + ".full", ec);  // its files are unknown now
+        }
+      }
+      delete_branch(raw, tmp_branch);
       return s;
     }
     // Debris of a failed or interrupted creation (or a moved directory).
