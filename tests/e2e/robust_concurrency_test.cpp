@@ -84,6 +84,10 @@ TEST(Concurrency, UserCommitsDuringARunBothSucceedNothingLost) {
   const std::string log = (dir.path() / "run.log").string();
   // Each unit's --verify-cmd keeps the run going long enough to overlap.
   Child child({"run", "--prompts-dir", pack, "--tasks", "tasks.md", "--verify-cmd", "sleep 0.3"}, repo, log);
+  // The run reads HEAD (its base) before it takes the lock: start committing
+  // once it holds the lock, so that the base is known.
+  ASSERT_TRUE(eventually([&] { return fs::exists(fs::path(repo) / ".git" / "smartspec" / "lock"); }))
+      << read(log);
   int commits = 0;
   while (child.running() || commits < 5) {
     std::string name = "user_" + std::to_string(commits) + ".txt";
