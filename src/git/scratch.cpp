@@ -275,7 +275,7 @@ Result<Scratch> Scratch::open(Repository& repo, const std::string& name) {
   const std::string root = scratch_root(repo);
   s.path_ = root + "/" + name;
   const std::string admin = kPrefix + name;
-  const std::string tmp_branch = "smartspec-scratch-" + name + "-tmp";
+  const std::string tmp_branch = "smartspec/scratch+tmp+" + name;
 
   git_worktree* found = nullptr;
   if (git_worktree_lookup(&found, raw, admin.c_str()) == 0) {
@@ -504,7 +504,7 @@ Result<void> Scratch::remove() {
   fs::remove_all(path_, ec);
   if (ec) return fail(path_, 0, "cannot remove: " + ec.message());
   fs::remove(path_ + ".full", ec);
-  delete_branch(repo_->raw(), "smartspec-scratch-" + name_ + "-tmp");
+  delete_branch(repo_->raw(), "smartspec/scratch+tmp+" + name_);
   return {};
 }
 

@@ -105,7 +105,7 @@ TEST(Scratch, OpenCleansDebrisOfAFailedCreation) {
   }
   // The directory vanished (admin data left), plus a stray temporary branch.
   fs::remove_all(repo + "/.git/smartspec/worktrees/run1");
-  git(repo, {"branch", "smartspec-scratch-run1-tmp"});
+  git(repo, {"branch", "smartspec/scratch+tmp+run1"});
   auto s = Scratch::open(r, "run1");
   ASSERT_TRUE(s) << s.error().to_string();
   EXPECT_TRUE(fs::exists(s->path() + "/.git"));
