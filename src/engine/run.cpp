@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <set>
 
 #include <spdlog/spdlog.h>
@@ -176,6 +177,7 @@ class Runner {
   int task_total_ = 0;
   double started_at_ = 0;
   std::string log_dir_;  // agent logs of this run
+  std::unique_ptr<exec::SyntaxSession> syntax_;
 };
 
 std::string Runner::line_ending(const std::string& rel) {
@@ -451,6 +453,9 @@ Result<std::string> Runner::apply_tasks(const plan::PlannedUnit& unit, report::U
   aopts.apply_skeletons = opts_.apply_skeletons;
   aopts.extra_checks = opts_.checks;
   aopts.line_ending = [this](const std::string& rel) { return line_ending(rel); };
+  // One checker process for the whole run (the worktree path never changes).
+  if (!syntax_) syntax_ = std::make_unique<exec::SyntaxSession>(scratch_->path(), opts_.checks);
+  aopts.syntax = syntax_.get();
 
   std::set<std::string> touched;
   for (const auto& t : unit.tasks) {

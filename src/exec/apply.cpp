@@ -411,7 +411,8 @@ TaskOutcome& Applier::naming() {
 
 TaskOutcome& Applier::finish(const std::vector<std::string>& written) {
   if (opt_.syntax_check && !written.empty()) {
-    SyntaxReport rep = check_syntax(opt_.root, written, opt_.extra_checks);
+    SyntaxReport rep = opt_.syntax != nullptr ? opt_.syntax->check(written)
+                                              : check_syntax(opt_.root, written, opt_.extra_checks);
     out_.notes.insert(out_.notes.end(), rep.notes.begin(), rep.notes.end());
     if (!rep.errors.empty()) {
       const SyntaxError& e = rep.errors.front();

@@ -2,7 +2,15 @@
 
 #include <simdjson.h>
 
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <functional>
 
 #include "smartspec/exec/process.hpp"
 #include "smartspec/util/text.hpp"
@@ -31,6 +39,31 @@ for p in sys.argv[1:]:
         print('%s:0: %s' % (p, str(e).replace('\n', ' ')))
         rc = 1
 sys.exit(rc)
+)PY";
+
+// The same checks as a long-lived process (SyntaxSession): one path per line
+// on stdin; for each request (paths, then an empty line) it prints the failure
+// lines and then a line "\x01done" — so a unit pays one interpreter start.
+constexpr const char* kPythonServer = R"PY(
+import sys
+while True:
+    line = sys.stdin.readline()
+    if not line:
+        break
+    p = line.rstrip('\n')
+    if p == '':
+        sys.stdout.write('\x01done\n')
+        sys.stdout.flush()
+        continue
+    try:
+        with open(p, 'rb') as f:
+            src = f.read()
+        compile(src, p, 'exec', dont_inherit=True)
+    except SyntaxError as e:
+        msg = (e.msg or 'invalid syntax').replace('\n', ' ')
+        sys.stdout.write('%s:%d: %s\n' % (p, e.lineno or 0, msg))
+    except (ValueError, OSError) as e:
+        sys.stdout.write('%s:0: %s\n' % (p, str(e).replace('\n', ' ')))
 )PY";
 
 std::string extension_of(const std::string& rel) {
@@ -65,6 +98,23 @@ int line_after_path(std::string_view out, const std::string& path) {
   return number_at(out.substr(pos + key.size()));
 }
 
+// "path:line: message" lines of the Python checker → errors.
+void python_errors(std::string_view output, const std::vector<std::string>& files,
+                   SyntaxReport& rep) {
+  for (const auto& l : text::split_lines(output)) {
+    for (const auto& f : files) {
+      std::string key = f + ":";
+      if (l.text.substr(0, key.size()) != key) continue;
+      std::string_view rest = l.text.substr(key.size());
+      int line = number_at(rest);
+      std::size_t sep = rest.find(": ");
+      rep.errors.push_back(
+          {f, line, std::string(sep == std::string_view::npos ? rest : rest.substr(sep + 2))});
+      break;
+    }
+  }
+}
+
 void python_checks(const std::string& root, const std::vector<std::string>& files,
                    SyntaxReport& rep) {
   ProcSpec spec;
@@ -79,18 +129,9 @@ void python_checks(const std::string& root, const std::vector<std::string>& file
     return;
   }
   rep.checked.insert(rep.checked.end(), files.begin(), files.end());
-  for (const auto& l : text::split_lines(r->output)) {
-    for (const auto& f : files) {
-      std::string key = f + ":";
-      if (l.text.substr(0, key.size()) != key) continue;
-      std::string_view rest = l.text.substr(key.size());
-      int line = number_at(rest);
-      std::size_t sep = rest.find(": ");
-      rep.errors.push_back({f, line, std::string(sep == std::string_view::npos ? rest : rest.substr(sep + 2))});
-      break;
-    }
-  }
-  if (!r->ok() && rep.errors.empty()) {
+  std::size_t before = rep.errors.size();
+  python_errors(r->output, files, rep);
+  if (!r->ok() && rep.errors.size() == before) {
     rep.errors.push_back({files.front(), 0, "python3 checker failed: " + first_line(r->output)});
   }
 }
@@ -272,8 +313,13 @@ bool parse_extra_check(const std::string& spec, std::string* ext, std::string* c
   return true;
 }
 
-SyntaxReport check_syntax(const std::string& root, const std::vector<std::string>& rels,
-                          const ExtraChecks& extra) {
+namespace {
+
+// check_syntax's body; Python files go to `python` (a session's server) when given.
+SyntaxReport check_with(const std::string& root, const std::vector<std::string>& rels,
+                        const ExtraChecks& extra,
+                        const std::function<bool(const std::vector<std::string>&, SyntaxReport&)>&
+                            python_server) {
   SyntaxReport rep;
   std::vector<std::string> python;
   for (const auto& f : rels) {
@@ -295,7 +341,8 @@ SyntaxReport check_syntax(const std::string& root, const std::vector<std::string
       json_check(root, f, rep);
     }
   }
-  if (!python.empty()) python_checks(root, python, rep);
+  if (!python.empty() && !(python_server && python_server(python, rep)))
+    python_checks(root, python, rep);
   // Errors in the order of the paths given.
   std::stable_sort(rep.errors.begin(), rep.errors.end(),
                    [&](const SyntaxError& a, const SyntaxError& b) {
@@ -303,6 +350,128 @@ SyntaxReport check_syntax(const std::string& root, const std::vector<std::string
                             std::find(rels.begin(), rels.end(), b.path);
                    });
   return rep;
+}
+
+}  // namespace
+
+SyntaxReport check_syntax(const std::string& root, const std::vector<std::string>& rels,
+                          const ExtraChecks& extra) {
+  return check_with(root, rels, extra, nullptr);
+}
+
+SyntaxSession::SyntaxSession(std::string root, ExtraChecks extra)
+    : root_(std::move(root)), extra_(std::move(extra)) {}
+
+SyntaxSession::~SyntaxSession() { stop(); }
+
+void SyntaxSession::stop() {
+  if (to_ >= 0) ::close(to_);
+  if (from_ >= 0) ::close(from_);
+  to_ = from_ = -1;
+  if (pid_ > 0) {
+    ::kill(-pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+}
+
+bool SyntaxSession::start() {
+  if (pid_ > 0) return true;
+  if (failed_) return false;
+  int in[2], out[2];
+  if (::pipe2(in, O_CLOEXEC) != 0) return failed_ = true, false;
+  if (::pipe2(out, O_CLOEXEC) != 0) {
+    ::close(in[0]);
+    ::close(in[1]);
+    return failed_ = true, false;
+  }
+  std::vector<std::string> env = child_environment({{"PYTHONDONTWRITEBYTECODE", "1"}});
+  std::vector<char*> envp;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    ::signal(SIGPIPE, SIG_DFL);
+    ::dup2(in[0], 0);
+    ::dup2(out[1], 1);
+    if (::chdir(root_.c_str()) != 0) ::_exit(127);
+    const char* argv[] = {"python3", "-u", "-c", kPythonServer, nullptr};
+    ::execvpe("python3", const_cast<char* const*>(argv), envp.data());
+    ::_exit(127);
+  }
+  ::close(in[0]);
+  ::close(out[1]);
+  if (pid < 0) {
+    ::close(in[1]);
+    ::close(out[0]);
+    return failed_ = true, false;
+  }
+  ::setpgid(pid, pid);
+  pid_ = pid;
+  to_ = in[1];
+  from_ = out[0];
+  return true;
+}
+
+// Sends the paths, reads until the done marker. False (and the server gone)
+// when it cannot answer: the caller falls back to the one-shot checker.
+bool SyntaxSession::python(const std::vector<std::string>& files, SyntaxReport& rep) {
+  for (const auto& f : files)
+    if (f.find('\n') != std::string::npos) return false;
+  if (!start()) return false;
+  std::string request;
+  for (const auto& f : files) request += f + "\n";
+  request += "\n";
+  // A server that died (no python3: exit 127) must give EPIPE, not kill us.
+  struct sigaction ignore {}, old {};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGPIPE, &ignore, &old);
+  std::size_t done = 0;
+  bool write_ok = true;
+  while (done < request.size()) {
+    ssize_t k = ::write(to_, request.data() + done, request.size() - done);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) {
+      write_ok = false;
+      break;
+    }
+    done += static_cast<std::size_t>(k);
+  }
+  ::sigaction(SIGPIPE, &old, nullptr);
+  if (!write_ok) {
+    stop();
+    failed_ = true;
+    return false;
+  }
+  std::string output;
+  const std::string marker = "\x01" "done\n";  // not "\x01d…": \x takes every hex digit
+  char buf[4096];
+  while (output.size() < marker.size() ||
+         output.compare(output.size() - marker.size(), marker.size(), marker) != 0) {
+    pollfd pfd{from_, POLLIN, 0};
+    int r = ::poll(&pfd, 1, static_cast<int>(kCheckerTimeout * 1000));
+    if (r < 0 && errno == EINTR) continue;
+    ssize_t k = r > 0 ? ::read(from_, buf, sizeof buf) : -1;
+    if (k <= 0) {  // timeout, exit (python3 missing: exit 127), or error
+      stop();
+      failed_ = true;
+      return false;
+    }
+    output.append(buf, static_cast<std::size_t>(k));
+  }
+  output.resize(output.size() - marker.size());
+  rep.checked.insert(rep.checked.end(), files.begin(), files.end());
+  python_errors(output, files, rep);
+  return true;
+}
+
+SyntaxReport SyntaxSession::check(const std::vector<std::string>& rels) {
+  return check_with(root_, rels, extra_,
+                    [this](const std::vector<std::string>& files, SyntaxReport& rep) {
+                      return python(files, rep);
+                    });
 }
 
 }  // namespace smartspec::exec

@@ -80,3 +80,42 @@ TEST(Syntax, ExtraCheckCommandGetsThePathAppended) {
 
 }  // namespace
 }  // namespace smartspec::exec
+
+namespace smartspec::exec {
+namespace {
+
+TEST(SyntaxSessionTest, OneServerAnswersManyCallsWithLines) {
+  test::TempDir dir;
+  test::write(dir.path() / "ok.py", "x = 1\n");
+  test::write(dir.path() / "bad.py", "def f(:\n    pass\n");
+  test::write(dir.path() / "late.py", "a = 1\nb = 2\nif a\n");
+  SyntaxSession session(dir.str(), {});
+  auto first = session.check({"ok.py"});
+  EXPECT_TRUE(first.errors.empty());
+  EXPECT_EQ(first.checked, (std::vector<std::string>{"ok.py"}));
+  auto second = session.check({"bad.py", "ok.py", "late.py"});
+  ASSERT_EQ(second.errors.size(), 2u);
+  EXPECT_EQ(second.errors[0].path, "bad.py");
+  EXPECT_EQ(second.errors[0].line, 1);
+  EXPECT_EQ(second.errors[1].path, "late.py");
+  EXPECT_EQ(second.errors[1].line, 3);
+  // The same answers as the one-shot checker.
+  auto oneshot = check_syntax(dir.str(), {"bad.py", "ok.py", "late.py"});
+  EXPECT_EQ(oneshot.errors, second.errors);
+}
+
+TEST(SyntaxSessionTest, WithoutPython3FallsBackToTheOneShotNote) {
+  test::TempDir dir;
+  test::write(dir.path() / "a.py", "x = (\n");
+  std::string old_path = getenv("PATH");
+  setenv("PATH", "/nonexistent", 1);
+  SyntaxSession session(dir.str(), {});
+  auto rep = session.check({"a.py"});
+  setenv("PATH", old_path.c_str(), 1);
+  EXPECT_TRUE(rep.errors.empty());
+  ASSERT_EQ(rep.notes.size(), 1u);
+  EXPECT_EQ(rep.notes[0], "python3 not found: syntax check of a.py skipped");
+}
+
+}  // namespace
+}  // namespace smartspec::exec

@@ -39,6 +39,30 @@ SyntaxReport check_syntax(const std::string& root, const std::vector<std::string
 // "Syntax error in generated code: <path>:<line>: <message>" (":<line>" only when known).
 std::string describe(const SyntaxError& e);
 
+// check_syntax for many calls in a row (a unit's tasks): Python files go to one
+// long-lived `python3` process instead of one interpreter start per call (the
+// hot path of a run). Falls back to check_syntax's one-shot checker when the
+// server cannot start or answer. Not thread-safe; the process ends with it.
+class SyntaxSession {
+ public:
+  SyntaxSession(std::string root, ExtraChecks extra);
+  ~SyntaxSession();
+  SyntaxSession(const SyntaxSession&) = delete;
+  SyntaxSession& operator=(const SyntaxSession&) = delete;
+  SyntaxReport check(const std::vector<std::string>& rels);
+
+ private:
+  bool start();
+  void stop();
+  bool python(const std::vector<std::string>& files, SyntaxReport& rep);
+  std::string root_;
+  ExtraChecks extra_;
+  int pid_ = -1;
+  int to_ = -1;
+  int from_ = -1;
+  bool failed_ = false;
+};
+
 // Parses a "--check EXT=CMD" value; EXT may carry a leading dot and is returned
 // lower-case without it. False when the value is not of that form.
 bool parse_extra_check(const std::string& spec, std::string* ext, std::string* cmd);
