@@ -504,7 +504,10 @@ Result<std::string> Runner::apply_tasks(const plan::PlannedUnit& unit, report::U
 
 void Runner::add_evidence_hooks(const plan::PlannedTask& t, const PackTask& pt, exec::FileTxn& txn) {
   if (!opts_.evidence_hooks || !tasks_tracked_) return;
-  if (in_.tasks.find(t.id) == nullptr) return;
+  // Cheap filter first (parsing tasks.md per task is the expensive part): a
+  // task the given tasks.md already gives evidence needs no hooks.
+  const TaskLine* given = in_.tasks.find(t.id);
+  if (given == nullptr || given->evidence_lines != 0) return;
   // The worktree's tasks.md is the truth (earlier tasks may have edited it).
   auto current = txn.read(in_.tasks_rel);
   if (!current || !*current) return;

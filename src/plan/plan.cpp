@@ -188,6 +188,11 @@ Result<Plan> make_plan(const Pack& pack, const TasksDoc& tasks, const Filter& fi
   plan.warnings = pack.warnings;
   std::map<Unit, std::vector<PlannedTask>> by_unit;
   std::unordered_map<std::string, std::string> first_seen;  // id → "file:line"
+  // tasks.md by id (first occurrence wins, as TasksDoc::find): linear lookups
+  // per pack task made planning quadratic on large packs.
+  std::unordered_map<std::string_view, const TaskLine*> by_id;
+  by_id.reserve(tasks.tasks.size());
+  for (const auto& t : tasks.tasks) by_id.emplace(t.id, &t);
 
   for (std::size_t i = 0; i < pack.tasks.size(); ++i) {
     const PackTask& pt = pack.tasks[i];
@@ -200,7 +205,8 @@ Result<Plan> make_plan(const Pack& pack, const TasksDoc& tasks, const Filter& fi
     }
     first_seen.emplace(pt.id, where);
 
-    const TaskLine* line = tasks.find(pt.id);
+    auto found = by_id.find(pt.id);
+    const TaskLine* line = found == by_id.end() ? nullptr : found->second;
     PlannedTask t;
     t.id = pt.id;
     t.title = !pt.title.empty() ? pt.title : (line != nullptr ? line->title : std::string());
