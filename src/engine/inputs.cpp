@@ -6,6 +6,9 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <memory>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "smartspec/pack/pack.hpp"
 #include "smartspec/tasks/tasks.hpp"
@@ -111,8 +114,22 @@ Result<Inputs> load_inputs(const RunOptions& opts, const std::string& base_overr
   if (!rel.empty() && *rel.begin() != "..") tasks_rel = rel.generic_string();
 
   std::string base_id = *base;
-  auto exists = [&repo, base_id](const std::string& p) {
-    return repo.entry(base_id, p).kind != git::Repository::Kind::kMissing;
+  // Looking each path up from the root tree costs a tree walk per file (90% of
+  // planning a 10,000-task pack); list each directory once instead.
+  std::shared_ptr<verify::FileSource> source = git::tree_source(repo, base_id);
+  auto listings =
+      std::make_shared<std::unordered_map<std::string, std::unordered_set<std::string>>>();
+  auto exists = [source, listings](const std::string& p) {
+    auto slash = p.rfind('/');
+    std::string dir = slash == std::string::npos ? std::string() : p.substr(0, slash);
+    std::string name = slash == std::string::npos ? p : p.substr(slash + 1);
+    auto it = listings->find(dir);
+    if (it == listings->end()) {
+      std::unordered_set<std::string> names;
+      for (const auto& e : source->list(dir)) names.insert(e.name);
+      it = listings->emplace(dir, std::move(names)).first;
+    }
+    return it->second.count(name) > 0;
   };
   plan::Filter filter{opts.only_categories, opts.skip_categories};
   TRY(plan::Plan plan, plan::make_plan(pack, tasks, filter, exists));
