@@ -55,10 +55,24 @@ Result<std::vector<WorktreeChange>> worktree_changes(const Repository& repo,
                GIT_DIFF_INCLUDE_TYPECHANGE | GIT_DIFF_INCLUDE_UNREADABLE |
                GIT_DIFF_IGNORE_SUBMODULES;
   if (include_ignored) opts.flags |= GIT_DIFF_INCLUDE_IGNORED;
+  // The worktree's own index, made to hold `tree`, is a stat cache: entries
+  // whose id did not change keep their stat data (git_index_read_tree), so
+  // only files whose stat differs are read and hashed — a diff of the tree
+  // against the bare workdir would hash every file of the checkout on every
+  // call. Whatever the process staged is overwritten: the files are the truth.
+  git_index* index_raw = nullptr;
+  rc = git_repository_index(&index_raw, wt_raw);
+  if (rc != 0) return fail_git("cannot open the index of " + worktree, rc);
+  IndexPtr index(index_raw);
+  rc = git_index_read_tree(index.get(), base.get());
+  if (rc != 0) return fail_git("cannot load tree " + tree + " into the index of " + worktree, rc);
+  opts.flags |= GIT_DIFF_UPDATE_INDEX;  // cache the stat data of files found unchanged
   git_diff* diff = nullptr;
-  rc = git_diff_tree_to_workdir(&diff, wt_raw, base.get(), &opts);
+  rc = git_diff_index_to_workdir(&diff, wt_raw, index.get(), &opts);
   if (rc != 0) return fail_git("cannot compare " + worktree + " with tree " + tree, rc);
   DiffPtr owner(diff);
+  // Keep the refreshed stat cache for the next call (best effort).
+  (void)git_index_write(index.get());
 
   std::vector<WorktreeChange> out;
   for (std::size_t i = 0; i < git_diff_num_deltas(diff); ++i) {
