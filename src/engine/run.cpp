@@ -178,9 +178,39 @@ class Runner {
   double started_at_ = 0;
   std::string log_dir_;  // agent logs of this run
   std::unique_ptr<exec::SyntaxSession> syntax_;
+  // line_ending()'s fast path.
+  std::optional<bool> eol_neutral_;
+  std::unique_ptr<verify::FileSource> attr_source_;
+  std::string attr_commit_;
+  std::map<std::string, bool> attr_dirs_;  // directory → has a .gitattributes
 };
 
 std::string Runner::line_ending(const std::string& rel) {
+  // libgit2's attribute lookup reads the whole index each time; most paths
+  // have no .gitattributes on their way, and then only the config decides.
+  if (!eol_neutral_) eol_neutral_ = git::eol_settings_neutral(repo_);
+  if (*eol_neutral_) {
+    if (!attr_source_ || attr_commit_ != checkpoint_) {
+      attr_source_ = git::tree_source(repo_, checkpoint_);
+      attr_commit_ = checkpoint_;
+      attr_dirs_.clear();
+    }
+    bool any = false;
+    std::string dir = rel;
+    while (!any) {
+      auto slash = dir.rfind('/');
+      dir = slash == std::string::npos ? std::string() : dir.substr(0, slash);
+      auto it = attr_dirs_.find(dir);
+      if (it == attr_dirs_.end()) {
+        bool has = false;
+        for (const auto& e : attr_source_->list(dir)) has = has || e.name == ".gitattributes";
+        it = attr_dirs_.emplace(dir, has).first;
+      }
+      any = it->second;
+      if (dir.empty()) break;
+    }
+    if (!any) return "\n";
+  }
   return repo_.checkout_eol(checkpoint_, rel);
 }
 

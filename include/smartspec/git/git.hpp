@@ -290,3 +290,15 @@ Result<void> set_worktree_index(const Repository& repo, const std::string& workt
                                 const Oid& tree_or_commit);
 
 }  // namespace smartspec::git
+
+// ------------------------------------------------------------------------
+// Line endings fast path (src/git/eol.cpp).
+namespace smartspec::git {
+
+// True when no configuration (core.autocrlf/core.eol/core.attributesFile), no
+// info/attributes and no global attributes file can change line endings: then
+// only .gitattributes files in the tree can, and a path with none on its way
+// checks out with "\n".
+bool eol_settings_neutral(const Repository& repo);
+
+}  // namespace smartspec::git
