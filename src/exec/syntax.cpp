@@ -21,29 +21,10 @@ namespace {
 
 constexpr double kCheckerTimeout = 120;
 
-// Compiles every file given as an argument; one "path:line: message" line per
-// failure. compile() writes no .pyc into the worktree.
-constexpr const char* kPythonChecker = R"PY(
-import sys
-rc = 0
-for p in sys.argv[1:]:
-    try:
-        with open(p, 'rb') as f:
-            src = f.read()
-        compile(src, p, 'exec', dont_inherit=True)
-    except SyntaxError as e:
-        msg = (e.msg or 'invalid syntax').replace('\n', ' ')
-        print('%s:%d: %s' % (p, e.lineno or 0, msg))
-        rc = 1
-    except (ValueError, OSError) as e:
-        print('%s:0: %s' % (p, str(e).replace('\n', ' ')))
-        rc = 1
-sys.exit(rc)
-)PY";
-
-// The same checks as a long-lived process (SyntaxSession): one path per line
-// on stdin; for each request (paths, then an empty line) it prints the failure
-// lines and then a line "\x01done" — so a unit pays one interpreter start.
+// The Python checker, a long-lived process (SyntaxSession): one path per line
+// on stdin; for each request (paths, then an empty line) it prints one
+// "path:line: message" line per failure and then a line "\x01done" — so a run
+// pays one interpreter start. compile() writes no .pyc into the worktree.
 constexpr const char* kPythonServer = R"PY(
 import sys
 while True:
@@ -112,27 +93,6 @@ void python_errors(std::string_view output, const std::vector<std::string>& file
           {f, line, std::string(sep == std::string_view::npos ? rest : rest.substr(sep + 2))});
       break;
     }
-  }
-}
-
-void python_checks(const std::string& root, const std::vector<std::string>& files,
-                   SyntaxReport& rep) {
-  ProcSpec spec;
-  spec.argv = {"python3", "-c", kPythonChecker};
-  spec.argv.insert(spec.argv.end(), files.begin(), files.end());
-  spec.cwd = root;
-  spec.timeout_seconds = kCheckerTimeout;
-  spec.env["PYTHONDONTWRITEBYTECODE"] = "1";
-  auto r = run_process(spec);
-  if (!r) {
-    for (const auto& f : files) rep.notes.push_back("python3 not found: syntax check of " + f + " skipped");
-    return;
-  }
-  rep.checked.insert(rep.checked.end(), files.begin(), files.end());
-  std::size_t before = rep.errors.size();
-  python_errors(r->output, files, rep);
-  if (!r->ok() && rep.errors.size() == before) {
-    rep.errors.push_back({files.front(), 0, "python3 checker failed: " + first_line(r->output)});
   }
 }
 
@@ -341,8 +301,9 @@ SyntaxReport check_with(const std::string& root, const std::vector<std::string>&
       json_check(root, f, rep);
     }
   }
-  if (!python.empty() && !(python_server && python_server(python, rep)))
-    python_checks(root, python, rep);
+  if (!python.empty() && !python_server(python, rep)) {
+    for (const auto& f : python) rep.notes.push_back("python3 not found: syntax check of " + f + " skipped");
+  }
   // Errors in the order of the paths given.
   std::stable_sort(rep.errors.begin(), rep.errors.end(),
                    [&](const SyntaxError& a, const SyntaxError& b) {
@@ -356,7 +317,8 @@ SyntaxReport check_with(const std::string& root, const std::vector<std::string>&
 
 SyntaxReport check_syntax(const std::string& root, const std::vector<std::string>& rels,
                           const ExtraChecks& extra) {
-  return check_with(root, rels, extra, nullptr);
+  SyntaxSession once(root, extra);
+  return once.check(rels);
 }
 
 SyntaxSession::SyntaxSession(std::string root, ExtraChecks extra)
@@ -416,7 +378,7 @@ bool SyntaxSession::start() {
 }
 
 // Sends the paths, reads until the done marker. False (and the server gone)
-// when it cannot answer: the caller falls back to the one-shot checker.
+// when it cannot start or answer (no python3): the files are not checked.
 bool SyntaxSession::python(const std::vector<std::string>& files, SyntaxReport& rep) {
   for (const auto& f : files)
     if (f.find('\n') != std::string::npos) return false;

@@ -39,10 +39,10 @@ SyntaxReport check_syntax(const std::string& root, const std::vector<std::string
 // "Syntax error in generated code: <path>:<line>: <message>" (":<line>" only when known).
 std::string describe(const SyntaxError& e);
 
-// check_syntax for many calls in a row (a unit's tasks): Python files go to one
+// check_syntax for many calls in a row (a run's tasks): Python files go to one
 // long-lived `python3` process instead of one interpreter start per call (the
-// hot path of a run). Falls back to check_syntax's one-shot checker when the
-// server cannot start or answer. Not thread-safe; the process ends with it.
+// hot path of a run); without python3 they are skipped with a note. Not
+// thread-safe; the process ends with the session.
 class SyntaxSession {
  public:
   SyntaxSession(std::string root, ExtraChecks extra);
