@@ -21,6 +21,7 @@
 #include "smartspec/engine/ops.hpp"
 #include "smartspec/engine/engine.hpp"
 #include "smartspec/exec/apply.hpp"
+#include "smartspec/exec/confine.hpp"
 #include "smartspec/exec/evidence_hooks.hpp"
 #include "smartspec/exec/process.hpp"
 #include "smartspec/report/console.hpp"
@@ -81,7 +82,6 @@ CrashPoints g_crash;
 }  // namespace
 
 void crash_point() { g_crash.step(); }
-long crash_points_passed() { return g_crash.n; }
 bool interrupted() { return g_interrupted != 0; }
 
 void clear_stale_locks(const git::Repository& repo, const std::string& run_id) {
@@ -156,7 +156,7 @@ class Runner {
   void add_evidence_hooks(const plan::PlannedTask& t, const PackTask& pt, exec::FileTxn& txn);
   Result<std::string> run_commit_hooks(std::string& tree, std::string& message);
   int finish(int exit_code);
-  Result<void> write_reports();
+  Result<void> write_reports(std::string& json);
   void write_checkpoint_mirror(const std::string& current_unit, const std::string& current_task);
   std::string line_ending(const std::string& rel);
 
@@ -425,20 +425,14 @@ std::vector<std::string> Runner::unit_paths(const plan::PlannedUnit& unit) const
       if (!f.from.empty()) paths.push_back(f.from);
     }
   if (tasks_tracked_) paths.push_back(in_.tasks_rel);
-  std::sort(paths.begin(), paths.end());
-  paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
   // Paths a pack names that cannot be materialized (escapes, .git ...) are
-  // refused by the executor per task; leave them out here.
+  // refused by the executor per task, with the same check; leave them out here.
   std::vector<std::string> safe;
   for (const auto& p : paths) {
-    bool bad = p.empty() || p.front() == '/' || p.find('\0') != std::string::npos ||
-               p.find('\\') != std::string::npos;
-    for (const auto& part : fs::path(p)) {
-      std::string s = text::to_lower(part.string());
-      if (s == ".." || s == ".git") bad = true;
-    }
-    if (!bad) safe.push_back(p);
+    if (auto c = exec::confine(scratch_->path(), p)) safe.push_back(c->rel);
   }
+  std::sort(safe.begin(), safe.end());
+  safe.erase(std::unique(safe.begin(), safe.end()), safe.end());
   return safe;
 }
 
@@ -811,7 +805,7 @@ Result<bool> Runner::run_unit(const plan::PlannedUnit& unit, report::UnitReport&
   return true;
 }
 
-Result<void> Runner::write_reports() {
+Result<void> Runner::write_reports(std::string& json) {
   std::string stamp = now_stamp();
   fs::path dir = fs::path(repo_.workdir()) / ".spec" / "reports";
   std::error_code ec;
@@ -820,8 +814,8 @@ Result<void> Runner::write_reports() {
   report_.report_json_path = ".spec/reports/batch_execution_" + stamp + ".json";
   std::string md = report::render_markdown(report_);
   TRY_VOID(text::write_file_atomic(repo_.workdir() + "/" + report_.report_md_path, md));
-  TRY_VOID(text::write_file_atomic(repo_.workdir() + "/" + report_.report_json_path,
-                                   report::render_json(report_)));
+  json = report::render_json(report_);
+  TRY_VOID(text::write_file_atomic(repo_.workdir() + "/" + report_.report_json_path, json));
   // The note on the branch tip: replaced on resume.
   TRY_VOID(repo_.set_note(kNotesRef, report_.tip, md));
   crash_point();
@@ -837,10 +831,11 @@ int Runner::finish(int exit_code) {
   if (opts_.verify_at_end && exit_code != 3) {
     report_.after = verify_tree(report_.tip);
   }
-  if (auto r = write_reports(); !r) spdlog::warn("report not fully written: {}", r.error().to_string());
+  std::string json;
+  if (auto r = write_reports(json); !r) spdlog::warn("report not fully written: {}", r.error().to_string());
   state_.status = exit_code == 3 ? "stopped" : "finished";
   state_.failures = failures_;
-  state_.report_json = report::render_json(report_);
+  state_.report_json = json.empty() ? report::render_json(report_) : json;
   state_.updated = now_iso8601();
   if (auto r = write_state(repo_, refs_.state, state_, "", state_.status); !r)
     spdlog::warn("run state not updated: {}", r.error().to_string());
@@ -848,7 +843,7 @@ int Runner::finish(int exit_code) {
     if (auto r = scratch_->remove(); !r)
       spdlog::warn("scratch worktree not removed: {}", r.error().to_string());
   }
-  if (opts_.common.json) std::fputs(report::render_json(report_).c_str(), stdout);
+  if (opts_.common.json) std::fputs(state_.report_json.c_str(), stdout);
   console_.summary(report_);
   if (opts_.land && exit_code != 3) {
     // Under the run's lock: nothing can move the refs between run and land.

@@ -5,7 +5,6 @@ namespace smartspec::engine {
 
 // A numbered point where a test may SIGKILL the process (SMARTSPEC_CRASH_AT=N).
 void crash_point();
-long crash_points_passed();
 // SIGINT/SIGTERM/SIGHUP received.
 bool interrupted();
 
