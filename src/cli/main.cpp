@@ -33,6 +33,8 @@ void apply_verbosity(const Context& ctx) {
   if (ctx.verbose == 1) level = spdlog::level::debug;
   if (ctx.verbose >= 2) level = spdlog::level::trace;
   spdlog::set_level(level);
+  // -v: where the time goes, as microseconds since the previous line.
+  if (ctx.verbose > 0) spdlog::set_pattern("smartspec-batch: %l: +%i us: %v");
 }
 
 }  // namespace smartspec::cli

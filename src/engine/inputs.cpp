@@ -10,6 +10,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include <spdlog/spdlog.h>
+
 #include "smartspec/pack/pack.hpp"
 #include "smartspec/tasks/tasks.hpp"
 
@@ -91,7 +93,9 @@ double now_seconds() {
 Result<Inputs> load_inputs(const RunOptions& opts, const std::string& base_override) {
   TRY(Pack pack, pack::load(opts.prompts_dir));
   TRY(TasksDoc tasks, tasks::load(opts.tasks));
+  spdlog::debug("pack and tasks.md read");
   TRY(git::Repository repo, git::Repository::open({opts.common.repo_root, true}));
+  spdlog::debug("repository opened");
   if (repo.is_bare()) return fail("the repository is bare: run inside a working tree");
 
   std::string run_id = opts.run_id.empty() ? pack.run_id : opts.run_id;
@@ -134,6 +138,7 @@ Result<Inputs> load_inputs(const RunOptions& opts, const std::string& base_overr
   plan::Filter filter{opts.only_categories, opts.skip_categories};
   TRY(plan::Plan plan, plan::make_plan(pack, tasks, filter, exists));
   plan.run_id = run_id;
+  spdlog::debug("planned {} tasks in {} units", plan.task_count(), plan.units.size());
   std::string digest = pack_digest(pack);
   return Inputs{std::move(repo), std::move(pack), std::move(tasks), std::move(tasks_rel),
                 std::move(run_id), std::move(base_id), std::move(digest), std::move(plan)};
