@@ -6,7 +6,14 @@ namespace smartspec::git::detail {
 
 void ensure_init() {
   static std::once_flag once;
-  std::call_once(once, [] { git_libgit2_init(); });
+  std::call_once(once, [] {
+    git_libgit2_init();
+    // libgit2 caches trees only up to 4 KiB by default: the trees of large
+    // directories (a few hundred entries) were inflated and parsed again for
+    // every path looked up through them. Cache trees of any usual size (the
+    // cache's total stays bounded by libgit2's 256 MiB limit).
+    git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, static_cast<size_t>(4) << 20);
+  });
 }
 
 std::string describe(const std::string& what, int rc) {
