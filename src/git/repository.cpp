@@ -213,9 +213,26 @@ std::optional<std::string> Repository::read_file(const Oid& tree_or_commit,
                      static_cast<std::size_t>(git_blob_rawsize(blob)));
 }
 
+namespace {
+
+// Stores a blob. git_blob_create_from_buffer streams into a temporary file
+// that it creates and deletes even when the object already exists; on ext4
+// every deleted inode slows the allocation of the next ones for a minute or
+// more. git_odb_write hashes first and writes nothing for a known object.
+int put_blob(git_oid* out, git_repository* repo, std::string_view bytes) {
+  git_odb* odb = nullptr;
+  int rc = git_repository_odb(&odb, repo);
+  if (rc != 0) return rc;
+  rc = git_odb_write(out, odb, bytes.data(), bytes.size(), GIT_OBJECT_BLOB);
+  git_odb_free(odb);
+  return rc;
+}
+
+}  // namespace
+
 Result<Oid> Repository::write_blob(std::string_view bytes) {
   git_oid oid;
-  int rc = git_blob_create_from_buffer(&oid, repo_, bytes.data(), bytes.size());
+  int rc = put_blob(&oid, repo_, bytes);
   if (rc != 0) return fail_git("cannot write blob", rc);
   return to_hex(oid);
 }
@@ -262,7 +279,7 @@ Result<Oid> Repository::update_tree(const Oid& base_tree, const std::vector<Chan
     }
     git_tree_update u{};
     u.path = path.c_str();
-    int rc = git_blob_create_from_buffer(&u.id, repo_, c->content->data(), c->content->size());
+    int rc = put_blob(&u.id, repo_, *c->content);
     if (rc != 0) return fail_git("cannot write blob for '" + path + "'", rc);
     u.action = GIT_TREE_UPDATE_UPSERT;
     u.filemode = static_cast<git_filemode_t>(c->mode);
