@@ -62,6 +62,16 @@ std::string invalid_path(const std::string& rel) {
 
 std::string errno_text() { return std::strerror(errno); }
 
+// The process umask (read once; umask() can only be read by setting it).
+mode_t current_umask() {
+  static const mode_t mask = [] {
+    mode_t m = ::umask(022);
+    ::umask(m);
+    return m;
+  }();
+  return mask;
+}
+
 tl::unexpected<Error> fail_path(const std::string& path, const std::string& what) {
   return fail(path, 0, what);
 }
@@ -145,22 +155,45 @@ Result<void> write_entry(const std::string& root, const std::string& rel, git_fi
     }
     return {};
   }
+  const mode_t perm = mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0777 : 0666;
+  auto write_all = [&content](int fd) {
+    std::size_t done = 0;
+    while (done < content.size()) {
+      ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return false;
+      done += static_cast<std::size_t>(n);
+    }
+    return true;
+  };
+  // A regular file with no other link is rewritten in place: a new inode per
+  // write (and the old one freed) is what makes ext4's inode allocator slow
+  // after many deletions. A file linked elsewhere (a hard link an agent made
+  // to a file outside) is replaced, never written through.
+  if (::lstat(full.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1) {
+    int fd = ::open(full.c_str(), O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0) {
+      struct stat now;
+      bool same = ::fstat(fd, &now) == 0 && now.st_ino == st.st_ino && now.st_nlink == 1;
+      if (same && write_all(fd)) {
+        const mode_t want = perm & ~current_umask();
+        bool ok = (now.st_mode & 07777) == want || ::fchmod(fd, want) == 0;
+        if (::close(fd) == 0 && ok) return {};
+      } else {
+        ::close(fd);
+      }
+    }
+    // Fall back to a fresh file.
+  }
   const std::string tmp = full + ".smartspec-tmp";
   ::unlink(tmp.c_str());
-  const mode_t perm = mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0777 : 0666;
   int fd = ::open(tmp.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, perm);
   if (fd < 0) return fail_path(tmp, "cannot create: " + errno_text());
-  std::size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      std::string err = errno_text();
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return fail_path(tmp, "cannot write: " + err);
-    }
-    done += static_cast<std::size_t>(n);
+  if (!write_all(fd)) {
+    std::string err = errno_text();
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return fail_path(tmp, "cannot write: " + err);
   }
   ::close(fd);
   if (::rename(tmp.c_str(), full.c_str()) != 0) {

@@ -195,6 +195,47 @@ TEST(Scratch, MaterializeWritesExactlyTheListedPaths) {
   EXPECT_EQ(test::user_state(repo), state);
 }
 
+TEST(Scratch, MaterializeRewritesFilesInPlaceButNeverThroughAHardLink) {
+  TempDir dir;
+  std::string repo = make_repo(dir, {{"a.txt", "a\n"}, {"run.sh", "#!/bin/sh\n"}, {"b.txt", "b\n"}});
+  fs::permissions(repo + "/run.sh", fs::perms::owner_exec, fs::perm_options::add);
+  const std::string c1 = commit_all(repo, "files");
+  Repository r = open_repo(repo);
+  auto s = Scratch::open(r, "m");
+  ASSERT_TRUE(s) << s.error().to_string();
+  const std::string root = s->path();
+  ASSERT_TRUE(s->materialize(c1, {"a.txt", "run.sh", "b.txt"}));
+
+  // A file the scratch already holds keeps its inode: no new inode, no
+  // deleted one (what makes ext4's allocator slow after many deletions).
+  test::write(root + "/a.txt", "changed by a task\n");
+  fs::permissions(root + "/run.sh", fs::perms::owner_exec, fs::perm_options::remove);
+  const ino_t a_ino = stamp(root + "/a.txt").ino;
+  const ino_t sh_ino = stamp(root + "/run.sh").ino;
+  ASSERT_TRUE(s->materialize(c1, {"a.txt", "run.sh"}));
+  EXPECT_EQ(test::read(root + "/a.txt"), "a\n");
+  EXPECT_EQ(stamp(root + "/a.txt").ino, a_ino);
+  EXPECT_EQ(stamp(root + "/run.sh").ino, sh_ino);
+  EXPECT_TRUE((fs::status(root + "/run.sh").permissions() & fs::perms::owner_exec) !=
+              fs::perms::none);  // the mode follows the tree
+
+  // A longer file shrinks to the tree's content (truncated, not overwritten).
+  test::write(root + "/b.txt", std::string(10000, 'x'));
+  ASSERT_TRUE(s->materialize(c1, {"b.txt"}));
+  EXPECT_EQ(test::read(root + "/b.txt"), "b\n");
+
+  // A hard link to a file outside (an agent can make one) is replaced, and
+  // the outside file keeps its bytes.
+  const std::string outside = dir.str() + "/outside.txt";
+  test::write(outside, "outside\n");
+  fs::remove(root + "/a.txt");
+  fs::create_hard_link(outside, root + "/a.txt");
+  ASSERT_TRUE(s->materialize(c1, {"a.txt"}));
+  EXPECT_EQ(test::read(root + "/a.txt"), "a\n");
+  EXPECT_EQ(test::read(outside), "outside\n");
+  EXPECT_EQ(fs::hard_link_count(outside), 1u);
+}
+
 TEST(Scratch, FullCheckoutThenIncrementalMoveTouchesOnlyDifferingPaths) {
   TempDir dir;
   std::map<std::string, std::string> files{
