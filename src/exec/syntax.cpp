@@ -429,6 +429,16 @@ bool SyntaxSession::python(const std::vector<std::string>& files, SyntaxReport& 
   return true;
 }
 
+void SyntaxSession::warm_up(const std::vector<std::string>& rels) {
+  for (const auto& f : rels) {
+    std::string ext = extension_of(f);
+    if (ext == "py" && extra_.count(ext) == 0) {
+      start();
+      return;
+    }
+  }
+}
+
 SyntaxReport SyntaxSession::check(const std::vector<std::string>& rels) {
   return check_with(root_, rels, extra_,
                     [this](const std::vector<std::string>& files, SyntaxReport& rep) {

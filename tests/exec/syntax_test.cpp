@@ -1,5 +1,7 @@
 #include "smartspec/exec/syntax.hpp"
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include "support/test_support.hpp"
@@ -102,6 +104,48 @@ TEST(SyntaxSessionTest, OneServerAnswersManyCallsWithLines) {
   // The same answers as the one-shot checker.
   auto oneshot = check_syntax(dir.str(), {"bad.py", "ok.py", "late.py"});
   EXPECT_EQ(oneshot.errors, second.errors);
+}
+
+namespace fs = std::filesystem;
+
+TEST(SyntaxSessionTest, WarmUpStartsTheCheckerOnlyWhenAPythonFileWillBeChecked) {
+  test::TempDir dir;
+  test::write(dir.path() / "ok.py", "x = 1\n");
+  test::write(dir.path() / "a.json", "{}\n");
+  // A python3 that records each start, then is the real one.
+  const std::string real = test::run({"sh", "-c", "command -v python3"}).out;
+  ASSERT_FALSE(real.empty());
+  const fs::path bin = dir.path() / "bin";
+  const fs::path starts = dir.path() / "starts.txt";
+  test::write(bin / "python3", "#!/bin/sh\necho started >>'" + starts.string() + "'\nexec '" +
+                                   real.substr(0, real.find_last_not_of(" \n") + 1) + "' \"$@\"\n");
+  fs::permissions(bin / "python3", fs::perms::owner_all);
+  std::string old_path = getenv("PATH");
+  setenv("PATH", (bin.string() + ":" + old_path).c_str(), 1);
+  auto started = [&] {
+    for (int i = 0; i < 500 && !fs::exists(starts); ++i) usleep(10000);
+    return fs::exists(starts) ? test::read(starts) : std::string();
+  };
+  {
+    SyntaxSession none(dir.str(), {});
+    none.warm_up({"a.json", "README.md"});
+    EXPECT_TRUE(none.check({"a.json"}).errors.empty());
+    SyntaxSession replaced(dir.str(), {{"py", "true"}});  // --check py=true: not python3
+    replaced.warm_up({"ok.py"});
+  }
+  EXPECT_FALSE(fs::exists(starts));
+  {
+    SyntaxSession session(dir.str(), {});
+    session.warm_up({"a.json", "ok.py"});
+    EXPECT_EQ(started(), "started\n");  // before any check
+    auto rep = session.check({"ok.py"});
+    EXPECT_TRUE(rep.errors.empty());
+    EXPECT_EQ(rep.checked, (std::vector<std::string>{"ok.py"}));
+    session.warm_up({"ok.py"});  // already running: no second start
+    EXPECT_TRUE(session.check({"ok.py"}).errors.empty());
+  }
+  setenv("PATH", old_path.c_str(), 1);
+  EXPECT_EQ(test::read(starts), "started\n");
 }
 
 TEST(SyntaxSessionTest, WithoutPython3FallsBackToTheOneShotNote) {

@@ -50,6 +50,10 @@ class SyntaxSession {
   SyntaxSession(const SyntaxSession&) = delete;
   SyntaxSession& operator=(const SyntaxSession&) = delete;
   SyntaxReport check(const std::vector<std::string>& rels);
+  // Starts the Python checker now when any of `rels` will be checked by it,
+  // so that its start-up (an interpreter, maybe behind a version-manager
+  // shim) overlaps the caller's work instead of delaying the first check.
+  void warm_up(const std::vector<std::string>& rels);
 
  private:
   bool start();
