@@ -477,8 +477,6 @@ Result<std::string> Runner::apply_tasks(const plan::PlannedUnit& unit, report::U
   aopts.apply_skeletons = opts_.apply_skeletons;
   aopts.extra_checks = opts_.checks;
   aopts.line_ending = [this](const std::string& rel) { return line_ending(rel); };
-  // One checker process for the whole run (the worktree path never changes).
-  if (!syntax_) syntax_ = std::make_unique<exec::SyntaxSession>(scratch_->path(), opts_.checks);
   aopts.syntax = syntax_.get();
 
   std::set<std::string> touched;
@@ -678,6 +676,7 @@ Result<bool> Runner::run_unit(const plan::PlannedUnit& unit, report::UnitReport&
   } else {
     TRY_VOID(scratch_->materialize(checkpoint_, unit_paths(unit)));
   }
+  spdlog::debug("unit {}: worktree ready", uname);
   crash_point();
 
   std::string fail_reason;
@@ -688,6 +687,7 @@ Result<bool> Runner::run_unit(const plan::PlannedUnit& unit, report::UnitReport&
     TRY(tree, apply_tasks(unit, ur, fail_reason));
   }
   if (fail_reason.empty() && interrupted()) fail_reason = "interrupted";
+  spdlog::debug("unit {}: tasks done", uname);
   TRY(auto base_tree, repo_.tree_of(checkpoint_));
 
   auto succeeded = [&ur]() {
@@ -792,6 +792,7 @@ Result<bool> Runner::run_unit(const plan::PlannedUnit& unit, report::UnitReport&
     ur.status = report::UnitStatus::kNothingToCommit;
   } else {
     TRY_VOID(publish(commit));
+    spdlog::debug("unit {}: committed", uname);
     ur.status = report::UnitStatus::kCommitted;
     ur.commit = commit;
   }
@@ -799,6 +800,7 @@ Result<bool> Runner::run_unit(const plan::PlannedUnit& unit, report::UnitReport&
   state_.failures = failures_;
   state_.updated = now_iso8601();
   TRY_VOID(write_state(repo_, refs_.state, state_, "", "unit " + uname + " done"));
+  spdlog::debug("unit {}: run state written", uname);
   crash_point();
   write_checkpoint_mirror("", "");
   console_.unit_done(ur);
@@ -832,17 +834,22 @@ int Runner::finish(int exit_code) {
     report_.after = verify_tree(report_.tip);
   }
   std::string json;
+  spdlog::debug("finishing");
   if (auto r = write_reports(json); !r) spdlog::warn("report not fully written: {}", r.error().to_string());
   state_.status = exit_code == 3 ? "stopped" : "finished";
   state_.failures = failures_;
   state_.report_json = json.empty() ? report::render_json(report_) : json;
   state_.updated = now_iso8601();
+  spdlog::debug("reports and note written");
   if (auto r = write_state(repo_, refs_.state, state_, "", state_.status); !r)
     spdlog::warn("run state not updated: {}", r.error().to_string());
-  if (exit_code != 3 && scratch_ && !scratch_->is_full()) {
-    if (auto r = scratch_->remove(); !r)
-      spdlog::warn("scratch worktree not removed: {}", r.error().to_string());
-  }
+  spdlog::debug("run state written");
+  // The scratch worktree stays for the next run, which rewrites the paths it
+  // needs in place: removing it would cost this run a deletion per file and
+  // the next one a new inode per file (and on ext4 deleted inodes slow the
+  // allocation of new ones for minutes). `clean` removes it.
+  if (scratch_ && !scratch_->is_full())
+    (void)scratch_->lock("smartspec-batch: scratch worktree kept for reuse (remove with smartspec-batch clean)");
   if (opts_.common.json) std::fputs(state_.report_json.c_str(), stdout);
   console_.summary(report_);
   if (opts_.land && exit_code != 3) {
@@ -877,6 +884,7 @@ int Runner::run() {
     return static_cast<int>(started.error().exit);
   }
   if (*started >= 0) return *started;
+  spdlog::debug("run state written");
   report_.base = state_.base;
   tasks_tracked_ = !in_.tasks_rel.empty() &&
                    repo_.entry(checkpoint_, in_.tasks_rel).kind != git::Repository::Kind::kMissing;
@@ -887,11 +895,23 @@ int Runner::run() {
     return 2;
   }
   scratch_.emplace(std::move(*sc));
+  spdlog::debug("scratch worktree opened");
   crash_point();
   if (!opts_.agent.empty()) {
     log_dir_ = repo_.common_dir() + "/smartspec/logs/" + in_.run_id;
     std::error_code ec;
     fs::create_directories(log_dir_, ec);
+  }
+
+  if (opts_.agent.empty()) {
+    // One checker process for the whole run (the worktree path never changes),
+    // started now so that it is ready by the first task.
+    syntax_ = std::make_unique<exec::SyntaxSession>(scratch_->path(), opts_.checks);
+    std::vector<std::string> outputs;
+    for (const auto& u : in_.plan.units)
+      for (const auto& t : u.tasks)
+        for (const auto& f : t.files) outputs.push_back(f.path);
+    syntax_->warm_up(outputs);
   }
 
   if (opts_.verify_at_end || opts_.verify_after_each) verify_before();
@@ -905,6 +925,7 @@ int Runner::run() {
       commit_of[u] = c;
     }
   for (const auto& u : state_.completed) committed.insert(u);
+  spdlog::debug("earlier commits of the run read");
 
   int exit_code = 0;
   bool stopped = false;
@@ -1007,7 +1028,9 @@ int run_command(const RunOptions& opts) {
     spdlog::warn("took over the lock of run {} (pid {}), which is no longer running",
                  stale->run_id, stale->pid);
   }
+  spdlog::debug("lock taken");
   clear_stale_locks(in->repo, in->run_id);
+  spdlog::debug("stale locks cleared");
   Runner runner(opts, *in, console);
   return runner.run();
 }

@@ -81,7 +81,14 @@ TEST_F(RunTest, OneCommitPerUnitInPlanOrderWithTrailers) {
 
   auto fsck = run({"git", "-C", repo, "fsck", "--strict"});
   EXPECT_EQ(fsck.exit_code, 0) << fsck.err;
-  EXPECT_EQ(git(repo, {"worktree", "list", "--porcelain"}).find("/smartspec/worktrees/"), std::string::npos);
+  // The scratch worktree is kept for the next run, locked; it holds only what
+  // the units touched.
+  std::string porcelain = git(repo, {"worktree", "list", "--porcelain"});
+  EXPECT_NE(porcelain.find("/smartspec/worktrees/main\n"), std::string::npos) << porcelain;
+  EXPECT_NE(porcelain.find("locked smartspec-batch: scratch worktree kept for reuse (remove with "
+                           "smartspec-batch clean)"),
+            std::string::npos) << porcelain;
+  EXPECT_FALSE(fs::exists(fs::path(repo) / ".git/smartspec/worktrees/main/web/index.html"));
   // Refs of a finished run: checkpoint = branch tip; the note is on the tip.
   EXPECT_EQ(git(repo, {"rev-parse", "refs/smartspec/checkpoints/20251226_083000"}),
             git(repo, {"rev-parse", branch}));
@@ -209,6 +216,9 @@ TEST_F(RunTest, FailureBudgetRollsBackTheUnitAndResumeFinishes) {
   EXPECT_EQ(strip_digest(git(repo, {"log", "--format=%B", base + ".." + branch})),
             strip_digest(git(repo2, {"log", "--format=%B", base + ".." + branch})));
   EXPECT_EQ(run({"git", "-C", repo, "fsck", "--strict"}).exit_code, 0);
+  // `clean` removes the kept scratch worktree.
+  auto cleaned = run_tool({"clean"}, repo);
+  EXPECT_EQ(cleaned.exit_code, 0) << cleaned.err;
   EXPECT_EQ(git(repo, {"worktree", "list", "--porcelain"}).find("/smartspec/worktrees/"), std::string::npos);
 }
 
