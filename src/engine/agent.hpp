@@ -8,6 +8,7 @@
 
 #include "engine/inputs.hpp"
 #include "smartspec/engine/options.hpp"
+#include "smartspec/exec/syntax.hpp"
 #include "smartspec/git/git.hpp"
 #include "smartspec/plan/plan.hpp"
 #include "smartspec/report/report.hpp"
@@ -23,6 +24,7 @@ struct AgentContext {
   std::string snapshot_tree;  // tree id of the worktree's state before this call
   std::string log_dir;     // absolute directory for the agents' logs (created as needed)
   bool tasks_tracked = false;  // tasks.md (in_.tasks_rel) is tracked: evidence hooks apply
+  exec::SyntaxSession* syntax = nullptr;  // the run's checker processes; null = one-shot
 };
 
 struct AgentResult {

@@ -555,7 +555,8 @@ Result<std::string> Runner::agent_tasks(const plan::PlannedUnit& unit, report::U
                                         std::string& fail_reason) {
   const std::string uname(unit_name(unit.unit));
   TRY(std::string snapshot, repo_.tree_of(checkpoint_));
-  AgentContext ctx{opts_, in_, repo_, *scratch_, uname, snapshot, log_dir_, tasks_tracked_};
+  AgentContext ctx{opts_, in_, repo_, *scratch_, uname, snapshot, log_dir_, tasks_tracked_,
+                   syntax_.get()};
   auto run_batch = [&](const std::vector<const plan::PlannedTask*>& batch,
                        std::vector<report::TaskReport>& reports) -> Result<void> {
     ctx.snapshot_tree = snapshot;
@@ -903,9 +904,10 @@ int Runner::run() {
     fs::create_directories(log_dir_, ec);
   }
 
-  if (opts_.agent.empty()) {
+  {
     // One checker process for the whole run (the worktree path never changes),
-    // started now so that it is ready by the first task.
+    // started now when the plan names Python files, so that it is ready by the
+    // first task.
     syntax_ = std::make_unique<exec::SyntaxSession>(scratch_->path(), opts_.checks);
     std::vector<std::string> outputs;
     for (const auto& u : in_.plan.units)
