@@ -20,9 +20,11 @@ so two machines generate byte-identical repositories, packs and tasks files.
       A tasks.md of T tasks with evidence on the repository of N files; a third
       of the tasks name missing files (half in existing directories, half in
       missing ones) so the similar-file search runs.
-  bench_gen.py write-time --ops DIR
-      Seconds to write the files of DIR/*/ops.tsv into a temporary directory
-      (the floor the per-unit overhead is measured against).
+  bench_gen.py write-time --ops DIR --out DIR2
+      Seconds to write the files of DIR/*/ops.tsv into fresh directories under
+      DIR2 (best of 5; the floor the per-unit overhead is measured against).
+      The files are left in place: deleting them between repetitions would
+      slow the next ones (ext4 skips recently deleted inodes).
   bench_gen.py run -- CMD...
       Runs CMD; prints "<wall seconds> <peak RSS KiB> <exit code>" on stderr's
       last line (fallback for machines without /usr/bin/time).
@@ -434,8 +436,9 @@ def cmd_write_time(a):
                     with open(os.path.join(d, x), "rb") as c:
                         jobs.append((p, c.read()))
     best = None
+    os.makedirs(a.out, exist_ok=True)
     for _ in range(5):
-        tmp = tempfile.mkdtemp(prefix="bench-write-")
+        tmp = tempfile.mkdtemp(prefix="write-", dir=a.out)
         t0 = time.perf_counter()
         for p, data in jobs:
             full = os.path.join(tmp, p)
@@ -443,7 +446,6 @@ def cmd_write_time(a):
             with open(full, "ab") as f:
                 f.write(data)
         dt = time.perf_counter() - t0
-        shutil.rmtree(tmp)
         best = dt if best is None else min(best, dt)
     print(f"{best:.6f}")
 
@@ -483,6 +485,7 @@ def main():
     v.set_defaults(fn=cmd_verify_tasks)
     w = sub.add_parser("write-time")
     w.add_argument("--ops", required=True)
+    w.add_argument("--out", required=True)
     w.set_defaults(fn=cmd_write_time)
     x = sub.add_parser("run")
     x.add_argument("cmd", nargs=argparse.REMAINDER)
