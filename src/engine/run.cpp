@@ -158,6 +158,9 @@ class Runner {
   int finish(int exit_code);
   Result<void> write_reports(std::string& json);
   void write_checkpoint_mirror(const std::string& current_unit, const std::string& current_task);
+  // False when no .gitattributes on rel's way and no configuration can change
+  // its line endings (cached per directory and checkpoint).
+  bool eol_rules_may_apply(const std::string& rel);
   std::string line_ending(const std::string& rel);
 
   const RunOptions& opts_;
@@ -185,7 +188,7 @@ class Runner {
   std::map<std::string, bool> attr_dirs_;  // directory → has a .gitattributes
 };
 
-std::string Runner::line_ending(const std::string& rel) {
+bool Runner::eol_rules_may_apply(const std::string& rel) {
   // libgit2's attribute lookup reads the whole index each time; most paths
   // have no .gitattributes on their way, and then only the config decides.
   if (!eol_neutral_) eol_neutral_ = git::eol_settings_neutral(repo_);
@@ -209,9 +212,13 @@ std::string Runner::line_ending(const std::string& rel) {
       any = it->second;
       if (dir.empty()) break;
     }
-    if (!any) return "\n";
+    if (!any) return false;
   }
-  return repo_.checkout_eol(checkpoint_, rel);
+  return true;
+}
+
+std::string Runner::line_ending(const std::string& rel) {
+  return eol_rules_may_apply(rel) ? repo_.checkout_eol(checkpoint_, rel) : std::string("\n");
 }
 
 Result<int> Runner::start_or_resume() {
@@ -334,6 +341,8 @@ Result<std::vector<git::Repository::Change>> Runner::collect_changes(
       return fail(rel, 0, "not a regular file after the task ran; refused");
     }
     TRY(auto bytes, text::read_file(abs));
+    // What `git add` would store: a CRLF file written for an eol=crlf rule is LF in git.
+    if (eol_rules_may_apply(rel)) bytes = repo_.to_odb(checkpoint_, rel, std::move(bytes));
     changes.push_back({rel, std::move(bytes), (st.st_mode & S_IXUSR) ? 0100755u : 0100644u});
   }
   return changes;

@@ -487,6 +487,64 @@ std::string Repository::checkout_eol(const Oid& tree_or_commit, const std::strin
   return "\n";
 }
 
+std::string Repository::to_odb(const Oid& commit, const std::string& path,
+                               std::string bytes) const {
+  if (bytes.find('\r') == std::string::npos) return bytes;
+  // git's convert.c: -text → as is; text or eol set → text; text=auto, or no
+  // text attribute with core.autocrlf true/input → text when it looks like it.
+  bool text_set = false;
+  bool text_unset = false;
+  std::optional<std::string> text = attr(repo_, commit, path, "text", &text_set, &text_unset);
+  if (text_unset) return bytes;
+  bool eol_set = false;
+  bool eol_unset = false;
+  std::optional<std::string> eol = attr(repo_, commit, path, "eol", &eol_set, &eol_unset);
+  bool automatic = false;
+  if (text == "auto") {
+    automatic = true;
+  } else if (!text_set && !text && !eol) {
+    const std::string autocrlf = config_string(repo_, "core.autocrlf");
+    if (autocrlf == "false" || autocrlf == "no" || autocrlf == "off" || autocrlf == "0" ||
+        autocrlf.empty()) {
+      return bytes;
+    }
+    automatic = true;
+  }
+  if (automatic) {
+    // Binary by git's heuristics (convert_is_binary) stays as is: a NUL, a
+    // lone CR, or more than one control byte per 128 printable ones.
+    std::size_t printable = 0;
+    std::size_t nonprintable = 0;
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+      const auto c = static_cast<unsigned char>(bytes[i]);
+      if (c == '\r') {
+        if (i + 1 == bytes.size() || bytes[i + 1] != '\n') return bytes;
+      } else if (c == '\n') {
+      } else if (c == 0) {
+        return bytes;
+      } else if (c == 127 || (c < 32 && c != '\b' && c != '\t' && c != 033 && c != 014)) {
+        ++nonprintable;
+      } else {
+        ++printable;
+      }
+    }
+    if ((printable >> 7) < nonprintable) return bytes;
+    // "safe" autocrlf: a file stored with CRs keeps them.
+    Entry old = entry(commit, path);
+    if (old.kind == Kind::kFile || old.kind == Kind::kExecutable) {
+      auto stored = read_file(commit, path);
+      if (stored && stored->find('\r') != std::string::npos) return bytes;
+    }
+  }
+  std::string out;
+  out.reserve(bytes.size());
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    if (bytes[i] == '\r' && i + 1 < bytes.size() && bytes[i + 1] == '\n') continue;
+    out += bytes[i];
+  }
+  return out;
+}
+
 bool Repository::is_lfs(const Oid& tree_or_commit, const std::string& path) const {
   bool set = false;
   bool unset = false;

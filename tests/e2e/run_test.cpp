@@ -171,6 +171,39 @@ void write_budget_pack(const fs::path& pack, bool fixed) {
         "```python\nclass RetentionPolicy:\n    days = 30\n```\n");
 }
 
+// Under `*.bat text eol=crlf` the files are CRLF in the worktree (as git checks
+// them out) and LF in git (as `git add` stores them), lazy or full checkout.
+TEST_F(RunTest, EolCrlfFilesAreStoredAsGitAddWould) {
+  for (const bool full : {false, true}) {
+    SCOPED_TRACE(full ? "full checkout (--verify-cmd)" : "lazy worktree");
+    TempDir d;
+    std::string r = make_inventory_repo(d);
+    write(fs::path(r) / ".gitattributes", "*.bat text eol=crlf\n");
+    write(fs::path(r) / "tools/build.bat", "@echo off\necho build\n");
+    git(r, {"add", "-A"});
+    git(r, {"commit", "-q", "-m", "bat files"});
+    fs::path pack = d.path() / "packs" / "20250102_000000";
+    write(pack / "missing_code.md",
+          "# Missing Code\n\n## Task: TSK-BAT-001\nRun script\n\nCode file: `scripts/run.bat`\n\n"
+          "```bat\n@echo off\necho run\n```\n");
+    write(pack / "content_issues.md",
+          "# Content Issues\n\n## Task: TSK-BAT-002\nBuild step\n\nCode file: `tools/build.bat`\n\n"
+          "```bat\necho extra\n```\n");
+    std::vector<std::string> args{"run", "--prompts-dir", pack.string(), "--tasks", "tasks.md"};
+    if (full) args.insert(args.end(), {"--verify-cmd", "true"});
+    auto res = run_tool(args, r);
+    ASSERT_EQ(res.exit_code, 0) << res.out << res.err;
+    const std::string branch = "smartspec/20250102_000000";
+    EXPECT_EQ(git(r, {"show", branch + ":scripts/run.bat"}), "@echo off\necho run");
+    EXPECT_EQ(git(r, {"cat-file", "-p", branch + ":tools/build.bat"}).find('\r'), std::string::npos);
+    EXPECT_NE(git(r, {"show", branch + ":tools/build.bat"}).find("echo extra"), std::string::npos);
+    // Checked out, the files are CRLF and git sees no change.
+    git(r, {"checkout", "-q", branch});
+    EXPECT_EQ(read(fs::path(r) / "scripts/run.bat"), "@echo off\r\necho run\r\n");
+    EXPECT_EQ(git(r, {"status", "--porcelain", "--untracked-files=no"}), "");
+  }
+}
+
 TEST_F(RunTest, FailureBudgetRollsBackTheUnitAndResumeFinishes) {
   fs::path pack = dir.path() / "packs" / "20250101_000000";
   write_budget_pack(pack, false);

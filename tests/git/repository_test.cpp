@@ -442,6 +442,49 @@ TEST(RepositoryNotes, SetReadOverwriteVisibleToGit) {
 
 // ---------------------------------------------------------------- attributes
 
+TEST(RepositoryAttributes, ToOdbIsGitsCleanConversion) {
+  TempDir dir;
+  std::string repo = make_repo(
+      dir, {{".gitattributes", "*.bat text eol=crlf\n*.txt text\n*.bin -text\n*.auto text=auto\n"},
+            {"plain.auto", "lf\n"}});
+  // A file committed with CRs (before the rule, say): stored without filters.
+  test::write(repo + "/stored.auto", "kept\r\nas is\r\n");
+  const std::string id = git(repo, {"hash-object", "-w", "--no-filters", "stored.auto"});
+  git(repo, {"update-index", "--add", "--cacheinfo", "100644," + id + ",stored.auto"});
+  git(repo, {"commit", "-q", "-m", "stored with CRs"});
+  Repository r = open_repo(repo);
+  const Oid c = *r.resolve_commit("HEAD");
+  // The working tree's attributes do not count.
+  test::write(repo + "/.gitattributes", "*.bin text\n");
+  const std::string crlf = "a\r\nb\r\n";
+  EXPECT_EQ(r.to_odb(c, "run.bat", crlf), "a\nb\n");
+  EXPECT_EQ(r.to_odb(c, "dir/x.txt", crlf), "a\nb\n");
+  EXPECT_EQ(r.to_odb(c, "x.txt", "lone\rcr\r\n"), "lone\rcr\n");  // text: only CRLF pairs
+  EXPECT_EQ(r.to_odb(c, "x.bin", crlf), crlf);                       // -text
+  EXPECT_EQ(r.to_odb(c, "x.md", crlf), crlf);                        // no rule, no autocrlf
+  EXPECT_EQ(r.to_odb(c, "new.auto", crlf), "a\nb\n");              // auto: text
+  EXPECT_EQ(r.to_odb(c, "plain.auto", crlf), "a\nb\n");
+  EXPECT_EQ(r.to_odb(c, "stored.auto", crlf), crlf);  // stored with CRs: kept ("safe" auto)
+  const std::string nul = std::string("a\r\n\0b\r\n", 6);
+  EXPECT_EQ(r.to_odb(c, "new.auto", nul), nul);  // binary
+  EXPECT_EQ(r.to_odb(c, "new.auto", "lone\rcr\r\n"), "lone\rcr\r\n");
+  EXPECT_EQ(r.to_odb(c, "new.auto", std::string(10, '\x01') + "\r\n"),
+            std::string(10, '\x01') + "\r\n");
+
+  // core.autocrlf true/input: auto for paths without a text attribute.
+  git(repo, {"config", "core.autocrlf", "input"});
+  Repository r2 = open_repo(repo);
+  EXPECT_EQ(r2.to_odb(c, "x.md", crlf), "a\nb\n");
+  EXPECT_EQ(r2.to_odb(c, "x.bin", crlf), crlf);
+
+  // The same bytes as git's own `git add` (hash-object with the path's filters).
+  git(repo, {"config", "--unset", "core.autocrlf"});
+  git(repo, {"checkout", "--", ".gitattributes"});
+  test::write(repo + "/run.bat", crlf);
+  EXPECT_EQ(Repository::hash(r.to_odb(c, "run.bat", crlf)),
+            git(repo, {"hash-object", "--path=run.bat", "run.bat"}));
+}
+
 TEST(RepositoryAttributes, EolAndLfsFromTheCommitsGitattributes) {
   TempDir dir;
   std::string repo = make_repo(

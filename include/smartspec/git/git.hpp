@@ -122,6 +122,14 @@ class Repository {
   // commit, only its .gitattributes count (plus info/attributes and the system
   // file); given a bare tree id, the working tree's and index's are used.
   [[nodiscard]] std::string checkout_eol(const Oid& tree_or_commit, const std::string& path) const;
+  // The bytes git would store for a working-tree file at `path` (git's
+  // "clean" line-ending conversion, convert.c): CRLF → LF for a text file —
+  // `text`/`eol` set in `commit`'s .gitattributes, or auto-detected text under
+  // text=auto or core.autocrlf true/input — except that under auto a file
+  // whose blob in `commit` already holds CR is stored as it is. Other filters
+  // (ident, filter drivers) are not run.
+  [[nodiscard]] std::string to_odb(const Oid& commit, const std::string& path,
+                                   std::string bytes) const;
   // True when .gitattributes says filter=lfs for path.
   [[nodiscard]] bool is_lfs(const Oid& tree_or_commit, const std::string& path) const;
 
