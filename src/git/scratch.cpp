@@ -253,6 +253,36 @@ Result<void> write_tree_entry(git_repository* repo, const std::string& root, con
   return write_entry(root, rel, mode, bytes);
 }
 
+// Makes the entries of `paths` in `index` those of `tree` (removals first, so a
+// file can become a directory). False when libgit2 refuses one: the caller
+// then reloads the whole tree.
+bool update_index_paths(git_index* index, git_tree* tree, const std::vector<std::string>& paths) {
+  std::vector<std::pair<std::string, TreeEntryPtr>> present;
+  for (const std::string& rel : paths) {
+    git_tree_entry* te = nullptr;
+    if (git_tree_entry_bypath(&te, tree, rel.c_str()) == 0 &&
+        git_tree_entry_filemode(te) != GIT_FILEMODE_TREE) {
+      present.emplace_back(rel, TreeEntryPtr(te));
+      continue;
+    }
+    if (te != nullptr) git_tree_entry_free(te);
+    if (git_index_get_bypath(index, rel.c_str(), 0) != nullptr &&
+        git_index_remove(index, rel.c_str(), 0) != 0) {
+      return false;
+    }
+  }
+  for (const auto& [rel, te] : present) {
+    // A file that replaces a directory: drop the directory's entries first.
+    if (git_index_remove_directory(index, rel.c_str(), 0) != 0) return false;
+    git_index_entry e{};
+    e.mode = git_tree_entry_filemode(te.get());
+    git_oid_cpy(&e.id, git_tree_entry_id(te.get()));
+    e.path = rel.c_str();
+    if (git_index_add(index, &e) != 0) return false;
+  }
+  return true;
+}
+
 std::optional<std::string> read_text(const std::string& path) {
   std::ifstream in(path);
   std::string line;
@@ -459,6 +489,7 @@ Result<void> Scratch::checkout_full(const Oid& commit) {
   TreePtr tree(tree_raw);
 
   bool incremental = false;
+  std::vector<std::string> changed;
   if (current) {
     CommitPtr from = lookup_commit(raw, *current);
     if (from) {
@@ -467,6 +498,7 @@ Result<void> Scratch::checkout_full(const Oid& commit) {
       if (paths) {
         TRY_VOID(materialize(commit, *paths));
         incremental = true;
+        changed = std::move(*paths);
       }
     }
   }
@@ -485,12 +517,22 @@ Result<void> Scratch::checkout_full(const Oid& commit) {
     rc = git_checkout_tree(wt_raw, reinterpret_cast<git_object*>(tree.get()), &opts);
     if (rc != 0) return fail_git("cannot check out " + commit + " in " + path_, rc);
   }
-  // The index equals the tree; read_tree keeps the stat data of unchanged entries.
+  // The index equals the tree. After a move only the changed paths are
+  // updated (entries without stat data: the next comparison hashes those
+  // files); otherwise read_tree, which keeps the stat data of unchanged
+  // entries. Either way it must end equal to the tree, which its cached tree
+  // id confirms cheaply.
   git_index* index = nullptr;
   rc = git_repository_index(&index, wt_raw);
   if (rc != 0) return fail_git("cannot open index of " + path_, rc);
   IndexPtr index_owner(index);
-  rc = git_index_read_tree(index, tree.get());
+  bool updated = incremental && update_index_paths(index, tree.get(), changed);
+  git_oid written;
+  if (updated && (git_index_write_tree(&written, index) != 0 ||
+                  !git_oid_equal(&written, git_tree_id(tree.get())))) {
+    updated = false;
+  }
+  rc = updated ? 0 : git_index_read_tree(index, tree.get());
   if (rc == 0) rc = git_index_write(index);
   if (rc != 0) return fail_git("cannot write index of " + path_, rc);
   rc = git_repository_set_head_detached(wt_raw, git_commit_id(target.get()));

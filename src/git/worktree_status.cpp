@@ -64,8 +64,16 @@ Result<std::vector<WorktreeChange>> worktree_changes(const Repository& repo,
   rc = git_repository_index(&index_raw, wt_raw);
   if (rc != 0) return fail_git("cannot open the index of " + worktree, rc);
   IndexPtr index(index_raw);
-  rc = git_index_read_tree(index.get(), base.get());
-  if (rc != 0) return fail_git("cannot load tree " + tree + " into the index of " + worktree, rc);
+  // Usually the index already holds `tree` (checkout_full and the previous
+  // call left it so): its cached tree id says so without a walk of the whole
+  // tree. Otherwise (a process staged something, a conflict) it is reloaded.
+  git_oid current;
+  if (git_index_has_conflicts(index.get()) != 0 ||
+      git_index_write_tree(&current, index.get()) != 0 ||
+      !git_oid_equal(&current, git_tree_id(base.get()))) {
+    rc = git_index_read_tree(index.get(), base.get());
+    if (rc != 0) return fail_git("cannot load tree " + tree + " into the index of " + worktree, rc);
+  }
   opts.flags |= GIT_DIFF_UPDATE_INDEX;  // cache the stat data of files found unchanged
   git_diff* diff = nullptr;
   rc = git_diff_index_to_workdir(&diff, wt_raw, index.get(), &opts);

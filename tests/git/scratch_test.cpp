@@ -295,6 +295,25 @@ TEST(Scratch, FullCheckoutThenIncrementalMoveTouchesOnlyDifferingPaths) {
   EXPECT_EQ(git(root, {"status", "--porcelain"}), "");
   EXPECT_TRUE(same(stamp(root + "/untouched.txt"), untouched));
   EXPECT_EQ(test::user_state(repo), state);
+
+  // A directory becomes a file and a file a directory: the index follows
+  // path by path and keeps the stat data of what did not change.
+  git(repo, {"checkout", "-q", c2});
+  fs::remove_all(repo + "/lib");
+  test::write(repo + "/lib", "now a file\n");
+  fs::remove(repo + "/x.txt");
+  test::write(repo + "/x.txt/inner.txt", "now a directory\n");
+  const std::string c3 = commit_all(repo, "swap");
+  git(repo, {"checkout", "-q", "main"});
+  ASSERT_TRUE(s->checkout_full(c3));
+  EXPECT_EQ(git(root, {"status", "--porcelain"}), "");
+  EXPECT_EQ(git(root, {"diff", "--cached", "--name-only", c3}), "");
+  EXPECT_EQ(git(root, {"ls-files"}), "lib\nuntouched.txt\nx.txt/inner.txt\nz/new.txt");
+  EXPECT_EQ(git(root, {"ls-files", "--debug", "untouched.txt"}).find("mtime: 0:0"),
+            std::string::npos);
+  ASSERT_TRUE(s->checkout_full(c1));
+  EXPECT_EQ(git(root, {"status", "--porcelain"}), "");
+  EXPECT_EQ(git(root, {"ls-files"}), "lib/m.c\nuntouched.txt\nx.txt\ny.txt");
 }
 
 TEST(Scratch, LockUnlockAndRemove) {
