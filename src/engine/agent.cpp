@@ -494,8 +494,9 @@ Result<AgentResult> run_agent(AgentContext& ctx,
     std::vector<std::string> written;
     for (const auto& c : changes)
       if (c.status != Status::kDeleted && is_blob_mode(c.mode)) written.push_back(c.path);
-    exec::SyntaxReport syntax = ctx.syntax != nullptr ? ctx.syntax->check(written)
-                                                      : exec::check_syntax(root, written, ctx.opts.checks);
+    exec::SyntaxReport syntax = ctx.syntax != nullptr
+                                    ? ctx.syntax->check(written)
+                                    : exec::check_syntax(root, written, ctx.opts.checks);
     notes = syntax.notes;
     if (!syntax.errors.empty()) {
       const auto& e = syntax.errors.front();

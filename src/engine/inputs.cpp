@@ -1,5 +1,6 @@
 #include "engine/inputs.hpp"
 
+#include <spdlog/spdlog.h>
 #include <sys/time.h>
 
 #include <chrono>
@@ -9,8 +10,6 @@
 #include <memory>
 #include <unordered_map>
 #include <unordered_set>
-
-#include <spdlog/spdlog.h>
 
 #include "smartspec/pack/pack.hpp"
 #include "smartspec/tasks/tasks.hpp"

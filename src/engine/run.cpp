@@ -564,8 +564,8 @@ Result<std::string> Runner::agent_tasks(const plan::PlannedUnit& unit, report::U
                                         std::string& fail_reason) {
   const std::string uname(unit_name(unit.unit));
   TRY(std::string snapshot, repo_.tree_of(checkpoint_));
-  AgentContext ctx{opts_, in_, repo_, *scratch_, uname, snapshot, log_dir_, tasks_tracked_,
-                   syntax_.get()};
+  AgentContext ctx{opts_, in_, repo_, *scratch_, uname, snapshot, log_dir_, tasks_tracked_};
+  ctx.syntax = syntax_.get();
   auto run_batch = [&](const std::vector<const plan::PlannedTask*>& batch,
                        std::vector<report::TaskReport>& reports) -> Result<void> {
     ctx.snapshot_tree = snapshot;
@@ -859,7 +859,8 @@ int Runner::finish(int exit_code) {
   // the next one a new inode per file (and on ext4 deleted inodes slow the
   // allocation of new ones for minutes). `clean` removes it.
   if (scratch_ && !scratch_->is_full())
-    (void)scratch_->lock("smartspec-batch: scratch worktree kept for reuse (remove with smartspec-batch clean)");
+    (void)scratch_->lock(
+        "smartspec-batch: scratch worktree kept for reuse (remove with smartspec-batch clean)");
   if (opts_.common.json) std::fputs(state_.report_json.c_str(), stdout);
   console_.summary(report_);
   if (opts_.land && exit_code != 3) {

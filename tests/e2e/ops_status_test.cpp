@@ -58,8 +58,11 @@ TEST(OpsStatus, DetailsOfAFinishedRun) {
   EXPECT_NE(r.out.find("  checkpoint  refs/smartspec/checkpoints/" + kRun + " " + tip + "\n"),
             std::string::npos);
   // The scratch worktree is kept for the next run.
-  EXPECT_NE(r.out.find("  worktree    " + (fs::path(repo) / ".git" / "smartspec" / "worktrees" / "main").string() + "\n"),
-            std::string::npos) << r.out;
+  EXPECT_NE(
+      r.out.find("  worktree    " +
+                 (fs::path(repo) / ".git" / "smartspec" / "worktrees" / "main").string() + "\n"),
+      std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("  resume      nothing: the run is finished\n"), std::string::npos);
 }
 

@@ -87,7 +87,8 @@ TEST_F(RunTest, OneCommitPerUnitInPlanOrderWithTrailers) {
   EXPECT_NE(porcelain.find("/smartspec/worktrees/main\n"), std::string::npos) << porcelain;
   EXPECT_NE(porcelain.find("locked smartspec-batch: scratch worktree kept for reuse (remove with "
                            "smartspec-batch clean)"),
-            std::string::npos) << porcelain;
+            std::string::npos)
+      << porcelain;
   EXPECT_FALSE(fs::exists(fs::path(repo) / ".git/smartspec/worktrees/main/web/index.html"));
   // Refs of a finished run: checkpoint = branch tip; the note is on the tip.
   EXPECT_EQ(git(repo, {"rev-parse", "refs/smartspec/checkpoints/20251226_083000"}),
@@ -195,7 +196,8 @@ TEST_F(RunTest, EolCrlfFilesAreStoredAsGitAddWould) {
     ASSERT_EQ(res.exit_code, 0) << res.out << res.err;
     const std::string branch = "smartspec/20250102_000000";
     EXPECT_EQ(git(r, {"show", branch + ":scripts/run.bat"}), "@echo off\necho run");
-    EXPECT_EQ(git(r, {"cat-file", "-p", branch + ":tools/build.bat"}).find('\r'), std::string::npos);
+    EXPECT_EQ(git(r, {"cat-file", "-p", branch + ":tools/build.bat"}).find('\r'),
+              std::string::npos);
     EXPECT_NE(git(r, {"show", branch + ":tools/build.bat"}).find("echo extra"), std::string::npos);
     // Checked out, the files are CRLF and git sees no change.
     git(r, {"checkout", "-q", branch});

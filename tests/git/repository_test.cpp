@@ -460,9 +460,9 @@ TEST(RepositoryAttributes, ToOdbIsGitsCleanConversion) {
   EXPECT_EQ(r.to_odb(c, "run.bat", crlf), "a\nb\n");
   EXPECT_EQ(r.to_odb(c, "dir/x.txt", crlf), "a\nb\n");
   EXPECT_EQ(r.to_odb(c, "x.txt", "lone\rcr\r\n"), "lone\rcr\n");  // text: only CRLF pairs
-  EXPECT_EQ(r.to_odb(c, "x.bin", crlf), crlf);                       // -text
-  EXPECT_EQ(r.to_odb(c, "x.md", crlf), crlf);                        // no rule, no autocrlf
-  EXPECT_EQ(r.to_odb(c, "new.auto", crlf), "a\nb\n");              // auto: text
+  EXPECT_EQ(r.to_odb(c, "x.bin", crlf), crlf);                    // -text
+  EXPECT_EQ(r.to_odb(c, "x.md", crlf), crlf);                     // no rule, no autocrlf
+  EXPECT_EQ(r.to_odb(c, "new.auto", crlf), "a\nb\n");             // auto: text
   EXPECT_EQ(r.to_odb(c, "plain.auto", crlf), "a\nb\n");
   EXPECT_EQ(r.to_odb(c, "stored.auto", crlf), crlf);  // stored with CRs: kept ("safe" auto)
   const std::string nul = std::string("a\r\n\0b\r\n", 6);

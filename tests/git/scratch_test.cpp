@@ -197,7 +197,8 @@ TEST(Scratch, MaterializeWritesExactlyTheListedPaths) {
 
 TEST(Scratch, MaterializeRewritesFilesInPlaceButNeverThroughAHardLink) {
   TempDir dir;
-  std::string repo = make_repo(dir, {{"a.txt", "a\n"}, {"run.sh", "#!/bin/sh\n"}, {"b.txt", "b\n"}});
+  std::string repo =
+      make_repo(dir, {{"a.txt", "a\n"}, {"run.sh", "#!/bin/sh\n"}, {"b.txt", "b\n"}});
   fs::permissions(repo + "/run.sh", fs::perms::owner_exec, fs::perm_options::add);
   const std::string c1 = commit_all(repo, "files");
   Repository r = open_repo(repo);
