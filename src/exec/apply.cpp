@@ -23,16 +23,6 @@ namespace {
 
 // ------------------------------------------------------------ text helpers
 
-std::string to_lf(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\r' && i + 1 < s.size() && s[i + 1] == '\n') continue;
-    out += s[i];
-  }
-  return out;
-}
-
 std::string with_eol(std::string_view lf_text, std::string_view eol) {
   if (eol == "\n") return std::string(lf_text);
   std::string out;
@@ -289,7 +279,7 @@ class Applier {
 };
 
 bool Applier::create_file(const plan::PlannedFile& f, const std::string& rel) {
-  std::string lf = to_lf(f.content);
+  std::string lf = text::crlf_to_lf(f.content);
   if (!lf.empty() && lf.back() != '\n') lf += '\n';
   auto existing = txn_.read(rel);
   if (!existing) {
@@ -298,7 +288,7 @@ bool Applier::create_file(const plan::PlannedFile& f, const std::string& rel) {
   }
   if (*existing) {
     const std::string& old = **existing;
-    if (to_lf(old) == lf) {
+    if (text::crlf_to_lf(old) == lf) {
       out_.notes.push_back(rel + ": identical, nothing written");
       return true;
     }
@@ -338,14 +328,14 @@ bool Applier::add_to_file(const plan::PlannedFile& f, const std::string& rel, bo
     return false;
   }
   const std::string& old = **existing;
-  std::string old_lf = to_lf(old);
-  std::string snippet = trim_blank_lines(to_lf(f.content));
+  std::string old_lf = text::crlf_to_lf(old);
+  std::string snippet = trim_blank_lines(text::crlf_to_lf(f.content));
   bool already = !snippet.empty() && old_lf.find(snippet) != std::string::npos;
   if (!already && f.role != FileRole::kTest) {
     if (pt_.symbol && !pt_.symbol->empty()) {
       already = contains_symbol(old, *pt_.symbol);
     } else if (pt_.contains && !pt_.contains->empty()) {
-      already = old_lf.find(to_lf(*pt_.contains)) != std::string::npos;
+      already = old_lf.find(text::crlf_to_lf(*pt_.contains)) != std::string::npos;
     }
   }
   if (already) {
@@ -521,13 +511,13 @@ std::size_t python_import_insert_offset(std::string_view source) {
 std::string add_snippet(std::string_view existing, std::string_view snippet, bool python) {
   const std::string eol = existing.empty() ? std::string("\n") : detect_eol(existing);
   const bool final_newline = existing.empty() || existing.back() == '\n';
-  std::string lf = trim_blank_lines(to_lf(snippet));
+  std::string lf = trim_blank_lines(text::crlf_to_lf(snippet));
   std::string body = lf;
   std::string imports;
   std::string out(existing);
   if (python) {
     auto [stmts, rest] = split_snippet_imports(lf);
-    std::string existing_lf = to_lf(existing);
+    std::string existing_lf = text::crlf_to_lf(existing);
     for (const auto& s : stmts) {
       if (!import_present(existing_lf, s)) imports += s;
     }

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "git/internal.hpp"
+#include "smartspec/util/text.hpp"
 
 namespace smartspec::git {
 
@@ -536,13 +537,7 @@ std::string Repository::to_odb(const Oid& commit, const std::string& path,
       if (stored && stored->find('\r') != std::string::npos) return bytes;
     }
   }
-  std::string out;
-  out.reserve(bytes.size());
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    if (bytes[i] == '\r' && i + 1 < bytes.size() && bytes[i + 1] == '\n') continue;
-    out += bytes[i];
-  }
-  return out;
+  return text::crlf_to_lf(bytes);
 }
 
 bool Repository::is_lfs(const Oid& tree_or_commit, const std::string& path) const {

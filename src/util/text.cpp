@@ -107,6 +107,16 @@ std::string to_lower(std::string_view s) {
   return out;
 }
 
+std::string crlf_to_lf(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\r' && i + 1 < s.size() && s[i + 1] == '\n') continue;
+    out += s[i];
+  }
+  return out;
+}
+
 Result<std::string> read_file(const std::string& path, std::size_t max_bytes) {
   // O_NONBLOCK so that opening a FIFO never hangs; we then refuse non-regular files.
   int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);

@@ -33,6 +33,8 @@ std::string_view trim_left(std::string_view s);
 std::string_view trim_right(std::string_view s);
 bool starts_with_icase(std::string_view s, std::string_view prefix);
 std::string to_lower(std::string_view s);
+// Every "\r\n" as "\n"; a lone "\r" stays.
+std::string crlf_to_lf(std::string_view s);
 
 // Reads a whole regular file. Errors (missing, directory, FIFO, unreadable,
 // larger than max_bytes) name the file. Never blocks on a FIFO.
