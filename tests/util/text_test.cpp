@@ -30,6 +30,12 @@ TEST(Text, InvalidUtf8OffsetAndLine) {
 
 TEST(Text, StripBom) { EXPECT_EQ(text::strip_bom("\xEF\xBB\xBFhi"), "hi"); }
 
+TEST(Text, CrlfToLfKeepsLoneCarriageReturns) {
+  EXPECT_EQ(text::crlf_to_lf("a\r\nb\rc\r\r\nd\r"), "a\nb\rc\r\nd\r");
+  EXPECT_EQ(text::crlf_to_lf(""), "");
+  EXPECT_EQ(text::crlf_to_lf("\n\r\n"), "\n\n");
+}
+
 TEST(Text, ReadFileErrorsNameTheFile) {
   auto r = text::read_file("/nonexistent/zz");
   ASSERT_FALSE(r);
