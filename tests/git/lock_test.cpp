@@ -1,12 +1,13 @@
 // RepoLock: exactly one of many concurrent processes wins; a lock of a dead
 // process is taken over; release removes only our own lock.
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <filesystem>
-
-#include <gtest/gtest.h>
+#include <sstream>
 
 #include "git_test_util.hpp"
 
@@ -91,6 +92,44 @@ TEST(RepoLock, ReusedPidWithOtherStartTimeIsStale) {
   ASSERT_TRUE(lock) << lock.error().to_string();
   ASSERT_TRUE(stale);
   EXPECT_EQ(stale->run_id, "old_run");
+}
+
+TEST(RepoLock, LockOfAKilledButUnreapedHolderIsStale) {
+  TempDir dir;
+  std::string repo = make_repo(dir, {{"a.txt", "a\n"}});
+  Repository r = open_repo(repo);
+  // A child killed and not reaped yet (a zombie: kill(pid, 0) still succeeds),
+  // recorded with its real start time.
+  pid_t child = fork();
+  if (child == 0) {
+    pause();
+    _exit(0);
+  }
+  ASSERT_GT(child, 0);
+  std::string stat;
+  for (int i = 0; i < 500; ++i) {
+    stat = test::read("/proc/" + std::to_string(child) + "/stat");
+    if (!stat.empty()) break;
+    usleep(1000);
+  }
+  std::istringstream fields(stat.substr(stat.rfind(')') + 1));
+  std::string field;
+  for (int i = 3; i <= 22; ++i) fields >> field;
+  ASSERT_EQ(kill(child, SIGKILL), 0);
+  for (int i = 0; i < 500; ++i) {
+    std::string now = test::read("/proc/" + std::to_string(child) + "/stat");
+    if (now.substr(now.rfind(')') + 2, 1) == "Z") break;
+    usleep(1000);
+  }
+  test::write(repo + "/.git/smartspec/lock", std::to_string(child) + " " + field + " killed_run\n");
+  EXPECT_FALSE(RepoLock::holder(r));
+  std::optional<RepoLock::Holder> stale;
+  auto lock = RepoLock::acquire(r, "new_run", &stale);
+  ASSERT_TRUE(lock) << lock.error().to_string();
+  ASSERT_TRUE(stale);
+  EXPECT_EQ(stale->run_id, "killed_run");
+  int status = 0;
+  waitpid(child, &status, 0);
 }
 
 TEST(RepoLock, ReleaseLeavesSomebodyElsesLock) {
