@@ -297,37 +297,13 @@ std::string build_prompt(const AgentContext& ctx, const std::vector<const plan::
 }
 
 // ------------------------------------------------------------ undo
-// Puts the worktree back to the snapshot: the git link, special files,
-// `.git` directories the agent made, then every path the diff still shows
-// (ignored files included). Checked by a last diff.
+// Puts the worktree back to the snapshot: the git link, then the rest.
 Result<void> restore(AgentContext& ctx, const std::string& gitlink_before) {
   const std::string root = ctx.scratch.path();
   if (fingerprint(root + "/.git") != gitlink_before) {
     TRY_VOID(restore_gitlink(root + "/.git", gitlink_before));
   }
-  std::vector<std::string> paths;
-  for (const auto& s : special_files(root)) paths.push_back(s.first);
-  for (int pass = 0; pass < 2; ++pass) {
-    TRY(auto changes, git::worktree_changes(ctx.repo, root, ctx.snapshot_tree, true));
-    for (const auto& c : changes) {
-      std::string rel = c.path;
-      if (!rel.empty() && rel.back() == '/') rel.pop_back();
-      if (std::size_t end = git_component_end(rel); end > 0) {
-        TRY_VOID(remove_inside(root, rel.substr(0, end)));
-        continue;
-      }
-      paths.push_back(rel);
-    }
-    std::sort(paths.begin(), paths.end());
-    paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
-    TRY_VOID(ctx.scratch.materialize(ctx.snapshot_tree, paths));
-    paths.clear();
-  }
-  TRY(auto left, git::worktree_changes(ctx.repo, root, ctx.snapshot_tree, false));
-  if (!left.empty()) {
-    return fail(root + "/" + left.front().path, 0,
-                "cannot put the worktree back after the agent: still differs from the snapshot");
-  }
+  TRY_VOID(reset_checkout(ctx.repo, ctx.scratch, ctx.snapshot_tree, true));
   return {};
 }
 
@@ -398,6 +374,40 @@ FileRole guessed_role(const std::string& rel) {
 }
 
 }  // namespace
+
+Result<std::size_t> reset_checkout(git::Repository& repo, git::Scratch& scratch,
+                                   const std::string& tree, bool include_ignored) {
+  // Special files, `.git` directories, then every path the diff still shows;
+  // checked by a last diff.
+  const std::string root = scratch.path();
+  std::size_t put_back = 0;
+  std::vector<std::string> paths;
+  for (const auto& s : special_files(root)) paths.push_back(s.first);
+  for (int pass = 0; pass < 2; ++pass) {
+    TRY(auto changes, git::worktree_changes(repo, root, tree, include_ignored));
+    for (const auto& c : changes) {
+      std::string rel = c.path;
+      if (!rel.empty() && rel.back() == '/') rel.pop_back();
+      if (std::size_t end = git_component_end(rel); end > 0) {
+        TRY_VOID(remove_inside(root, rel.substr(0, end)));
+        ++put_back;
+        continue;
+      }
+      paths.push_back(rel);
+    }
+    std::sort(paths.begin(), paths.end());
+    paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
+    put_back += paths.size();
+    TRY_VOID(scratch.materialize(tree, paths));
+    paths.clear();
+  }
+  TRY(auto left, git::worktree_changes(repo, root, tree, false));
+  if (!left.empty()) {
+    return fail(root + "/" + left.front().path, 0,
+                "cannot put the worktree back: still differs from tree " + tree);
+  }
+  return put_back;
+}
 
 Result<AgentResult> run_agent(AgentContext& ctx,
                               const std::vector<const plan::PlannedTask*>& tasks) {

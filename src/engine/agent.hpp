@@ -37,6 +37,13 @@ struct AgentResult {
   bool ok = false;
 };
 
+// Puts the full checkout in `scratch` back to `tree`: every path the
+// comparison shows (untracked files, and ignored ones when asked), nested
+// repositories, special files. Returns how many paths it put back; an error
+// when the checkout still differs after.
+Result<std::size_t> reset_checkout(git::Repository& repo, git::Scratch& scratch,
+                                   const std::string& tree, bool include_ignored);
+
 // Runs the agent for `tasks` (one task, or a whole unit with --agent-per unit).
 // Errors are reserved for failures of the tool itself (git, disk); an agent
 // that fails, times out or writes where it must not gives ok = false.

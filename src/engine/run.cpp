@@ -181,6 +181,8 @@ class Runner {
   double started_at_ = 0;
   std::string log_dir_;  // agent logs of this run
   std::unique_ptr<exec::SyntaxSession> syntax_;
+  bool checkout_checked_ = false;  // the full checkout was compared with the checkpoint
+  bool verify_cmd_ran_ = false;    // --verify-cmd ran in it since
   // line_ending()'s fast path.
   std::optional<bool> eol_neutral_;
   std::unique_ptr<verify::FileSource> attr_source_;
@@ -683,6 +685,21 @@ Result<bool> Runner::run_unit(const plan::PlannedUnit& unit, report::UnitReport&
   if (agent || opts_.run_hooks || scratch_->is_full()) {
     TRY_VOID(scratch_->checkout_full(checkpoint_));
     (void)scratch_->lock("smartspec-batch: reusable full checkout (remove with smartspec-batch clean)");
+    if (!checkout_checked_) {
+      // Once per invocation, and again after --verify-cmd ran: what a killed
+      // agent or a process left in the checkout must not become part of the
+      // next unit (the checkout's marker only knows what the tool wrote).
+      TRY(auto tree, repo_.tree_of(checkpoint_));
+      TRY(auto n, reset_checkout(repo_, *scratch_, tree, false));
+      if (n > 0 && !verify_cmd_ran_) {
+        spdlog::warn(
+            "scratch worktree: {} path(s) put back to the checkpoint (left by an "
+            "interrupted run?)",
+            n);
+      }
+      checkout_checked_ = true;
+      verify_cmd_ran_ = false;
+    }
   } else {
     TRY_VOID(scratch_->materialize(checkpoint_, unit_paths(unit)));
   }
@@ -770,6 +787,8 @@ Result<bool> Runner::run_unit(const plan::PlannedUnit& unit, report::UnitReport&
     spec.cwd = scratch_->path();
     spec.timeout_seconds = opts_.agent_timeout;
     auto res = exec::run_process(spec);
+    checkout_checked_ = false;  // what it wrote is put back before the next unit
+    verify_cmd_ran_ = true;
     if (!res) {
       fail_reason = "--verify-cmd: " + res.error().message;
     } else {
