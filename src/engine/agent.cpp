@@ -385,6 +385,9 @@ Result<std::size_t> reset_checkout(git::Repository& repo, git::Scratch& scratch,
   for (const auto& s : special_files(root)) paths.push_back(s.first);
   for (int pass = 0; pass < 2; ++pass) {
     TRY(auto changes, git::worktree_changes(repo, root, tree, include_ignored));
+    // Nothing differs (this comparison includes everything the last check
+    // would look at): done, without a second pass and a last check.
+    if (changes.empty() && paths.empty()) return put_back;
     for (const auto& c : changes) {
       std::string rel = c.path;
       if (!rel.empty() && rel.back() == '/') rel.pop_back();
