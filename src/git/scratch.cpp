@@ -308,14 +308,29 @@ Result<WorktreePtr> lookup_worktree(git_repository* repo, const std::string& nam
   return WorktreePtr(wt);
 }
 
-// Removes admin data and directory of the registered worktree `admin_name`.
-Result<void> prune(git_worktree* wt, const std::string& what) {
-  git_worktree_prune_options opts;
-  git_worktree_prune_options_init(&opts, GIT_WORKTREE_PRUNE_OPTIONS_VERSION);
-  opts.flags = GIT_WORKTREE_PRUNE_VALID | GIT_WORKTREE_PRUNE_WORKING_TREE |
-               GIT_WORKTREE_PRUNE_LOCKED;
-  int rc = git_worktree_prune(wt, &opts);
-  if (rc != 0) return fail_git("cannot prune " + what, rc);
+// git's worktree admin directories (<dir>/worktrees/<admin>) appear and
+// disappear only by rename(): `git fsck` reports a half-written or half-deleted
+// one ("worktrees/<admin>/HEAD: detached HEAD points at nothing"), so one is
+// built, and torn down, under <common>/smartspec/, where git does not look.
+std::string staging_dir(const Repository& repo, const std::string& admin) {
+  return repo.common_dir() + "/smartspec/" + admin + ".admin-tmp";
+}
+
+// Unregisters the worktree `admin` (its admin directory moved out of git's
+// sight, then deleted). The working tree itself is the caller's business.
+Result<void> unregister(const Repository& repo, const std::string& admin) {
+  const std::string trash = staging_dir(repo, admin);
+  std::error_code ec;
+  fs::remove_all(trash, ec);
+  fs::create_directories(repo.common_dir() + "/smartspec", ec);
+  for (const std::string& dir : {repo.common_dir(), repo.git_dir()}) {
+    const std::string registered = dir + "/worktrees/" + admin;
+    if (::rename(registered.c_str(), trash.c_str()) != 0 && errno != ENOENT) {
+      return fail_path(registered, "cannot unregister the worktree: " + errno_text());
+    }
+    fs::remove_all(trash, ec);
+    if (ec) return fail_path(trash, "cannot remove: " + ec.message());
+  }
   return {};
 }
 
@@ -367,16 +382,15 @@ Result<Scratch> Scratch::open(Repository& repo, const std::string& name) {
       delete_branch(raw, tmp_branch);
       return s;
     }
-    // Debris of a failed or interrupted creation (or a moved directory).
-    TRY_VOID(prune(wt.get(), "stale scratch worktree " + admin));
   }
-  // Leftovers: an unregistered directory, the full-checkout marker, the temporary branch.
+  // Debris of a failed or interrupted creation or removal (or a moved
+  // directory): the registration, an unregistered directory, the
+  // full-checkout marker, the temporary branch of older versions.
+  TRY_VOID(unregister(repo, admin));
   std::error_code ec;
   fs::remove_all(s.path_, ec);
   if (ec) return fail(s.path_, 0, "cannot remove leftover directory: " + ec.message());
   fs::remove(s.path_ + ".full", ec);
-  fs::remove_all(repo.git_dir() + "/worktrees/" + admin, ec);
-  fs::remove_all(repo.common_dir() + "/worktrees/" + admin, ec);
   delete_branch(raw, tmp_branch);
   fs::create_directories(root, ec);
   if (ec) return fail(root, 0, "cannot create directory: " + ec.message());
@@ -387,19 +401,26 @@ Result<Scratch> Scratch::open(Repository& repo, const std::string& name) {
   // commondir,HEAD} and the <path>/.git link. libgit2 1.5.1 cannot add a
   // detached worktree (libgit2 #4823) and its git_worktree_add diffs the whole
   // tree for its checkout even with GIT_CHECKOUT_NONE (~100 ms at 50,000
-  // files): lazy means nothing of the tree is touched here. HEAD is written
-  // last, so a worktree killed half-way does not validate and is cleaned up
-  // as debris by the next open.
+  // files): lazy means nothing of the tree is touched here. The admin
+  // directory is complete before one rename() makes it git's: killed at any
+  // point, git sees no worktree or a whole one, and the next open clears the
+  // rest as debris.
   const std::string admin_dir = repo.common_dir() + "/worktrees/" + admin;
-  fs::create_directories(admin_dir, ec);
-  if (ec) return fail(admin_dir, 0, "cannot create directory: " + ec.message());
+  const std::string staging = staging_dir(repo, admin);
+  fs::create_directories(staging, ec);
+  if (ec) return fail(staging, 0, "cannot create directory: " + ec.message());
   fs::create_directories(s.path_, ec);
   if (ec) return fail(s.path_, 0, "cannot create directory: " + ec.message());
-  TRY_VOID(write_text(admin_dir + "/commondir", "../.."));
-  TRY_VOID(write_text(admin_dir + "/gitdir", s.path_ + "/.git"));
+  TRY_VOID(write_text(staging + "/commondir", "../.."));
+  TRY_VOID(write_text(staging + "/gitdir", s.path_ + "/.git"));
+  TRY_VOID(write_text(staging + "/HEAD", head));
   TRY_VOID(write_text(s.path_ + "/.git", "gitdir: " + admin_dir));
-  TRY_VOID(write_text(admin_dir + "/HEAD", head));
-  delete_branch(raw, tmp_branch);  // debris of the older, branch-based creation
+  fs::create_directories(repo.common_dir() + "/worktrees", ec);
+  if (ec)
+    return fail(repo.common_dir() + "/worktrees", 0, "cannot create directory: " + ec.message());
+  if (::rename(staging.c_str(), admin_dir.c_str()) != 0) {
+    return fail_path(admin_dir, "cannot register the scratch worktree: " + errno_text());
+  }
   return s;
 }
 
@@ -557,11 +578,9 @@ Result<void> Scratch::unlock() {
 }
 
 Result<void> Scratch::remove() {
-  git_worktree* wt = nullptr;
-  if (git_worktree_lookup(&wt, repo_->raw(), (kPrefix + name_).c_str()) == 0) {
-    WorktreePtr owner(wt);
-    TRY_VOID(prune(wt, "scratch worktree " + path_));
-  }
+  // Unregistered first (atomically), so that a kill while the files go leaves
+  // an unregistered directory, which the next open clears.
+  TRY_VOID(unregister(*repo_, kPrefix + name_));
   std::error_code ec;
   fs::remove_all(path_, ec);
   if (ec) return fail(path_, 0, "cannot remove: " + ec.message());

@@ -120,6 +120,41 @@ TEST(Scratch, OpenCleansDebrisOfAFailedCreation) {
   EXPECT_EQ(Scratch::list(r).size(), 2u);
 }
 
+// Killed while registering or removing: git sees no worktree or a whole one,
+// never a half-written admin directory (which `git fsck` reports).
+TEST(Scratch, RegistrationAndRemovalAreAtomicForGit) {
+  TempDir dir;
+  std::string repo = make_repo(dir, {{"a.txt", "a\n"}});
+  Repository r = open_repo(repo);
+  // What a kill before the registering rename leaves: a staged admin
+  // directory and a worktree directory, both out of git's sight.
+  const std::string staged = repo + "/.git/smartspec/smartspec-k.admin-tmp";
+  fs::create_directories(staged);
+  test::write(staged + "/commondir", "../..\n");
+  test::write(staged + "/gitdir", repo + "/.git/smartspec/worktrees/k/.git\n");
+  test::write(repo + "/.git/smartspec/worktrees/k/.git", "gitdir: nowhere\n");
+  auto fsck = test::run({"git", "-C", repo, "fsck", "--strict"});
+  EXPECT_EQ(fsck.exit_code, 0) << fsck.err;
+  EXPECT_EQ(git(repo, {"worktree", "list", "--porcelain"}).find("/.git/smartspec/worktrees/"),
+            std::string::npos);
+  {
+    auto s = Scratch::open(r, "k");
+    ASSERT_TRUE(s) << s.error().to_string();
+    EXPECT_FALSE(fs::exists(staged));
+    EXPECT_NE(git(repo, {"worktree", "list", "--porcelain"}).find("/smartspec/worktrees/k"),
+              std::string::npos);
+    fsck = test::run({"git", "-C", repo, "fsck", "--strict"});
+    EXPECT_EQ(fsck.exit_code, 0) << fsck.err;
+    ASSERT_TRUE(s->materialize(git(repo, {"rev-parse", "HEAD"}), {"a.txt"}));
+    ASSERT_TRUE(s->remove());
+  }
+  EXPECT_FALSE(fs::exists(repo + "/.git/worktrees/smartspec-k"));
+  EXPECT_FALSE(fs::exists(repo + "/.git/smartspec/worktrees/k"));
+  EXPECT_FALSE(fs::exists(staged));
+  fsck = test::run({"git", "-C", repo, "fsck", "--strict"});
+  EXPECT_EQ(fsck.exit_code, 0) << fsck.err;
+}
+
 TEST(Scratch, MaterializeWritesExactlyTheListedPaths) {
   TempDir dir;
   std::string repo = make_repo(dir, {{"a.txt", "a\n"},
