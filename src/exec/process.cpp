@@ -14,10 +14,12 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <set>
 
 #include "smartspec/tasks/tasks.hpp"
+#include "smartspec/util/proc.hpp"
 
 extern char** environ;
 
@@ -104,21 +106,8 @@ bool group_alive(pid_t pgid) {
   bool alive = false;
   while (dirent* d = ::readdir(proc)) {
     if (d->d_name[0] < '0' || d->d_name[0] > '9') continue;
-    std::string path = std::string("/proc/") + d->d_name + "/stat";
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) continue;
-    char buf[512];
-    ssize_t n = ::read(fd, buf, sizeof buf - 1);
-    ::close(fd);
-    if (n <= 0) continue;
-    buf[n] = '\0';
-    // "pid (comm) S ppid pgrp ...": comm may hold spaces and parentheses.
-    const char* close = std::strrchr(buf, ')');
-    if (close == nullptr) continue;
-    char state = 0;
-    long ppid = 0, pgrp = 0;
-    if (std::sscanf(close + 1, " %c %ld %ld", &state, &ppid, &pgrp) != 3) continue;
-    if (pgrp == pgid && state != 'Z' && state != 'X') {
+    auto s = proc::stat(std::strtol(d->d_name, nullptr, 10));
+    if (s && s->pgrp == pgid && !proc::finished(*s)) {
       alive = true;
       break;
     }

@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "git/internal.hpp"
+#include "smartspec/util/proc.hpp"
 
 namespace smartspec::git {
 
@@ -25,37 +26,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// State and start time of `pid` (/proc/<pid>/stat fields 3 and 22, the start
-// in clock ticks since boot); start 0 when unknown. The start time tells a
-// live process from a later one reusing the pid.
-struct ProcStat {
-  char state = '?';
-  unsigned long long start = 0;
-};
-ProcStat proc_stat(long pid) {
-  ProcStat out;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat;
-  if (!in || !std::getline(in, stat)) return out;
-  // Field 2 (comm) may contain spaces and ')': parse after the last ')'.
-  std::size_t close = stat.rfind(')');
-  if (close == std::string::npos) return out;
-  std::istringstream fields(stat.substr(close + 1));
-  std::string field;
-  // Fields 3..22: state is field 3; starttime is field 22 → 20th token here.
-  for (int i = 3; i <= 22; ++i) {
-    if (!(fields >> field)) return out;
-    if (i == 3 && !field.empty()) out.state = field[0];
-  }
-  try {
-    out.start = std::stoull(field);
-  } catch (...) {
-    out.start = 0;
-  }
-  return out;
+// 0 when unknown. Tells a live process from a later one reusing the pid.
+unsigned long long start_time(long pid) {
+  auto s = proc::stat(pid);
+  return s ? s->start : 0;
 }
-
-unsigned long long start_time(long pid) { return proc_stat(pid).start; }
 
 struct LockContent {
   long pid = 0;
@@ -80,11 +55,12 @@ std::optional<LockContent> read_lock(const std::string& path) {
 bool alive(const LockContent& c) {
   if (c.pid <= 0) return false;  // unreadable content: nobody can hold it
   if (::kill(static_cast<pid_t>(c.pid), 0) != 0 && errno != EPERM) return false;
-  const ProcStat now = proc_stat(c.pid);
+  const auto now = proc::stat(c.pid);
+  if (!now) return true;  // no /proc: kill(0) is all we know
   // A killed holder not yet reaped by its parent is a zombie: it holds nothing.
-  if (now.state == 'Z' || now.state == 'X') return false;
+  if (proc::finished(*now)) return false;
   // A different start time means the pid was reused by another process.
-  return c.start == 0 || now.start == 0 || now.start == c.start;
+  return c.start == 0 || now->start == 0 || now->start == c.start;
 }
 
 std::string lock_dir(const Repository& repo) { return repo.common_dir() + "/smartspec"; }

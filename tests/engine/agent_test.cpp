@@ -23,28 +23,6 @@ namespace {
 namespace fs = std::filesystem;
 using test::git;
 
-// A process is gone when kill(0) fails, or when only its zombie is left for an
-// init that does not reap.
-bool process_gone(int pid) {
-  if (::kill(pid, 0) != 0) return true;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string all((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  auto close = all.rfind(')');
-  return close != std::string::npos && all.size() > close + 2 && all[close + 2] == 'Z';
-}
-
-// Every path under root except the .git link; directories end in '/'.
-std::set<std::string> files_of(const std::string& root) {
-  std::set<std::string> out;
-  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
-       ++it) {
-    std::string rel = it->path().lexically_relative(root).string();
-    if (rel == ".git") continue;
-    out.insert(it->is_directory() && !it->is_symlink() ? rel + "/" : rel);
-  }
-  return out;
-}
-
 const char* kTasksMd =
     "# Tasks\n"
     "\n"
@@ -126,7 +104,7 @@ class AgentTest : public ::testing::Test {
     for (std::string l; std::getline(lines, l);) {
       want.insert(git(repo_path_, {"cat-file", "-t", tree + ":" + l}) == "tree" ? l + "/" : l);
     }
-    EXPECT_EQ(files_of(wt()), want);
+    EXPECT_EQ(test::files_under(wt()), want);
   }
 
   test::TempDir dir_;
@@ -269,7 +247,7 @@ TEST_F(AgentTest, NoProcessOutlivesTheAgent) {
   ASSERT_TRUE(r) << r.error().to_string();
   EXPECT_TRUE(r->ok);
   int pid = std::stoi(test::read(pid_file));
-  EXPECT_TRUE(process_gone(pid)) << pid;
+  EXPECT_TRUE(test::process_gone(pid)) << pid;
   EXPECT_EQ(git(repo_path_, {"diff", "--name-only", snapshot_, r->new_tree}), "x.txt");
 }
 

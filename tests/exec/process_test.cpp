@@ -13,16 +13,6 @@
 namespace smartspec::exec {
 namespace {
 
-// A process is gone when kill(0) fails, or when only its zombie is left for an
-// init that does not reap.
-bool process_gone(int pid) {
-  if (::kill(pid, 0) != 0) return true;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string all((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  auto close = all.rfind(')');
-  return close != std::string::npos && all.size() > close + 2 && all[close + 2] == 'Z';
-}
-
 Result<ProcResult> run_argv(std::vector<std::string> argv) {
   ProcSpec spec;
   spec.argv = std::move(argv);
@@ -106,7 +96,7 @@ TEST(Process, TimeoutKillsTheWholeGroup) {
   EXPECT_FALSE(r->ok());
   EXPECT_EQ(r->output, "started\n");
   int pid = std::stoi(test::read(dir.path() / "grandchild.pid"));
-  EXPECT_TRUE(process_gone(pid)) << pid;
+  EXPECT_TRUE(test::process_gone(pid)) << pid;
 }
 
 TEST(Process, GrandchildLeftBehindAfterANormalExitIsKilled) {
@@ -120,7 +110,7 @@ TEST(Process, GrandchildLeftBehindAfterANormalExitIsKilled) {
   EXPECT_EQ(r->exit_code, 3);
   EXPECT_FALSE(r->timed_out);
   int pid = std::stoi(test::read(dir.path() / "bg.pid"));
-  EXPECT_TRUE(process_gone(pid)) << pid;
+  EXPECT_TRUE(test::process_gone(pid)) << pid;
 }
 
 TEST(Process, SplitCommandLine) {

@@ -7,9 +7,9 @@
 #include <chrono>
 #include <csignal>
 #include <filesystem>
-#include <sstream>
 
 #include "git_test_util.hpp"
+#include "smartspec/util/proc.hpp"
 
 namespace smartspec::git {
 namespace {
@@ -106,22 +106,16 @@ TEST(RepoLock, LockOfAKilledButUnreapedHolderIsStale) {
     _exit(0);
   }
   ASSERT_GT(child, 0);
-  std::string stat;
-  for (int i = 0; i < 500; ++i) {
-    stat = test::read("/proc/" + std::to_string(child) + "/stat");
-    if (!stat.empty()) break;
-    usleep(1000);
-  }
-  std::istringstream fields(stat.substr(stat.rfind(')') + 1));
-  std::string field;
-  for (int i = 3; i <= 22; ++i) fields >> field;
+  auto before = proc::stat(child);
+  ASSERT_TRUE(before);
   ASSERT_EQ(kill(child, SIGKILL), 0);
   for (int i = 0; i < 500; ++i) {
-    std::string now = test::read("/proc/" + std::to_string(child) + "/stat");
-    if (now.substr(now.rfind(')') + 2, 1) == "Z") break;
+    auto now = proc::stat(child);
+    if (now && proc::finished(*now)) break;
     usleep(1000);
   }
-  test::write(repo + "/.git/smartspec/lock", std::to_string(child) + " " + field + " killed_run\n");
+  test::write(repo + "/.git/smartspec/lock",
+              std::to_string(child) + " " + std::to_string(before->start) + " killed_run\n");
   EXPECT_FALSE(RepoLock::holder(r));
   std::optional<RepoLock::Holder> stale;
   auto lock = RepoLock::acquire(r, "new_run", &stale);

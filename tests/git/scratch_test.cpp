@@ -19,18 +19,6 @@ using test::make_repo;
 using test::TempDir;
 using testing::open_repo;
 
-// Every path under root except the .git link file; directories end in '/'.
-std::set<std::string> tree_of_dir(const std::string& root) {
-  std::set<std::string> out;
-  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
-       ++it) {
-    std::string rel = it->path().lexically_relative(root).string();
-    if (rel == ".git") continue;
-    out.insert(it->is_directory() && !it->is_symlink() ? rel + "/" : rel);
-  }
-  return out;
-}
-
 struct Stamp {
   ino_t ino = 0;
   timespec mtime{};
@@ -65,7 +53,7 @@ TEST(Scratch, OpenRegistersADetachedLazyWorktreeWithoutBranch) {
             "worktree " + repo + "\nHEAD " + head + "\nbranch refs/heads/main\n\n" +
                 "worktree " + path + "\nHEAD " + head + "\ndetached\n");
   EXPECT_EQ(git(repo, {"branch", "--list"}), "* main");
-  EXPECT_EQ(tree_of_dir(path), std::set<std::string>{});  // lazy: nothing written
+  EXPECT_EQ(test::files_under(path), std::set<std::string>{});  // lazy: nothing written
   EXPECT_FALSE(s->is_full());
   EXPECT_EQ(Scratch::list(r), (std::vector<std::pair<std::string, std::string>>{{"run1", path}}));
 
@@ -174,9 +162,8 @@ TEST(Scratch, MaterializeWritesExactlyTheListedPaths) {
 
   auto m = s->materialize(c1, {"a.txt", "run.sh", "link", "dir/deep/c.txt", "absent.txt"});
   ASSERT_TRUE(m) << m.error().to_string();
-  EXPECT_EQ(tree_of_dir(root),
-            (std::set<std::string>{"a.txt", "run.sh", "link", "dir/", "dir/deep/",
-                                   "dir/deep/c.txt"}));
+  EXPECT_EQ(test::files_under(root), (std::set<std::string>{"a.txt", "run.sh", "link", "dir/",
+                                                            "dir/deep/", "dir/deep/c.txt"}));
   EXPECT_EQ(test::read(root + "/a.txt"), "a\n");
   EXPECT_EQ(test::read(root + "/dir/deep/c.txt"), "c\n");
   EXPECT_TRUE((fs::status(root + "/run.sh").permissions() & fs::perms::owner_exec) !=
@@ -295,7 +282,7 @@ TEST(Scratch, FullCheckoutThenIncrementalMoveTouchesOnlyDifferingPaths) {
   ASSERT_TRUE(full) << full.error().to_string();
   EXPECT_TRUE(s->is_full());
   EXPECT_EQ(s->full_commit(), c1);
-  EXPECT_EQ(tree_of_dir(root),
+  EXPECT_EQ(test::files_under(root),
             (std::set<std::string>{"untouched.txt", "x.txt", "y.txt", "lib/", "lib/m.c"}));
   // The index carries stat data (git status need not rehash every file).
   EXPECT_EQ(git(root, {"ls-files", "--debug", "untouched.txt"}).find("mtime: 0:0"),
@@ -313,9 +300,8 @@ TEST(Scratch, FullCheckoutThenIncrementalMoveTouchesOnlyDifferingPaths) {
   EXPECT_TRUE(same(stamp(root + "/lib/m.c"), lib));
   EXPECT_FALSE(same(stamp(root + "/x.txt"), x));
   EXPECT_EQ(test::read(root + "/x.txt"), "x2\n");
-  EXPECT_EQ(tree_of_dir(root),
-            (std::set<std::string>{"untouched.txt", "x.txt", "lib/", "lib/m.c", "z/",
-                                   "z/new.txt"}));
+  EXPECT_EQ(test::files_under(root), (std::set<std::string>{"untouched.txt", "x.txt", "lib/",
+                                                            "lib/m.c", "z/", "z/new.txt"}));
   EXPECT_EQ(git(root, {"status", "--porcelain"}), "");
   EXPECT_EQ(git(root, {"rev-parse", "HEAD"}), c2);
   EXPECT_NE(git(repo, {"worktree", "list", "--porcelain"})

@@ -1,7 +1,9 @@
 #include "test_support.hpp"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,7 +13,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include <gtest/gtest.h>
+#include "smartspec/util/proc.hpp"
 
 extern char** environ;
 
@@ -193,6 +195,23 @@ std::string user_state(const std::string& repo) {
   CmdResult r = sh("find . -path ./.git -prune -o -path ./.spec -prune -o -type f -print0 | sort -z | xargs -0 -r sha1sum", repo);
   filtered += "files=" + r.out;
   return filtered;
+}
+
+std::set<std::string> files_under(const std::string& root) {
+  std::set<std::string> out;
+  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
+       ++it) {
+    std::string rel = it->path().lexically_relative(root).string();
+    if (rel == ".git") continue;
+    out.insert(it->is_directory() && !it->is_symlink() ? rel + "/" : rel);
+  }
+  return out;
+}
+
+bool process_gone(int pid) {
+  if (::kill(pid, 0) != 0) return true;
+  auto s = proc::stat(pid);
+  return s && proc::finished(*s);
 }
 
 }  // namespace smartspec::test

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -66,5 +67,12 @@ std::string make_inventory_repo(const TempDir& dir, const std::string& name = "r
 // A snapshot of what the user owns: HEAD, branches, index, working tree
 // (including untracked and ignored files). Equal snapshots = untouched.
 std::string user_state(const std::string& repo);
+
+// Every path under root except a worktree's .git link; directories end in '/'.
+std::set<std::string> files_under(const std::string& root);
+
+// A process is gone when kill(0) fails, or when only its zombie is left for an
+// init that does not reap.
+bool process_gone(int pid);
 
 }  // namespace smartspec::test

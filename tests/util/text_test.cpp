@@ -1,8 +1,14 @@
+#include "smartspec/util/text.hpp"
+
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
 
 #include "smartspec/util/json.hpp"
+#include "smartspec/util/proc.hpp"
 #include "smartspec/util/result.hpp"
-#include "smartspec/util/text.hpp"
 
 namespace smartspec {
 namespace {
@@ -29,6 +35,22 @@ TEST(Text, InvalidUtf8OffsetAndLine) {
 }
 
 TEST(Text, StripBom) { EXPECT_EQ(text::strip_bom("\xEF\xBB\xBFhi"), "hi"); }
+
+TEST(Proc, StatOfThisProcessMatchesProc) {
+  auto s = proc::stat(::getpid());
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->state, 'R');
+  EXPECT_EQ(s->pgrp, ::getpgrp());
+  EXPECT_FALSE(proc::finished(*s));
+  // Field 22 as read by a plain tokenizer after the command name.
+  std::ifstream in("/proc/self/stat");
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream fields(all.substr(all.rfind(')') + 1));
+  std::string field;
+  for (int i = 3; i <= 22; ++i) fields >> field;
+  EXPECT_EQ(s->start, std::stoull(field));
+  EXPECT_FALSE(proc::stat(-1));
+}
 
 TEST(Text, CrlfToLfKeepsLoneCarriageReturns) {
   EXPECT_EQ(text::crlf_to_lf("a\r\nb\rc\r\r\nd\r"), "a\nb\rc\r\nd\r");
