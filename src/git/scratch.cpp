@@ -563,8 +563,15 @@ Result<void> Scratch::checkout_full(const Oid& commit) {
 
 Result<void> Scratch::lock(const std::string& reason) {
   TRY(WorktreePtr wt, lookup_worktree(repo_->raw(), name_));
-  // Re-locking replaces the reason (libgit2 refuses to lock a locked worktree).
-  if (git_worktree_is_locked(nullptr, wt.get()) > 0) git_worktree_unlock(wt.get());
+  // Locked with this reason already (every unit and run asks): nothing to
+  // write. Re-locking replaces the reason (libgit2 refuses to lock a locked
+  // worktree).
+  git_buf current = GIT_BUF_INIT;
+  const int locked = git_worktree_is_locked(&current, wt.get());
+  const bool same = locked > 0 && std::string_view(current.ptr, current.size) == reason;
+  git_buf_dispose(&current);
+  if (same) return {};
+  if (locked > 0) git_worktree_unlock(wt.get());
   int rc = git_worktree_lock(wt.get(), reason.c_str());
   if (rc != 0) return fail_git("cannot lock scratch worktree " + path_, rc);
   return {};

@@ -351,6 +351,10 @@ TEST(Scratch, LockUnlockAndRemove) {
   EXPECT_NE(list.find("detached\nlocked smartspec-batch: full checkout kept for reuse"),
             std::string::npos)
       << list;
+  // The same reason again writes nothing.
+  const Stamp locked = stamp(repo + "/.git/worktrees/smartspec-keep/locked");
+  ASSERT_TRUE(s->lock("smartspec-batch: full checkout kept for reuse"));
+  EXPECT_TRUE(same(stamp(repo + "/.git/worktrees/smartspec-keep/locked"), locked));
   ASSERT_TRUE(s->lock("smartspec-batch: run 2"));
   EXPECT_NE(git(repo, {"worktree", "list", "--porcelain"}).find("locked smartspec-batch: run 2"),
             std::string::npos);
