@@ -1,4 +1,4 @@
-// Category-file parser (DESIGN.md "Prompt packs"): one linear pass over the
+// Category-file parser (docs/DESIGN.md "Prompt packs"): one linear pass over the
 // lines, no regular expressions. Fences are recognised first so that nothing
 // inside a fence is ever taken for a heading, a path or a label.
 //

@@ -31,7 +31,7 @@ std::string count_noun(long n, std::string_view singular, std::string_view plura
 // The marker for a task status: ✅ ❌ ⏭️ ✔️ ⬜.
 std::string_view status_marker(TaskStatus s);
 
-// The meaning of an exit code (DESIGN.md "Exit codes").
+// The meaning of an exit code (docs/DESIGN.md "Exit codes").
 std::string_view exit_meaning(int code);
 
 // "smartspec-batch run --prompts-dir <dir> [--tasks <path>]" for the run's inputs.

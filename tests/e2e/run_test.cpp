@@ -293,7 +293,7 @@ TEST_F(RunTest, RunsFromInsideAPostCommitHook) {
   git(repo, {"commit", "-q", "-m", "user commit"});
   EXPECT_EQ(read(fs::path(repo) / ".git" / "hook.rc"), "0\n") << read(fs::path(repo) / ".git" / "hook.out");
   EXPECT_EQ(git(repo, {"log", "-1", "--format=%s"}), "user commit");
-  // Only the report files appear (DESIGN.md: the .spec/ reports are written to the repository root).
+  // Only the report files appear (docs/DESIGN.md: the .spec/ reports are written to the repository root).
   EXPECT_EQ(git(repo, {"status", "--porcelain"}), "?? .spec/");
   EXPECT_EQ(git(repo, {"rev-parse", "smartspec/20251226_083000~5"}), git(repo, {"rev-parse", "HEAD"}));
   EXPECT_EQ(run({"git", "-C", repo, "fsck", "--strict"}).exit_code, 0);

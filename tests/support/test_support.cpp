@@ -168,7 +168,7 @@ std::string make_inventory_repo(const TempDir& dir, const std::string& name) {
   fs::create_directories(repo);
   fs::copy(fixtures() / "inventory" / "repo", repo, fs::copy_options::recursive);
   fs::copy_file(fixtures() / "inventory" / "tasks.md", repo / "tasks.md");
-  // Fixture files are read-only in shared/; the copy must be writable.
+  // Fixture files may be read-only (a packaged checkout); the copy must be writable.
   sh("chmod -R u+w .", repo.string());
   git(repo.string(), {"init", "-q", "-b", "main"});
   git(repo.string(), {"add", "-A"});

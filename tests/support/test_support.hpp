@@ -52,7 +52,7 @@ CmdResult run_tool(const std::vector<std::string>& args, const std::string& cwd,
 void write(const fs::path& p, const std::string& content);
 std::string read(const fs::path& p);
 
-// `../shared/fixtures` (absolute).
+// `tests/data` in the source tree (absolute): the committed test data.
 fs::path fixtures();
 // `examples/` in the source tree.
 fs::path source_dir();
@@ -61,7 +61,7 @@ fs::path source_dir();
 // (path → content). Returns its path (inside dir).
 std::string make_repo(const TempDir& dir, const std::map<std::string, std::string>& files,
                       const std::string& name = "repo");
-// Copies shared/fixtures/inventory/repo + tasks.md into dir/name, commits it.
+// Copies tests/data/inventory/repo + tasks.md into dir/name, commits it.
 std::string make_inventory_repo(const TempDir& dir, const std::string& name = "repo");
 
 // A snapshot of what the user owns: HEAD, branches, index, working tree

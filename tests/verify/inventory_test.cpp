@@ -1,5 +1,5 @@
 // End to end against the reference: the Python verifier's output for the
-// inventory fixture project (shared/fixtures/inventory/).
+// inventory fixture project (tests/data/inventory/).
 #include <gtest/gtest.h>
 
 #include <simdjson.h>

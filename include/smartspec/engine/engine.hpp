@@ -1,5 +1,5 @@
 // Entry points of the subcommands that act on a repository. Each returns the
-// process exit code (DESIGN.md "Exit codes") and prints what the user sees.
+// process exit code (docs/DESIGN.md "Exit codes") and prints what the user sees.
 #pragma once
 
 #include "smartspec/engine/options.hpp"

@@ -1,6 +1,6 @@
-// The run-management subcommands (DESIGN.md "Subcommands"): status, show,
+// The run-management subcommands (docs/DESIGN.md "Subcommands"): status, show,
 // rollback, abort, land, clean, hook. Each *_command returns the process exit
-// code (DESIGN.md "Exit codes"), prints what the user sees on stdout (one JSON
+// code (docs/DESIGN.md "Exit codes"), prints what the user sees on stdout (one JSON
 // document with --json) and errors as one line "smartspec-batch: error: …".
 #pragma once
 

@@ -1,4 +1,4 @@
-// Everything a run can be told on the command line (DESIGN.md "Subcommands").
+// Everything a run can be told on the command line (docs/DESIGN.md "Subcommands").
 #pragma once
 
 #include <map>

@@ -1,4 +1,4 @@
-// The apply executor (DESIGN.md "Execution", issue 4): does what each
+// The apply executor (docs/DESIGN.md "Execution", issue 4): does what each
 // category's prompt asks with the content the pack gives, without destroying
 // work. Files are created whole; symbol/content issues only ADD to an existing
 // file; naming issues become a rename. It works on a directory on disk (the

@@ -1,5 +1,5 @@
 // Path confinement: every path a prompt pack names is resolved inside the
-// worktree, or refused (DESIGN.md "Execution"). The check is lexical plus an
+// worktree, or refused (docs/DESIGN.md "Execution"). The check is lexical plus an
 // lstat of every existing component, so nothing is ever written through a
 // symbolic link or into git's storage.
 #pragma once

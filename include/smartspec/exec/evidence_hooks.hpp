@@ -1,5 +1,5 @@
 // Evidence hooks: the `evidence:` lines of tasks.md that let the verifier
-// check a task (DESIGN.md "Execution"). Pure text functions: every byte they
+// check a task (docs/DESIGN.md "Execution"). Pure text functions: every byte they
 // do not add or tick is preserved (line endings, trailing spaces, unicode, a
 // missing final newline).
 #pragma once

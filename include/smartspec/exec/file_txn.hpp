@@ -5,7 +5,7 @@
 // back when neither commit() nor rollback() ran.
 //
 // One FileTxn per task: a failed task's own changes are undone without
-// touching the tasks before it (DESIGN.md "Execution").
+// touching the tasks before it (docs/DESIGN.md "Execution").
 #pragma once
 
 #include <sys/types.h>

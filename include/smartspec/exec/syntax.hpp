@@ -1,4 +1,4 @@
-// Syntax checks of written files (DESIGN.md "Execution"), batched: one
+// Syntax checks of written files (docs/DESIGN.md "Execution"), batched: one
 // checker process per language per call where the checker takes many files
 // (Python), one cheap process per file otherwise (bash -n, node --check),
 // JSON in-process with simdjson. A checker that is not installed is skipped

@@ -14,7 +14,7 @@
 namespace smartspec {
 
 // ---------------------------------------------------------------- units
-// In plan order (DESIGN.md "Plan"): ties keep this order.
+// In plan order (docs/DESIGN.md "Plan"): ties keep this order.
 enum class Unit {
   kCritical,
   kNotImplemented,

@@ -1,4 +1,4 @@
-// Reading prompt packs (DESIGN.md "Prompt packs"): the real prompter's shape,
+// Reading prompt packs (docs/DESIGN.md "Prompt packs"): the real prompter's shape,
 // the old reference script's shape, symlinked pack directories.
 #pragma once
 

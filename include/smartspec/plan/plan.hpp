@@ -1,4 +1,4 @@
-// The execution plan (DESIGN.md "Plan"): units in priority order, the tasks
+// The execution plan (docs/DESIGN.md "Plan"): units in priority order, the tasks
 // of each, and for every task the files it will create, modify or rename.
 // Pure: the repository is seen only through the `exists` callback.
 #pragma once

@@ -1,4 +1,4 @@
-// The one status printer for what a person reads during a run (DESIGN.md
+// The one status printer for what a person reads during a run (docs/DESIGN.md
 // "Outputs", issue 6); modelled on ninja's Status interface. Logs are not
 // output: diagnostics go through spdlog, this prints only the run's story.
 //

@@ -1,4 +1,4 @@
-// The run report (DESIGN.md "Outputs"): what a person reads after a run
+// The run report (docs/DESIGN.md "Outputs"): what a person reads after a run
 // (markdown, also attached as a git note) and what scripts parse (JSON).
 // Pure rendering: the engine fills RunReport; nothing here touches git or disk.
 #pragma once

@@ -10,7 +10,7 @@
 
 namespace smartspec {
 
-// Exit codes fixed by DESIGN.md.
+// Exit codes fixed by docs/DESIGN.md.
 enum class Exit : int {
   kOk = 0,
   kTasksFailed = 1,
