@@ -26,6 +26,7 @@ struct VerifyArgs {
   std::string tasks;
   std::string rev;
   std::string out;
+  bool checked_only = false;  // only tasks marked [x] decide the exit status
 };
 
 int error_exit(const Error& e) { return usage_error(e.to_string()); }
@@ -41,14 +42,14 @@ std::optional<std::string> inside(const fs::path& root, const fs::path& path) {
   return rel.generic_string();
 }
 
-void print_human(const verify::Summary& s, const std::string& saved) {
+void print_human(const verify::Summary& s, const std::string& saved, bool checked_only) {
   int total = s.totals.tasks;
   int pct = total > 0 ? s.totals.verified * 100 / total : 0;
   std::printf("Verified %d/%d tasks (%d%%); %d not verified; %d marked [x] but not verified\n",
               s.totals.verified, total, pct, s.totals.not_verified,
               s.totals.marked_done_but_failed);
   for (const auto& t : s.tasks) {
-    if (t.verified) continue;
+    if (t.verified || (checked_only && !t.checked)) continue;
     std::printf("❌ %s (%s, priority %d): %s\n", t.id.c_str(), t.category.c_str(), t.priority,
                 t.title.c_str());
   }
@@ -120,8 +121,9 @@ int run_verify(const VerifyArgs& args, const engine::CommonOptions& common) {
   if (common.json) {
     std::fputs(verify::to_json(summary, info).c_str(), stdout);
   } else {
-    print_human(summary, saved);
+    print_human(summary, saved, args.checked_only);
   }
+  if (args.checked_only) return summary.totals.marked_done_but_failed == 0 ? 0 : 1;
   return summary.totals.verified == summary.totals.tasks ? 0 : 1;
 }
 
@@ -135,6 +137,8 @@ void register_verify(CLI::App& app, Context& ctx) {
   cmd->add_option("TASKS", args.tasks, "The project's tasks.md")->required();
   cmd->add_option("--rev", args.rev, "Verify this commit's tree (no checkout)");
   cmd->add_option("--out", args.out, "Write <DIR>/<run_id>/summary.json and report.md");
+  cmd->add_flag("--checked-only", args.checked_only,
+                "Exit 1 only when a task marked [x] fails verification (for hooks)");
   cmd->callback([&ctx]() {
     apply_verbosity(ctx);
     ctx.exit_code = run_verify(args, ctx.common);

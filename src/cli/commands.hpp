@@ -33,6 +33,6 @@ void register_hook(CLI::App& app, Context& ctx);
 // Prints "smartspec-batch: error: <what>" on stderr; returns 2.
 int usage_error(const std::string& what);
 // Applies -q/-v to spdlog.
-void apply_verbosity(const Context& ctx);
+void apply_verbosity(Context& ctx);
 
 }  // namespace smartspec::cli

@@ -1,6 +1,5 @@
 // smartspec-batch: executes a SmartSpec prompt pack transactionally on git.
-#include <git2.h>
-
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -9,6 +8,8 @@
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include "smartspec/engine/engine.hpp"
 
 #include "cli/commands.hpp"
 
@@ -27,7 +28,8 @@ void add_common_flags(CLI::App& app, Context& ctx) {
                  "Repository to work on (default: the one containing the current directory)");
 }
 
-void apply_verbosity(const Context& ctx) {
+void apply_verbosity(Context& ctx) {
+  ctx.common.verbosity = ctx.verbose - ctx.quiet;
   spdlog::level::level_enum level = spdlog::level::info;
   if (ctx.quiet > 0) level = spdlog::level::err;
   if (ctx.verbose == 1) level = spdlog::level::debug;
@@ -41,23 +43,49 @@ void apply_verbosity(const Context& ctx) {
 
 namespace {
 
-// libgit2 ignores GIT_CONFIG_NOSYSTEM; honour it as git does, so tests and CI
-// jobs that isolate git from /etc/gitconfig isolate this tool too.
-void isolate_git_config() {
-  const char* nosystem = std::getenv("GIT_CONFIG_NOSYSTEM");
-  if (nosystem != nullptr && *nosystem != '\0' && std::string(nosystem) != "0" &&
-      std::string(nosystem) != "false") {
-    git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_SYSTEM, "");
-    git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_PROGRAMDATA, "");
+// Levenshtein distance, for "did you mean" on a mistyped subcommand.
+std::size_t distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
   }
+  return row[b.size()];
+}
+
+// A first argument that is neither an option nor a subcommand is a mistyped
+// command (`run` takes no positional argument): git's answer, exit 2.
+int unknown_command(const std::string& word, const std::vector<std::string>& names) {
+  std::string msg = "'" + word + "' is not a smartspec-batch command. See 'smartspec-batch --help'.";
+  std::vector<std::string> close;
+  std::size_t best = 3;  // suggest at distance <= 2, or a prefix
+  for (const auto& n : names) {
+    std::size_t d = distance(word, n);
+    if (n.rfind(word, 0) == 0) d = std::min<std::size_t>(d, 1);
+    if (d < best) {
+      best = d;
+      close.clear();
+    }
+    if (d == best) close.push_back(n);
+  }
+  if (!close.empty()) {
+    msg += close.size() == 1 ? "\n\nThe most similar command is" : "\n\nThe most similar commands are";
+    for (const auto& c : close) msg += "\n\t" + c;
+  }
+  return smartspec::cli::usage_error(msg);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace smartspec::cli;
-  git_libgit2_init();
-  isolate_git_config();
+  smartspec::engine::init_process();
   auto logger = spdlog::stderr_color_mt("smartspec");
   spdlog::set_default_logger(logger);
   spdlog::set_pattern("smartspec-batch: %l: %v");
@@ -83,12 +111,20 @@ int main(int argc, char** argv) {
   // `run` is the default: no subcommand named → parse as `run`.
   std::vector<std::string> args(argv + 1, argv + argc);
   bool has_sub = false;
+  std::vector<std::string> names;
+  for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+    names.push_back(sub->get_name());
   for (const auto& a : args) {
     if (a.empty() || a[0] == '-') continue;
-    for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
-      if (sub->get_name() == a) has_sub = true;
+    for (const auto& n : names) {
+      if (n == a) has_sub = true;
     }
     break;
+  }
+  if (!has_sub && !args.empty() && !args[0].empty() && args[0][0] != '-') {
+    int code = unknown_command(args[0], names);
+    spdlog::shutdown();
+    return code;
   }
   bool wants_top_help = false;
   for (const auto& a : args)
@@ -118,6 +154,5 @@ int main(int argc, char** argv) {
     rc = 2;
   }
   spdlog::shutdown();
-  git_libgit2_shutdown();
   return rc;
 }

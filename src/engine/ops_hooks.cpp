@@ -1,13 +1,16 @@
-// `hook install|uninstall`: copies the shipped hooks (hooks/ in the source
-// tree, embedded below byte for byte; a test keeps the two identical) into the
-// directory git runs hooks from, never overwriting a different hook unless
-// --force (which keeps it as <name>.smartspec-backup).
+// `hook install|uninstall`: installs the shipped hooks (hooks/ in the source
+// tree, embedded at build time) into the directory git runs hooks from. The
+// installed copy records the binary that installed it. A different hook that is
+// already there is not replaced: it is kept as <name>.smartspec-chained and runs
+// first, its exit status respected. A tracked hooks directory or a global
+// core.hooksPath is only written with --force, and then with a line saying so.
 #include <sys/stat.h>
 
 #include <cstdio>
 #include <filesystem>
 
 #include "engine/ops_common.hpp"
+#include "smartspec/tasks/tasks.hpp"
 #include "smartspec/util/json.hpp"
 #include "smartspec/util/text.hpp"
 
@@ -17,108 +20,25 @@ namespace fs = std::filesystem;
 
 const std::vector<HookText>& shipped_hooks() {
   static const std::vector<HookText> hooks{
-      {"post-merge", R"hook(#!/bin/sh
-# smartspec-batch post-merge hook (installed by `smartspec-batch hook install`).
-# When a merge brings a new prompt pack under .spec/prompts/, runs it
-# in the background; the result lands on branch smartspec/<id>. Never blocks
-# or fails the merge. SMARTSPEC_SKIP=1 disables it; SMARTSPEC_BATCH names
-# the binary, SMARTSPEC_TASKS the tasks file (default tasks.md).
-[ "${SMARTSPEC_SKIP:-0}" = 1 ] && exit 0
-bin=${SMARTSPEC_BATCH:-smartspec-batch}
-tasks=${SMARTSPEC_TASKS:-tasks.md}
-command -v "$bin" >/dev/null 2>&1 || exit 0
-cd "$(git rev-parse --show-toplevel 2>/dev/null)" 2>/dev/null || exit 0
-[ -f "$tasks" ] || exit 0
-pack=
-for d in .spec/prompts/*/; do
-  [ -d "$d" ] && [ ! -L "${d%/}" ] && pack=${d%/}
-done
-[ -n "$pack" ] || exit 0
-id=${pack##*/}
-git cat-file -e "ORIG_HEAD:$pack" 2>/dev/null && exit 0
-git show-ref --verify --quiet "refs/smartspec/runs/$id" && exit 0
-git show-ref --verify --quiet "refs/heads/smartspec/$id" && exit 0
-dir=$(cd "$(git rev-parse --git-common-dir)" && pwd)/smartspec
-mkdir -p "$dir" || exit 0
-(
-  unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_PREFIX GIT_COMMON_DIR GIT_OBJECT_DIRECTORY
-  nohup "$bin" run --prompts-dir "$pack" --tasks "$tasks" >"$dir/hook-$id.log" 2>&1 </dev/null &
-)
-echo "smartspec-batch: running $pack in the background; result on branch smartspec/$id (log: $dir/hook-$id.log)"
-exit 0
-)hook"},
-      {"post-checkout", R"hook(#!/bin/sh
-# smartspec-batch post-checkout hook (installed by `smartspec-batch hook install`).
-# When a branch checkout brings a new prompt pack under .spec/prompts/, runs it
-# in the background; the result lands on branch smartspec/<id>. Never blocks
-# or fails the checkout. SMARTSPEC_SKIP=1 disables it; SMARTSPEC_BATCH names
-# the binary, SMARTSPEC_TASKS the tasks file (default tasks.md).
-[ "$3" = 1 ] || exit 0
-[ "${SMARTSPEC_SKIP:-0}" = 1 ] && exit 0
-bin=${SMARTSPEC_BATCH:-smartspec-batch}
-tasks=${SMARTSPEC_TASKS:-tasks.md}
-command -v "$bin" >/dev/null 2>&1 || exit 0
-cd "$(git rev-parse --show-toplevel 2>/dev/null)" 2>/dev/null || exit 0
-[ -f "$tasks" ] || exit 0
-pack=
-for d in .spec/prompts/*/; do
-  [ -d "$d" ] && [ ! -L "${d%/}" ] && pack=${d%/}
-done
-[ -n "$pack" ] || exit 0
-id=${pack##*/}
-git cat-file -e "$1:$pack" 2>/dev/null && exit 0
-git show-ref --verify --quiet "refs/smartspec/runs/$id" && exit 0
-git show-ref --verify --quiet "refs/heads/smartspec/$id" && exit 0
-dir=$(cd "$(git rev-parse --git-common-dir)" && pwd)/smartspec
-mkdir -p "$dir" || exit 0
-(
-  unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_PREFIX GIT_COMMON_DIR GIT_OBJECT_DIRECTORY
-  nohup "$bin" run --prompts-dir "$pack" --tasks "$tasks" >"$dir/hook-$id.log" 2>&1 </dev/null &
-)
-echo "smartspec-batch: running $pack in the background; result on branch smartspec/$id (log: $dir/hook-$id.log)"
-exit 0
-)hook"},
-      {"pre-push", R"hook(#!/bin/sh
-# smartspec-batch pre-push hook (installed by `smartspec-batch hook install`).
-# Refuses a push whose tip marks a task done ([x] in tasks.md) that fails
-# verification. SMARTSPEC_SKIP=1 bypasses it; SMARTSPEC_BATCH names the
-# binary, SMARTSPEC_TASKS the tasks file (default tasks.md).
-[ "${SMARTSPEC_SKIP:-0}" = 1 ] && exit 0
-bin=${SMARTSPEC_BATCH:-smartspec-batch}
-tasks=${SMARTSPEC_TASKS:-tasks.md}
-if ! command -v "$bin" >/dev/null 2>&1; then
-  echo "smartspec-batch pre-push: $bin not found; push not checked" >&2
-  exit 0
-fi
-top=$(git rev-parse --show-toplevel 2>/dev/null) || exit 0
-zero=0000000000000000000000000000000000000000
-while read -r ref sha _ _; do
-  [ "$sha" = "$zero" ] && continue
-  git cat-file -e "$sha:$tasks" 2>/dev/null </dev/null || continue
-  task=$("$bin" verify "$top/$tasks" --repo-root "$top" --rev "$sha" --json </dev/null 2>/dev/null |
-    awk '/"task_id":/ { id = $2 } /"priority": 1,/ { gsub(/[",]/, "", id); print id; exit }')
-  if [ -n "$task" ]; then
-    echo "smartspec-batch pre-push: refusing to push $ref: $task is marked [x] in $tasks but fails verification (SMARTSPEC_SKIP=1 pushes anyway)" >&2
-    exit 1
-  fi
-done
-exit 0
-)hook"},
+#include "engine/hooks_embedded.inc"
   };
   return hooks;
 }
 
 namespace {
 
+constexpr const char* kBinLine = "bin=${SMARTSPEC_BATCH:-smartspec-batch}\n";
+constexpr const char* kChained = ".smartspec-chained";
+constexpr const char* kLegacyBackup = ".smartspec-backup";
+
 struct HookAction {
   std::string name;
-  std::string what;  // "installed", "already installed", "replaced (backup: …)", "removed", …
+  std::string what;  // "installed", "already installed", "removed", …
 };
 
-bool is_file(const fs::path& p) {
+bool present(const fs::path& p) {
   std::error_code ec;
-  return fs::is_regular_file(fs::symlink_status(p, ec)) ||
-         fs::is_symlink(fs::symlink_status(p, ec));
+  return fs::exists(fs::symlink_status(p, ec));
 }
 
 std::optional<std::string> read_if_file(const fs::path& p) {
@@ -129,27 +49,87 @@ std::optional<std::string> read_if_file(const fs::path& p) {
   return *bytes;
 }
 
+// The shipped text with the binary's path recorded as the default.
+std::string render(const HookText& h, const std::string& binary) {
+  std::string t = h.text;
+  auto at = t.find(kBinLine);
+  if (at == std::string::npos) return t;
+  return t.replace(at, std::char_traits<char>::length(kBinLine),
+                   "bin=${SMARTSPEC_BATCH:-" + tasks::shell_quote(binary) + "}\n");
+}
+
+// Ours: exactly what some `hook install` wrote (any recorded binary), or the
+// shipped text itself (installs of earlier versions). An edited copy is not.
+bool is_ours(const HookText& h, const std::string& current) {
+  if (current == h.text) return true;
+  const std::string prefix = "\nbin=${SMARTSPEC_BATCH:-";
+  auto at = current.find(prefix);
+  if (at == std::string::npos) return false;
+  auto end = current.find('\n', at + 1);
+  if (end == std::string::npos) return false;
+  std::string normal = current;
+  normal.replace(at + 1, end - at, kBinLine);
+  return normal == h.text;
+}
+
+std::string self_binary() {
+  std::error_code ec;
+  fs::path p = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("smartspec-batch") : p.string();
+}
+
 Result<void> write_hook(const fs::path& p, const std::string& text) {
   TRY_VOID(text::write_file_atomic(p.string(), text));
   if (::chmod(p.c_str(), 0755) != 0) return fail(p.string(), 0, "cannot make it executable");
   return {};
 }
 
-Result<std::vector<HookAction>> install(const fs::path& dir, bool force) {
+// A hooks directory other people rely on is written only when asked for.
+Result<void> check_location(const git::HooksLocation& loc, bool force) {
+  const bool shared = loc.configured_in == "global" || loc.configured_in == "xdg" ||
+                      loc.configured_in == "system" || loc.configured_in == "programdata";
+  if (shared) {
+    if (!force) {
+      return fail(loc.dir, 0,
+                  "core.hooksPath is set in your " + loc.configured_in +
+                      " git configuration: installing there changes the hooks of every "
+                      "repository that uses it; use --force to install there anyway");
+    }
+    std::fprintf(stderr,
+                 "smartspec-batch: installing into %s, the core.hooksPath of your %s git "
+                 "configuration (--force): every repository using it gets these hooks\n",
+                 loc.dir.c_str(), loc.configured_in.c_str());
+  }
+  if (loc.tracked) {
+    if (!force) {
+      return fail(loc.dir, 0,
+                  "this hooks directory is tracked in the repository: installing edits the "
+                  "team's hooks; use --force to install there anyway");
+    }
+    std::fprintf(stderr,
+                 "smartspec-batch: installing into %s, a hooks directory tracked in the "
+                 "repository (--force): commit the change only if the team wants it\n",
+                 loc.dir.c_str());
+  }
+  return {};
+}
+
+Result<std::vector<HookAction>> install(const git::HooksLocation& loc, bool force) {
+  const fs::path dir = loc.dir;
+  TRY_VOID(check_location(loc, force));
+  const std::string binary = self_binary();
   // Check everything first: a refusal installs nothing.
   for (const auto& h : shipped_hooks()) {
     fs::path p = dir / h.name;
-    if (!is_file(p)) continue;
+    if (!present(p)) continue;
     auto current = read_if_file(p);
-    if (current && *current == h.text) continue;
-    fs::path backup = dir / (std::string(h.name) + ".smartspec-backup");
-    if (!force) {
-      return fail(p.string(), 0,
-                  "a different hook is installed; use --force to replace it (it is kept as " +
-                      backup.filename().string() + ")");
-    }
-    if (is_file(backup)) {
-      return fail(backup.string(), 0, "a backup already exists; move it away first");
+    if (current && is_ours(h, *current)) continue;
+    if (!current) return fail(p.string(), 0, "is not a regular file; move it away first");
+    fs::path chained = dir / (std::string(h.name) + kChained);
+    if (present(chained)) {
+      return fail(chained.string(), 0,
+                  "a chained hook already exists beside a different " + std::string(h.name) +
+                      " hook; move one of them away first");
     }
   }
   std::error_code ec;
@@ -158,19 +138,25 @@ Result<std::vector<HookAction>> install(const fs::path& dir, bool force) {
   std::vector<HookAction> out;
   for (const auto& h : shipped_hooks()) {
     fs::path p = dir / h.name;
+    const std::string text = render(h, binary);
     std::string what = "installed";
-    if (is_file(p)) {
+    if (present(p)) {
       auto current = read_if_file(p);
-      if (current && *current == h.text) {
+      if (current && *current == text) {
         out.push_back({h.name, "already installed"});
         continue;
       }
-      fs::path backup = dir / (std::string(h.name) + ".smartspec-backup");
-      fs::rename(p, backup, ec);
-      if (ec) return fail(p.string(), 0, "cannot keep a backup: " + ec.message());
-      what = "installed (previous hook kept as " + backup.filename().string() + ")";
+      if (current && is_ours(h, *current)) {
+        what = "updated";
+      } else {
+        fs::path chained = dir / (std::string(h.name) + kChained);
+        fs::rename(p, chained, ec);
+        if (ec) return fail(p.string(), 0, "cannot keep the existing hook: " + ec.message());
+        what = "installed; the hook that was there runs first (kept as " +
+               chained.filename().string() + ")";
+      }
     }
-    TRY_VOID(write_hook(p, h.text));
+    TRY_VOID(write_hook(p, text));
     out.push_back({h.name, what});
   }
   return out;
@@ -180,23 +166,25 @@ Result<std::vector<HookAction>> uninstall(const fs::path& dir) {
   std::vector<HookAction> out;
   for (const auto& h : shipped_hooks()) {
     fs::path p = dir / h.name;
-    fs::path backup = dir / (std::string(h.name) + ".smartspec-backup");
-    if (!is_file(p)) continue;
+    if (!present(p)) continue;
     auto current = read_if_file(p);
-    if (!current || *current != h.text) {
+    if (!current || !is_ours(h, *current)) {
       out.push_back({h.name, "left in place (not smartspec-batch's)"});
       continue;
     }
     std::error_code ec;
-    if (is_file(backup)) {
-      fs::rename(backup, p, ec);
-      if (ec) return fail(backup.string(), 0, "cannot restore: " + ec.message());
-      out.push_back({h.name, "removed (previous hook restored)"});
-    } else {
-      fs::remove(p, ec);
-      if (ec) return fail(p.string(), 0, "cannot remove: " + ec.message());
-      out.push_back({h.name, "removed"});
+    fs::remove(p, ec);
+    if (ec) return fail(p.string(), 0, "cannot remove: " + ec.message());
+    std::string what = "removed";
+    for (const char* suffix : {kChained, kLegacyBackup}) {
+      fs::path kept = dir / (std::string(h.name) + suffix);
+      if (!present(kept)) continue;
+      fs::rename(kept, p, ec);
+      if (ec) return fail(kept.string(), 0, "cannot restore: " + ec.message());
+      what = "removed (the hook that was there before is back)";
+      break;
     }
+    out.push_back({h.name, what});
   }
   return out;
 }
@@ -213,18 +201,25 @@ int hook_command(const HookOptions& opts) {
   }
   auto repo = ops::open_repo(opts.common);
   if (!repo) return ops::report_error(repo.error());
-  fs::path dir = git::hooks_dir(*repo);
-  auto done = opts.action == "install" ? install(dir, opts.force) : uninstall(dir);
+  const git::HooksLocation loc = git::hooks_location(*repo);
+  const fs::path dir = loc.dir;
+  auto done = opts.action == "install" ? install(loc, opts.force) : uninstall(dir);
   if (!done) return ops::report_error(done.error());
   if (opts.common.json) {
     JsonWriter w;
-    w.begin_object().field("hooks_dir", dir.string()).key("hooks").begin_array();
+    w.begin_object()
+        .field("hooks_dir", dir.string())
+        .field("configured_in", loc.configured_in)
+        .field("tracked", loc.tracked)
+        .key("hooks")
+        .begin_array();
     for (const auto& a : *done)
       w.begin_object().field("name", a.name).field("result", a.what).end_object();
     w.end_array().end_object();
     std::fputs(w.str().c_str(), stdout);
     return 0;
   }
+  if (opts.common.verbosity < 0) return 0;
   if (done->empty()) std::printf("no smartspec-batch hook in %s\n", dir.c_str());
   for (const auto& a : *done) {
     std::printf("%s: %s (%s)\n", a.name.c_str(), a.what.c_str(), (dir / a.name).c_str());

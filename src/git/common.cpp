@@ -1,4 +1,6 @@
+#include <cstdlib>
 #include <mutex>
+#include <string>
 
 #include "git/internal.hpp"
 
@@ -15,6 +17,24 @@ void ensure_init() {
     git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, static_cast<size_t>(4) << 20);
   });
 }
+
+}  // namespace smartspec::git::detail
+
+namespace smartspec::git {
+
+void init_library() {
+  detail::ensure_init();
+  const char* nosystem = std::getenv("GIT_CONFIG_NOSYSTEM");
+  if (nosystem != nullptr && *nosystem != '\0' && std::string(nosystem) != "0" &&
+      std::string(nosystem) != "false") {
+    git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_SYSTEM, "");
+    git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_PROGRAMDATA, "");
+  }
+}
+
+}  // namespace smartspec::git
+
+namespace smartspec::git::detail {
 
 std::string describe(const std::string& what, int rc) {
   const git_error* e = git_error_last();

@@ -224,4 +224,39 @@ std::string hooks_dir(const Repository& repo) {
   return repo.common_dir() + "/hooks";
 }
 
+HooksLocation hooks_location(const Repository& repo) {
+  HooksLocation loc;
+  loc.dir = hooks_dir(repo);
+  git_config* cfg = nullptr;
+  if (git_repository_config_snapshot(&cfg, repo.raw()) == 0) {
+    ConfigPtr owner(cfg);
+    git_config_entry* entry = nullptr;
+    if (git_config_get_entry(&entry, cfg, "core.hooksPath") == 0 && entry != nullptr) {
+      switch (entry->level) {
+        case GIT_CONFIG_LEVEL_PROGRAMDATA: loc.configured_in = "programdata"; break;
+        case GIT_CONFIG_LEVEL_SYSTEM: loc.configured_in = "system"; break;
+        case GIT_CONFIG_LEVEL_XDG: loc.configured_in = "xdg"; break;
+        case GIT_CONFIG_LEVEL_GLOBAL: loc.configured_in = "global"; break;
+        case GIT_CONFIG_LEVEL_LOCAL: loc.configured_in = "local"; break;
+        default: loc.configured_in = "app"; break;
+      }
+      git_config_entry_free(entry);
+    }
+  }
+  if (repo.is_bare()) return loc;
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path root = fs::weakly_canonical(fs::path(repo.workdir()), ec);
+  fs::path dir = fs::weakly_canonical(fs::path(loc.dir), ec);
+  fs::path rel = dir.lexically_relative(root);
+  if (rel.empty() || *rel.begin() == "..") return loc;
+  git_index* raw = nullptr;
+  if (git_repository_index(&raw, repo.raw()) != 0) return loc;
+  IndexPtr index(raw);
+  std::string prefix = rel == "." ? std::string() : rel.generic_string() + "/";
+  std::size_t at = 0;
+  loc.tracked = git_index_find_prefix(&at, index.get(), prefix.c_str()) == 0;
+  return loc;
+}
+
 }  // namespace smartspec::git

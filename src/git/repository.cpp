@@ -401,6 +401,20 @@ Result<void> Repository::set_note(const std::string& notes_ref, const Oid& targe
     rc = git_note_commit_create(&commit_out, &blob_out, repo_, parent.get(), as, cs, &*oid,
                                 text.c_str(), 1);
     if (rc != 0) return fail_git("cannot create note on " + target, rc);
+    // libgit2 words the notes commit "Notes added by 'git_note_create' from
+    // libgit2"; `git log --all` readers should see what it is: same tree and
+    // parent, this tool's message.
+    CommitPtr made = lookup_commit(repo_, to_hex(commit_out));
+    if (!made) return fail("cannot read the notes commit just made");
+    git_tree* tree = nullptr;
+    rc = git_commit_tree(&tree, made.get());
+    if (rc != 0) return fail_git("cannot read the notes tree", rc);
+    TreePtr tree_owner(tree);
+    const git_commit* parents[1] = {parent.get()};
+    const std::string message = "smartspec-batch: report note on " + target + "\n";
+    rc = git_commit_create(&commit_out, repo_, nullptr, as, cs, nullptr, message.c_str(), tree,
+                           parent ? 1 : 0, parents);
+    if (rc != 0) return fail_git("cannot create the notes commit", rc);
     auto moved = update_ref(ref, to_hex(commit_out), tip, "smartspec-batch: note on " + target);
     if (moved || moved.error().code != kRefMoved || attempt == kAttempts) return moved;
   }

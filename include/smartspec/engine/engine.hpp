@@ -6,6 +6,10 @@
 
 namespace smartspec::engine {
 
+// Process set-up every command needs (libgit2, git's environment); main calls
+// it once before parsing the command line.
+void init_process();
+
 int plan_command(const RunOptions& opts);
 int run_command(const RunOptions& opts);
 

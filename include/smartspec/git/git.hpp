@@ -26,6 +26,11 @@ inline constexpr int kNotFound = 2;     // revision / ref / path does not exist
 inline constexpr int kLockHeld = 3;     // RepoLock: another live run holds it (Error::exit = kLocked)
 inline constexpr int kUnsupported = 4;  // repository libgit2 1.5.1 cannot open (message says the fix)
 
+// Initialises libgit2 for the process and honours GIT_CONFIG_NOSYSTEM as git
+// does (libgit2 ignores it), so tests and CI jobs that isolate git from
+// /etc/gitconfig isolate this tool too. Idempotent.
+void init_library();
+
 struct OpenOptions {
   std::string repo_root;  // --repo-root; empty = discover from the current directory
   // Honour GIT_DIR / GIT_WORK_TREE / GIT_COMMON_DIR as git does when started from a hook.
@@ -284,6 +289,18 @@ Result<void> checkout_paths(Repository& repo, const Oid& commit, const Oid& base
 // relative value is relative to the working tree root, "~/" expanded), else
 // <common_dir>/hooks.
 std::string hooks_dir(const Repository& repo);
+
+// Where that directory comes from, for `hook install`, which must not change
+// hooks other people rely on without being told to.
+struct HooksLocation {
+  std::string dir;            // as hooks_dir()
+  std::string configured_in;  // "" (the default <common_dir>/hooks), else the config
+                              // level that sets core.hooksPath: "local",
+                              // "global", "xdg", "system", "programdata", "app"
+  bool tracked = false;       // the directory lies in the working tree and the
+                              // repository's index tracks files under it
+};
+HooksLocation hooks_location(const Repository& repo);
 
 }  // namespace smartspec::git
 
