@@ -362,19 +362,31 @@ TEST_F(AgentTest, PromptEnvironmentAndPlaceholder) {
             prompt + "\n--file=" + prompt + "\n" + wt() + "\nTASK-001\nmissing_code\nmissing_code\n" +
                 prompt + "\n" + wt() + "/tasks.md\nrun-7\n" + wt() + "\n");
   const std::string want =
-      "# SmartSpec task TASK-001\n"
+      "# SmartSpec task TASK-001: Add b\n"
       "\n"
       "- Unit: missing_code\n"
       "- Tasks file: tasks.md\n"
-      "- TASK-001 (Add b), evidence files: (none)\n"
       "\n"
-      "Work in the current directory, a checkout of the project: create, change or delete\n"
-      "files there. Do not commit and do not touch .git; what you change becomes the\n"
-      "task's commit.\n"
+      "## The task, from the prompt pack\n"
       "\n"
-      "---\n"
+      "## Task 1: TASK-001 Add b\n\n**Path:** `src/pkg/b.py`\n\nWrite b().\n"
       "\n"
-      "## Task 1: TASK-001 Add b\n\n**Path:** `src/pkg/b.py`\n\nWrite b().\n";
+      "## What done means\n"
+      "\n"
+      "TASK-001 has no evidence line in tasks.md: it is done when the section above is done.\n"
+      "\n"
+      "- the pack asks for the symbol `b`\n"
+      "\n"
+      "Files: `src/pkg/b.py`\n"
+      "\n"
+      "## Rules\n"
+      "\n"
+      "- Work only in the current directory, a checkout of the project: create, change or\n"
+      "  delete files there and nowhere else.\n"
+      "- Do not commit, stage or change anything in `.git`: smartspec-batch commits what you\n"
+      "  change in this directory, as one commit per unit.\n"
+      "- Do not tick tasks or change evidence lines in tasks.md.\n"
+      "- Code fences in the section are templates: write real code, not TODOs.\n";
   EXPECT_EQ(test::read(prompt), want);
   EXPECT_EQ(test::read(out + ".stdin"), want);
   // Nothing changed: the tree stays.
@@ -394,9 +406,16 @@ TEST_F(AgentTest, UnitCallRunsOnceForAllTasks) {
   const std::string prompt = test::read(log_dir_ + "/missing_code.prompt.md");
   EXPECT_EQ(test::read(out + ".stdin"), prompt);
   EXPECT_EQ(prompt.rfind("# SmartSpec tasks TASK-001, TASK-002\n", 0), 0u) << prompt;
-  EXPECT_NE(prompt.find("- TASK-002 (Add c), evidence files: src/c.py\n"), std::string::npos);
-  EXPECT_NE(prompt.find("Write b().\n\n---\n\n## Task 2: TASK-002 Add c\n\nWrite c() in src/c.py.\n"),
-            std::string::npos)
+  // Each task's section and what done means, in order.
+  auto b = prompt.find("# Task TASK-001: Add b\n\n## The task, from the prompt pack\n\n"
+                       "## Task 1: TASK-001 Add b\n");
+  auto c = prompt.find("# Task TASK-002: Add c\n\n## The task, from the prompt pack\n\n"
+                       "## Task 2: TASK-002 Add c\n\nWrite c() in src/c.py.\n");
+  auto done = prompt.find("- file `src/c.py` must exist and define `c`\n");
+  EXPECT_NE(b, std::string::npos) << prompt;
+  EXPECT_LT(b, c) << prompt;
+  EXPECT_LT(c, done) << prompt;
+  EXPECT_NE(prompt.find("    smartspec-batch verify tasks.md --task TASK-002\n"), std::string::npos)
       << prompt;
   ASSERT_EQ(r->tasks.size(), 2u);
   // Files go to the task that names them; the rest to the first task.
