@@ -446,3 +446,80 @@ TEST_F(AgentTest, FileReplacedByADirectoryAndBack) {
 
 }  // namespace
 }  // namespace smartspec::engine
+
+namespace smartspec::engine {
+namespace {
+
+// Verify and retry (issue 18) at the executor: TASK-002's evidence wants
+// `c` in src/c.py. The agent writes x() first and c() once told.
+const char* kWrongThenRight =
+    "if grep -q 'What is still missing' \"$SMARTSPEC_PROMPT_FILE\"; then\n"
+    "  printf 'def c():\\n    pass\\n' > src/c.py\n"
+    "else\n"
+    "  printf 'def x():\\n    pass\\n' > src/c.py\n"
+    "fi\n"
+    "echo \"attempt $SMARTSPEC_ATTEMPT\"\n";
+
+TEST_F(AgentTest, RetryWithWhatIsMissingUntilItVerifies) {
+  agent(kWrongThenRight);
+  opts_.agent_attempts = 3;
+  auto r = run({&planned_[1]});
+  ASSERT_TRUE(r) << r.error().to_string();
+  ASSERT_TRUE(r->ok);
+  const report::TaskReport& t = r->tasks[0];
+  EXPECT_EQ(t.attempts, 2);  // verified after the second: no third call
+  EXPECT_EQ(t.notes, (std::vector<std::string>{"log of an earlier attempt: " + log_dir_ + "/TASK-002.log",
+                                               "verified after attempt 2"}));
+  EXPECT_EQ(t.log, log_dir_ + "/TASK-002.attempt-2.log");
+  EXPECT_EQ(test::read(t.log), "attempt 2\n");
+  EXPECT_FALSE(fs::exists(log_dir_ + "/TASK-002.attempt-3.prompt.md"));
+  EXPECT_EQ(t.files_created, std::vector<std::string>{"src/c.py"});
+  EXPECT_EQ(git(repo_path_, {"cat-file", "-p", r->new_tree + ":src/c.py"}), "def c():\n    pass");
+  expect_worktree_is(r->new_tree);
+}
+
+TEST_F(AgentTest, LastAttemptUnverifiedKeepsTheChangeAndSaysWhatIsMissing) {
+  agent(kWrongThenRight);
+  opts_.agent_attempts = 1;
+  auto r = run({&planned_[1]});
+  ASSERT_TRUE(r) << r.error().to_string();
+  ASSERT_TRUE(r->ok);
+  const report::TaskReport& t = r->tasks[0];
+  EXPECT_EQ(t.status, report::TaskStatus::kSucceeded);
+  EXPECT_EQ(t.attempts, 1);
+  EXPECT_EQ(t.notes, std::vector<std::string>{
+                         "not verified after 1 attempt: `src/c.py` does not define `c`"});
+  EXPECT_EQ(git(repo_path_, {"cat-file", "-p", r->new_tree + ":src/c.py"}), "def x():\n    pass");
+}
+
+TEST_F(AgentTest, ARetryThatFailsUndoesEveryAttempt) {
+  agent("if [ \"$SMARTSPEC_ATTEMPT\" = 2 ]; then echo 'quota exceeded' >&2; exit 4; fi\n"
+        "printf 'def x():\\n    pass\\n' > src/c.py\n");
+  auto r = run({&planned_[1]});
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_FALSE(r->ok);
+  EXPECT_EQ(r->tasks[0].error, "agent exited with 4");
+  EXPECT_EQ(r->tasks[0].attempts, 2);
+  EXPECT_EQ(r->output_tail, std::vector<std::string>{"quota exceeded"});
+  expect_worktree_is(snapshot_);
+}
+
+TEST_F(AgentTest, UnitCallRetriesWithEveryUnverifiedTask) {
+  // TASK-001 has no evidence (nothing to check); TASK-002 is wrong first.
+  agent(kWrongThenRight);
+  auto r = run({&planned_[0], &planned_[1]});
+  ASSERT_TRUE(r) << r.error().to_string();
+  ASSERT_TRUE(r->ok);
+  ASSERT_EQ(r->tasks.size(), 2u);
+  EXPECT_EQ(r->tasks[0].attempts, 2);
+  EXPECT_EQ(r->tasks[1].attempts, 2);
+  const std::string retry = test::read(log_dir_ + "/missing_code.attempt-2.prompt.md");
+  EXPECT_NE(retry.find("Still missing:\n\nTASK-002:\n\n- `src/c.py` does not define `c`\n"),
+            std::string::npos)
+      << retry;
+  EXPECT_EQ(retry.find("\nTASK-001:\n"), std::string::npos) << retry;
+  EXPECT_EQ(git(repo_path_, {"cat-file", "-p", r->new_tree + ":src/c.py"}), "def c():\n    pass");
+}
+
+}  // namespace
+}  // namespace smartspec::engine
