@@ -5,8 +5,8 @@
 
 #include <cctype>
 #include <chrono>
-#include <filesystem>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 #include "smartspec/exec/process.hpp"
@@ -34,7 +34,8 @@ void AgentTicker::loop() {
     if (cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; })) return;
     lock.unlock();
     auto tail = tail_of_file(log_path_, 1);
-    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     tick_(elapsed, tail.empty() ? std::string() : tail.back());
     lock.lock();
   }
@@ -90,7 +91,8 @@ Result<std::string> check_agent_program(const std::string& command) {
   std::size_t start = 0;
   while (start <= path.size()) {
     std::size_t colon = path.find(':', start);
-    std::string dir = path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+    std::string dir =
+        path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
     std::string cand = (dir.empty() ? std::string(".") : dir) + "/" + name;
     if (executable(cand)) return cand;
     if (colon == std::string::npos) break;

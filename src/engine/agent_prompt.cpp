@@ -67,7 +67,9 @@ void append_rules(std::string& p, const PromptInput& in) {
        "  delete files there and nowhere else.\n"
        "- Do not commit, stage or change anything in `.git`: smartspec-batch commits what you\n"
        "  change in this directory, as one commit per unit.\n"
-       "- Do not tick tasks or change evidence lines in " + in.tasks_file + ".\n"
+       "- Do not tick tasks or change evidence lines in " +
+       in.tasks_file +
+       ".\n"
        "- Code fences in the section are templates: write real code, not TODOs.\n";
 }
 
@@ -82,7 +84,8 @@ std::string describe_evidence(const Evidence& e) {
     auto r = e.get("regex");
     if (c && !c->empty()) s += " and hold a file that contains " + code(*c);
     if (r && !r->empty()) {
-      s += (c && !c->empty()) ? " or matches the regex " : " and hold a file that matches the regex ";
+      s += (c && !c->empty()) ? " or matches the regex "
+                              : " and hold a file that matches the regex ";
       s += code(*r);
     }
     return s;
@@ -142,8 +145,8 @@ std::string describe_missing(const verify::EvidenceCheck& c) {
 std::string verify_command(const PromptInput& in, const std::string& id) {
   auto quote = [](const std::string& s) {
     bool plain = !s.empty() && std::all_of(s.begin(), s.end(), [](char ch) {
-      return std::isalnum(static_cast<unsigned char>(ch)) || std::string_view("/._-+=:,@").find(ch) !=
-                                                              std::string_view::npos;
+      return std::isalnum(static_cast<unsigned char>(ch)) ||
+             std::string_view("/._-+=:,@").find(ch) != std::string_view::npos;
     });
     if (plain) return s;
     std::string out = "'";
@@ -166,7 +169,8 @@ std::string build_agent_prompt(const PromptInput& in) {
   p += "- Unit: " + in.unit + "\n";
   p += "- Tasks file: " + in.tasks_file + "\n";
   for (const auto& t : in.tasks) {
-    if (in.tasks.size() > 1) p += "\n# Task " + t.id + (t.title.empty() ? "" : ": " + t.title) + "\n";
+    if (in.tasks.size() > 1)
+      p += "\n# Task " + t.id + (t.title.empty() ? "" : ": " + t.title) + "\n";
     p += "\n## The task, from the prompt pack\n\n";
     append_section(p, t.section);
     p += "\n## What done means\n\n";

@@ -15,11 +15,11 @@ namespace smartspec::engine {
 struct PromptTask {
   std::string id;
   std::string title;
-  std::string section;              // the task's markdown section from the pack, as written
-  std::vector<Evidence> evidence;   // its accepted evidence lines in tasks.md
-  std::vector<std::string> files;   // files the pack section, the plan or the evidence name
-  std::string symbol;               // the pack's "Missing Symbol:" (may be empty)
-  std::string contains;             // the pack's "Missing Content:" (may be empty)
+  std::string section;             // the task's markdown section from the pack, as written
+  std::vector<Evidence> evidence;  // its accepted evidence lines in tasks.md
+  std::vector<std::string> files;  // files the pack section, the plan or the evidence name
+  std::string symbol;              // the pack's "Missing Symbol:" (may be empty)
+  std::string contains;            // the pack's "Missing Content:" (may be empty)
 };
 
 struct PromptInput {

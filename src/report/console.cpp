@@ -179,8 +179,8 @@ void Console::agent_running(std::string_view unit, int n, int total, std::string
   if (quiet_) return;
   if (elapsed_seconds < agent_elapsed_) agent_lines_ = 0;  // a new call
   agent_elapsed_ = elapsed_seconds;
-  std::string head = detail::one_line(task) + ": agent running, " + format_clock(elapsed_seconds) +
-                     " elapsed";
+  std::string head =
+      detail::one_line(task) + ": agent running, " + format_clock(elapsed_seconds) + " elapsed";
   if (!terminal_) {
     long due = every_seconds > 0 ? static_cast<long>(elapsed_seconds / every_seconds) : 0;
     if (due <= agent_lines_) return;

@@ -59,7 +59,8 @@ TEST(AgentPrompt, WhatIsStillMissing) {
             "`src/a.py` does not exist (similar: `src/b.py`, `src/ab.py`)");
   EXPECT_EQ(describe_missing(check("test path=tests/t.py", "anchor not found: tests/t.py")),
             "`tests/t.py` does not exist");
-  EXPECT_EQ(describe_missing(check("docs path=d.md", "file not found: d.md")), "`d.md` does not exist");
+  EXPECT_EQ(describe_missing(check("docs path=d.md", "file not found: d.md")),
+            "`d.md` does not exist");
   EXPECT_EQ(describe_missing(check("code path=src/a.py symbol=Foo", "symbol not found")),
             "`src/a.py` does not define `Foo`");
   EXPECT_EQ(describe_missing(check("code path=src/a.py contains=\"x y\"", "contains not found")),
@@ -70,8 +71,8 @@ TEST(AgentPrompt, WhatIsStillMissing) {
             "`d.md` has no heading `Usage`");
   EXPECT_EQ(describe_missing(check("ui path=i.html selector=\"#app\"", "selector not found")),
             "`i.html` does not contain `#app`");
-  EXPECT_EQ(describe_missing(check("code path=src/ contains=\"import os\"",
-                                   "no match found in directory scan")),
+  EXPECT_EQ(describe_missing(
+                check("code path=src/ contains=\"import os\"", "no match found in directory scan")),
             "no file under `src/` contains `import os`");
   EXPECT_EQ(describe_missing(check("code path=src/a.py", "unreadable")), "`src/a.py`: unreadable");
 }
@@ -87,7 +88,8 @@ PromptInput input() {
   t.section = "## Task 1: TSK-INV-005 - Stock report\n\n**Path:** `src/inventory/reports.py`";
   t.evidence = evidence(
       "  evidence: code path=src/inventory/reports.py symbol=StockReport\n"
-      "  evidence: test path=tests/test_reports.py contains=\"def test_stock_report_lists_items\"\n");
+      "  evidence: test path=tests/test_reports.py contains=\"def "
+      "test_stock_report_lists_items\"\n");
   t.files = {"src/inventory/reports.py", "tests/test_reports.py"};
   in.tasks.push_back(t);
   return in;
@@ -110,7 +112,8 @@ const char* kFirst =
     "TSK-INV-005 is done when every evidence line of it in tasks.md holds:\n"
     "\n"
     "- file `src/inventory/reports.py` must exist and define `StockReport`\n"
-    "- test file `tests/test_reports.py` must exist, must contain `def test_stock_report_lists_items`\n"
+    "- test file `tests/test_reports.py` must exist, must contain `def "
+    "test_stock_report_lists_items`\n"
     "\n"
     "Files: `src/inventory/reports.py`, `tests/test_reports.py`\n"
     "\n"
@@ -130,8 +133,9 @@ const char* kFirst =
 TEST(AgentPrompt, FirstAttempt) { EXPECT_EQ(build_agent_prompt(input()), kFirst); }
 
 TEST(AgentPrompt, RetrySaysWhatIsStillMissing) {
-  EXPECT_EQ(build_retry_prompt(input(), 2, 3,
-                               {{"TSK-INV-005", {"`src/inventory/reports.py` does not define `StockReport`"}}}),
+  EXPECT_EQ(build_retry_prompt(
+                input(), 2, 3,
+                {{"TSK-INV-005", {"`src/inventory/reports.py` does not define `StockReport`"}}}),
             std::string(kFirst) +
                 "\n"
                 "## What is still missing (attempt 2 of 3)\n"
@@ -166,9 +170,10 @@ TEST(AgentPrompt, SeveralTasksEachWithItsSectionThenTheRulesOnce) {
   std::string p = build_agent_prompt(in);
   EXPECT_EQ(p.rfind("# SmartSpec tasks TSK-INV-005, T-2\n\n- Unit: missing_code\n", 0), 0u) << p;
   auto first = p.find("# Task TSK-INV-005: Stock report\n");
-  auto second = p.find("# Task T-2\n\n## The task, from the prompt pack\n\n## Task 2: T-2\n\nDo it.\n\n"
-                       "## What done means\n\nT-2 has no evidence line in tasks.md: it is done when "
-                       "the section above is done.\n\n- the pack asks for the symbol `Bar`\n\n## Rules\n");
+  auto second = p.find(
+      "# Task T-2\n\n## The task, from the prompt pack\n\n## Task 2: T-2\n\nDo it.\n\n"
+      "## What done means\n\nT-2 has no evidence line in tasks.md: it is done when "
+      "the section above is done.\n\n- the pack asks for the symbol `Bar`\n\n## Rules\n");
   EXPECT_NE(first, std::string::npos) << p;
   EXPECT_LT(first, second) << p;
   EXPECT_EQ(p.find("## Rules"), p.rfind("## Rules"));

@@ -10,6 +10,7 @@
 //
 // The CLIs live in ${SMARTSPEC_AGENTS_DIR:-<source>/build/agents}; where they
 // are not installed the tests skip, except under CI=true, where they fail.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -19,8 +20,6 @@
 #include <cstdlib>
 #include <sstream>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "support/test_support.hpp"
 
@@ -56,13 +55,14 @@ bool in_ci() {
   return ci != nullptr && std::string(ci) == "true";
 }
 
-#define REQUIRE_CLI(var, name)                                                              \
-  const std::string var = find_cli(name);                                                   \
-  if (var.empty()) {                                                                        \
-    if (in_ci()) FAIL() << name << " is not installed in " << agents_dir()                  \
-                        << " (CI=true: scripts/deps runs scripts/agents-install)";          \
-    GTEST_SKIP() << name << " is not installed in " << agents_dir()                         \
-                 << ": run scripts/agents-install (npm packages)";                          \
+#define REQUIRE_CLI(var, name)                                          \
+  const std::string var = find_cli(name);                               \
+  if (var.empty()) {                                                    \
+    if (in_ci())                                                        \
+      FAIL() << name << " is not installed in " << agents_dir()         \
+             << " (CI=true: scripts/deps runs scripts/agents-install)"; \
+    GTEST_SKIP() << name << " is not installed in " << agents_dir()     \
+                 << ": run scripts/agents-install (npm packages)";      \
   }
 
 // The scripted model server, running while the object lives (bounded by its
@@ -72,10 +72,13 @@ class ModelServer {
   ModelServer(const TempDir& dir, const std::string& scenario) {
     port_file_ = dir.str() + "/model.port";
     log_ = dir.str() + "/model.log";
-    std::vector<std::string> args = {"python3",
-                                     (source_dir() / "tests" / "agents" / "mock_model.py").string(),
-                                     "--scenario", scenario, "--port-file", port_file_, "--log", log_,
-                                     "--max-requests", "400", "--max-seconds", "600"};
+    std::vector<std::string> args = {
+        "python3",        (source_dir() / "tests" / "agents" / "mock_model.py").string(),
+        "--scenario",     scenario,
+        "--port-file",    port_file_,
+        "--log",          log_,
+        "--max-requests", "400",
+        "--max-seconds",  "600"};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -132,17 +135,15 @@ void expect_inventory_result(const std::string& repo, const std::string& base,
   EXPECT_EQ(user_state(repo), before);
   const std::string branch = std::string("smartspec/") + kRunId;
   EXPECT_EQ(lines(git(repo, {"log", "--format=%s", base + ".." + branch})),
-            (std::vector<std::string>{"smartspec(content_issue): 1 task",
-                                      "smartspec(symbol_issue): 1 task",
-                                      "smartspec(missing_code): 1 task",
-                                      "smartspec(not_implemented): 3 tasks",
-                                      "smartspec(critical): 1 task"}));
+            (std::vector<std::string>{
+                "smartspec(content_issue): 1 task", "smartspec(symbol_issue): 1 task",
+                "smartspec(missing_code): 1 task", "smartspec(not_implemented): 3 tasks",
+                "smartspec(critical): 1 task"}));
   auto files_of = [&](const std::string& rev) {
     return lines(git(repo, {"diff-tree", "--no-commit-id", "--name-status", "-r", rev}));
   };
-  EXPECT_EQ(files_of(branch + "~4"),
-            (std::vector<std::string>{"A\tsrc/inventory/pricing_rules.py",
-                                      "A\ttests/test_pricing_rules.py"}));
+  EXPECT_EQ(files_of(branch + "~4"), (std::vector<std::string>{"A\tsrc/inventory/pricing_rules.py",
+                                                               "A\ttests/test_pricing_rules.py"}));
   EXPECT_EQ(files_of(branch + "~3"),
             (std::vector<std::string>{"A\tdocs/configuration.md", "M\tweb/index.html"}));
   EXPECT_EQ(files_of(branch + "~2"), std::vector<std::string>{"A\tsrc/inventory/reports.py"});
@@ -157,8 +158,8 @@ void expect_inventory_result(const std::string& repo, const std::string& base,
   EXPECT_NE(audit.find("json.dumps"), std::string::npos) << audit;
   git(repo, {"fsck", "--strict"});
   // Every task with evidence verifies on the result, one by one.
-  for (const char* id : {"TSK-INV-002", "TSK-INV-005", "TSK-INV-007", "TSK-INV-008",
-                         "TSK-INV-010", "TSK-INV-011"}) {
+  for (const char* id :
+       {"TSK-INV-002", "TSK-INV-005", "TSK-INV-007", "TSK-INV-008", "TSK-INV-010", "TSK-INV-011"}) {
     auto v = run_tool({"verify", "tasks.md", "--rev", branch, "--task", id}, repo);
     EXPECT_EQ(v.exit_code, 0) << id << "\n" << v.out << v.err;
   }
@@ -184,17 +185,17 @@ TEST(RealAgent, CodexRunsThePackInOneCommitPerUnit) {
   // then): a private TMPDIR beside it.
   fs::create_directories(dir.path() / "codex-home");
   fs::create_directories(dir.path() / "tmp");
-  const std::string provider = "model_providers.mock={name=\"mock\",base_url=\"http://127.0.0.1:" +
-                               server.port() +
-                               "/v1\",env_key=\"MOCK_KEY\",wire_api=\"responses\","
-                               "request_max_retries=0,stream_max_retries=0}";
+  const std::string provider =
+      "model_providers.mock={name=\"mock\",base_url=\"http://127.0.0.1:" + server.port() +
+      "/v1\",env_key=\"MOCK_KEY\",wire_api=\"responses\","
+      "request_max_retries=0,stream_max_retries=0}";
   const std::string agent = codex +
                             " exec --sandbox workspace-write --ephemeral --disable plugins"
                             " --disable unbounded_connection_retries -c analytics.enabled=false"
                             " -c model_provider=mock -c model=gpt-5.1-codex -c '" +
                             provider + "' -";
-  auto r = run_tool({"run", "--prompts-dir", fixture_pack(), "--tasks", "tasks.md", "--agent", agent,
-                     "--agent-timeout", "120"},
+  auto r = run_tool({"run", "--prompts-dir", fixture_pack(), "--tasks", "tasks.md", "--agent",
+                     agent, "--agent-timeout", "120"},
                     repo,
                     {{"CODEX_HOME", (dir.path() / "codex-home").string()},
                      {"TMPDIR", (dir.path() / "tmp").string()},
@@ -220,7 +221,8 @@ std::map<std::string, std::string> claude_env(const TempDir& dir, const std::str
 }
 
 std::string claude_command(const std::string& claude) {
-  return claude + " -p --permission-mode acceptEdits --no-session-persistence --model claude-opus-4-5";
+  return claude +
+         " -p --permission-mode acceptEdits --no-session-persistence --model claude-opus-4-5";
 }
 
 // The scratch worktree of the repository's runs (from `git worktree list`).
@@ -251,7 +253,8 @@ TEST(RealAgent, ClaudeCodeRunsThePackInOneCommitPerUnit) {
     std::string wt = scratch_worktree(probe);
     bool under_git = wt.find("/.git/") != std::string::npos;
     bool refused = false;
-    for (const auto& l : server.requests()) refused = refused || l.find("sensitive file") != std::string::npos;
+    for (const auto& l : server.requests())
+      refused = refused || l.find("sensitive file") != std::string::npos;
     if (under_git && refused) {
       GTEST_SKIP() << "Claude Code refuses to write under .git/ (\"sensitive file\"), and the "
                       "scratch worktree is "

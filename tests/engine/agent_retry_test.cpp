@@ -5,6 +5,7 @@
 // of the agent's output and its log; a missing agent program stops the run
 // before it starts.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -12,8 +13,6 @@
 
 #include <cerrno>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "support/test_support.hpp"
 
@@ -31,20 +30,24 @@ std::string wrong_first_agent(const TempDir& dir) {
   std::string path = dir.str() + "/agent.sh";
   write(path,
         "prompt=$(cat)\n"
-        "echo call >> " + dir.str() + "/calls\n"
-        "mkdir -p src/inventory\n"
-        "case \"$prompt\" in\n"
-        "  *'## What is still missing'*'`src/inventory/reports.py` does not define `StockReport`'*)\n"
-        "    printf 'class StockReport:\\n    pass\\n' > src/inventory/reports.py ;;\n"
-        "  *) printf 'class Report:\\n    pass\\n' > src/inventory/reports.py ;;\n"
-        "esac\n"
-        "echo \"attempt $SMARTSPEC_ATTEMPT done\"\n");
+        "echo call >> " +
+            dir.str() +
+            "/calls\n"
+            "mkdir -p src/inventory\n"
+            "case \"$prompt\" in\n"
+            "  *'## What is still missing'*'`src/inventory/reports.py` does not define "
+            "`StockReport`'*)\n"
+            "    printf 'class StockReport:\\n    pass\\n' > src/inventory/reports.py ;;\n"
+            "  *) printf 'class Report:\\n    pass\\n' > src/inventory/reports.py ;;\n"
+            "esac\n"
+            "echo \"attempt $SMARTSPEC_ATTEMPT done\"\n");
   return path;
 }
 
 std::vector<std::string> run_args(const std::string& agent, const std::string& attempts) {
-  return {"run", "--prompts-dir", fixture_pack(), "--tasks", "tasks.md", "--only-category",
-          "missing_code", "--agent", "sh " + agent, "--agent-timeout", "60", "--agent-attempts",
+  return {"run",         "--prompts-dir",   fixture_pack(), "--tasks",
+          "tasks.md",    "--only-category", "missing_code", "--agent",
+          "sh " + agent, "--agent-timeout", "60",           "--agent-attempts",
           attempts};
 }
 
@@ -61,7 +64,8 @@ TEST(AgentRetry, TwoAttemptsEndVerified) {
   auto r = run_tool(run_args(agent, "2"), repo);
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(read(dir.path() / "calls"), "call\ncall\n");
-  EXPECT_EQ(git(repo, {"show", kBranch + ":src/inventory/reports.py"}), "class StockReport:\n    pass");
+  EXPECT_EQ(git(repo, {"show", kBranch + ":src/inventory/reports.py"}),
+            "class StockReport:\n    pass");
   auto v = run_tool({"verify", "tasks.md", "--rev", kBranch, "--task", "TSK-INV-005"}, repo);
   EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
   // The second prompt: the first one plus what was missing.
@@ -76,7 +80,8 @@ TEST(AgentRetry, TwoAttemptsEndVerified) {
             "TSK-INV-005:\n\n"
             "- `src/inventory/reports.py` does not define `StockReport`\n\n"
             "Check again with:\n\n"
-            "    " + binary() + " verify tasks.md --task TSK-INV-005\n");
+            "    " +
+                binary() + " verify tasks.md --task TSK-INV-005\n");
   EXPECT_EQ(read(logs / "TSK-INV-005.attempt-2.log"), "attempt 2 done\n");
   auto show = run_tool({"show", kRunId, "--json"}, repo);
   std::string task = json_task(show.out, "TSK-INV-005");
@@ -120,7 +125,8 @@ TEST(AgentRetry, AFailedCallShowsTheEndOfItsOutputAndItsLog) {
   const std::string log =
       (fs::path(repo) / ".git" / "smartspec" / "logs" / kRunId / "TSK-INV-005.log").string();
   EXPECT_NE(r.out.find("agent exited with 7\n    | starting\n    | Error: API key missing\n"
-                       "    log: " + log + "\n"),
+                       "    log: " +
+                       log + "\n"),
             std::string::npos)
       << r.out;
 }
@@ -133,7 +139,9 @@ TEST(AgentRetry, AMissingAgentProgramStopsBeforeTheRun) {
                      "no-such-agent-cli -p"},
                     repo);
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err, "smartspec-batch: error: --agent: no-such-agent-cli: agent program not found in PATH\n");
+  EXPECT_EQ(
+      r.err,
+      "smartspec-batch: error: --agent: no-such-agent-cli: agent program not found in PATH\n");
   EXPECT_EQ(git(repo, {"branch", "--list", kBranch}), "");
   EXPECT_EQ(user_state(repo), before);
   auto rel = run_tool({"run", "--prompts-dir", fixture_pack(), "--tasks", "tasks.md", "--agent",
@@ -156,16 +164,19 @@ TEST(AgentProgress, TheLiveLineShowsTheAgentsLastOutputLine) {
   write(agent,
         "cat >/dev/null\n"
         "echo 'waiting for go'\n"
-        "i=0; while [ ! -f " + go + " ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done\n"
-        "mkdir -p src/inventory && printf 'class StockReport:\\n    pass\\n' > src/inventory/reports.py\n");
+        "i=0; while [ ! -f " +
+            go +
+            " ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done\n"
+            "mkdir -p src/inventory && printf 'class StockReport:\\n    pass\\n' > "
+            "src/inventory/reports.py\n");
   int master = posix_openpt(O_RDWR | O_NOCTTY);
   ASSERT_GE(master, 0);
   ASSERT_EQ(grantpt(master), 0);
   ASSERT_EQ(unlockpt(master), 0);
   std::string slave_name = ptsname(master);
-  std::vector<std::string> args = {binary(), "run", "--prompts-dir", fixture_pack(), "--tasks",
-                                   "tasks.md", "--only-category", "missing_code", "--agent",
-                                   "sh " + agent, "--agent-timeout", "120"};
+  std::vector<std::string> args = {binary(),  "run",         "--prompts-dir",   fixture_pack(),
+                                   "--tasks", "tasks.md",    "--only-category", "missing_code",
+                                   "--agent", "sh " + agent, "--agent-timeout", "120"};
   pid_t pid = fork();
   if (pid == 0) {
     int slave = open(slave_name.c_str(), O_RDWR | O_NOCTTY);

@@ -58,7 +58,8 @@ TEST(ConsoleAgent, OnATerminalTheLiveLineTicksWithTheLastOutputLine) {
 TEST(ConsoleAgent, QuietPrintsNoProgressButTheFailedCallsOutput) {
   std::string out = capture(false, true, [](Console& c) {
     c.agent_running("missing_code", 5, 7, "TSK-INV-005", 31, "x");
-    c.agent_output({"Error: API key missing", "exiting"}, "/r/.git/smartspec/logs/run/TSK-INV-005.log");
+    c.agent_output({"Error: API key missing", "exiting"},
+                   "/r/.git/smartspec/logs/run/TSK-INV-005.log");
   });
   EXPECT_EQ(out,
             "    | Error: API key missing\n"

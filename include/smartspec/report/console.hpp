@@ -87,7 +87,7 @@ class Console {
   bool terminal_;
   bool colour_;
   bool quiet_;
-  bool live_ = false;  // a progress line is drawn and not yet erased
+  bool live_ = false;         // a progress line is drawn and not yet erased
   double agent_elapsed_ = 0;  // agent_running: the last elapsed time seen
   long agent_lines_ = 0;      // agent_running: plain lines printed for this call
 };
