@@ -227,6 +227,33 @@ TEST(AgentProgress, TheLiveLineShowsTheAgentsLastOutputLine) {
   EXPECT_NE(out.find("[1/1] TSK-INV-005: Stock report\n"), std::string::npos) << out;
 }
 
+// The command the prompt gives the agent checks the task where the agent
+// runs: in the scratch worktree, on the files it has written so far.
+TEST(AgentRetry, ThePromptsVerifyCommandWorksInTheWorktree) {
+  TempDir dir;
+  std::string repo = make_inventory_repo(dir);
+  const std::string out = dir.str() + "/verify.out";
+  std::string agent = dir.str() + "/agent.sh";
+  write(agent,
+        "cmd=$(grep -m1 'verify tasks.md --task' | sed 's/^ *//')\n"
+        "$cmd >> " +
+            out + " 2>&1; echo \"rc=$?\" >> " + out +
+            "\n"
+            "mkdir -p src/inventory && printf 'class StockReport:\\n    pass\\n' > "
+            "src/inventory/reports.py\n"
+            "$cmd >> " +
+            out + " 2>&1; echo \"rc=$?\" >> " + out + "\n");
+  auto r = run_tool(run_args(agent, "2"), repo);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(read(out),
+            "Verified 0/1 tasks (0%); 1 not verified; 0 marked [x] but not verified\n"
+            "❌ TSK-INV-005 (missing_code, priority 2): Stock report\n"
+            "   - `src/inventory/reports.py` does not exist\n"
+            "rc=1\n"
+            "Verified 1/1 tasks (100%); 0 not verified; 0 marked [x] but not verified\n"
+            "rc=0\n");
+}
+
 TEST(VerifyTask, ExitZeroOnlyForTheVerifiedTask) {
   TempDir dir;
   std::string repo = make_inventory_repo(dir);
