@@ -53,6 +53,9 @@ void register_run(CLI::App& app, Context& ctx) {
   cmd->add_option("--agent", o.agent, "Run this coding agent command for each task");
   cmd->add_option("--agent-timeout", o.agent_timeout, "Seconds per agent call (default 600)")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--agent-attempts", o.agent_attempts,
+                  "Agent calls per task while its evidence does not verify (default 2)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--agent-per", o.agent_per, "Call the agent once per task or per unit")
       ->check(CLI::IsMember({"task", "unit"}));
   cmd->add_flag("--land", o.land, "Fast-forward the current branch to the result when done");

@@ -1,4 +1,4 @@
-// `smartspec-batch verify TASKS [--repo-root DIR] [--rev REV] [--json] [--out DIR]`:
+// `smartspec-batch verify TASKS [--repo-root DIR] [--rev REV] [--task ID] [--json] [--out DIR]`:
 // the native evidence verifier, against the working tree or a commit's tree
 // read straight from the object database.
 #include <unistd.h>
@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.hpp"
+#include "engine/agent_prompt.hpp"
 #include "smartspec/git/git.hpp"
 #include "smartspec/tasks/tasks.hpp"
 #include "smartspec/util/text.hpp"
@@ -27,6 +28,7 @@ struct VerifyArgs {
   std::string rev;
   std::string out;
   bool checked_only = false;  // only tasks marked [x] decide the exit status
+  std::string task;           // --task ID: only this task (exit 0 iff it verifies)
 };
 
 int error_exit(const Error& e) { return usage_error(e.to_string()); }
@@ -97,6 +99,10 @@ int run_verify(const VerifyArgs& args, const engine::CommonOptions& common) {
     doc = std::move(*loaded);
   }
   if (!source) source = std::make_unique<verify::DirSource>(root);
+  if (!args.task.empty()) {
+    std::erase_if(doc.tasks, [&](const TaskLine& t) { return t.id != args.task; });
+    if (doc.tasks.empty()) return error_exit(Error{args.tasks, 0, "no task " + args.task});
+  }
 
   for (const auto& w : doc.warnings) spdlog::warn("{}:{}: {}", w.file, w.line, w.message);
   verify::Summary summary = verify::verify(doc, *source);
@@ -122,6 +128,12 @@ int run_verify(const VerifyArgs& args, const engine::CommonOptions& common) {
     std::fputs(verify::to_json(summary, info).c_str(), stdout);
   } else {
     print_human(summary, saved, args.checked_only);
+    // One task: what is still missing, as the agent's prompt says it.
+    for (const auto& t : summary.tasks) {
+      if (args.task.empty() || t.verified) continue;
+      for (const auto& c : t.checks)
+        if (!c.ok) std::printf("   - %s\n", engine::describe_missing(c).c_str());
+    }
   }
   if (args.checked_only) return summary.totals.marked_done_but_failed == 0 ? 0 : 1;
   return summary.totals.verified == summary.totals.tasks ? 0 : 1;
@@ -136,6 +148,7 @@ void register_verify(CLI::App& app, Context& ctx) {
   add_common_flags(*cmd, ctx);
   cmd->add_option("TASKS", args.tasks, "The project's tasks.md")->required();
   cmd->add_option("--rev", args.rev, "Verify this commit's tree (no checkout)");
+  cmd->add_option("--task", args.task, "Only this task id (exit 0 iff it verifies)");
   cmd->add_option("--out", args.out, "Write <DIR>/<run_id>/summary.json and report.md");
   cmd->add_flag("--checked-only", args.checked_only,
                 "Exit 1 only when a task marked [x] fails verification (for hooks)");

@@ -14,12 +14,15 @@
 #include <map>
 #include <set>
 
+#include "engine/agent_progress.hpp"
+#include "engine/agent_prompt.hpp"
 #include "smartspec/exec/confine.hpp"
 #include "smartspec/exec/evidence_hooks.hpp"
 #include "smartspec/exec/process.hpp"
 #include "smartspec/exec/syntax.hpp"
 #include "smartspec/tasks/tasks.hpp"
 #include "smartspec/util/text.hpp"
+#include "smartspec/verify/verify.hpp"
 
 namespace smartspec::engine {
 
@@ -271,29 +274,72 @@ std::vector<std::string> evidence_paths(const Inputs& in, const std::string& id)
   return out;
 }
 
-std::string build_prompt(const AgentContext& ctx, const std::vector<const plan::PlannedTask*>& tasks,
+// Paths the task names, in order: its pack section's files, the plan's, its evidence.
+std::vector<std::string> ordered_paths(const Inputs& in, const plan::PlannedTask& t) {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& p) {
+    if (!p.empty() && std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
+  };
+  for (const auto& f : in.pack.tasks[t.pack_index].files) add(f.path);
+  for (const auto& f : t.files) add(f.path);
+  for (const auto& p : evidence_paths(in, t.id)) add(p);
+  return out;
+}
+
+PromptInput prompt_input(const AgentContext& ctx, const std::vector<const plan::PlannedTask*>& tasks,
                          const std::string& tasks_file) {
-  std::vector<std::string> ids;
-  for (const auto* t : tasks) ids.push_back(t->id);
-  std::string p = "# SmartSpec " + std::string(tasks.size() == 1 ? "task " : "tasks ") +
-                  join(ids, ", ") + "\n\n";
-  p += "- Unit: " + ctx.unit + "\n";
-  p += "- Tasks file: " + tasks_file + "\n";
+  PromptInput pin;
+  pin.unit = ctx.unit;
+  pin.tasks_file = tasks_file;
+  pin.program = ctx.program;
   for (const auto* t : tasks) {
-    auto files = evidence_paths(ctx.in, t->id);
-    p += "- " + t->id + (t->title.empty() ? "" : " (" + t->title + ")") +
-         ", evidence files: " + (files.empty() ? "(none)" : join(files, ", ")) + "\n";
+    const PackTask& pt = ctx.in.pack.tasks[t->pack_index];
+    PromptTask task;
+    task.id = t->id;
+    task.title = t->title;
+    task.section = pt.raw;
+    if (const TaskLine* line = ctx.in.tasks.find(t->id)) task.evidence = line->evidence;
+    task.files = ordered_paths(ctx.in, *t);
+    task.symbol = pt.symbol.value_or("");
+    task.contains = pt.contains.value_or("");
+    pin.tasks.push_back(std::move(task));
   }
-  p += "\nWork in the current directory, a checkout of the project: create, change or delete\n"
-       "files there. Do not commit and do not touch .git; what you change becomes the\n"
-       "task's commit.\n";
+  return pin;
+}
+
+// Verifies the tasks' evidence on the worktree's files (tasks.md: the
+// worktree's copy when tracked, else the one given). What is still missing,
+// per unverified task (a task with no evidence line has nothing to check).
+std::vector<Missing> still_missing(const AgentContext& ctx,
+                                   const std::vector<const plan::PlannedTask*>& tasks) {
+  const std::string root = ctx.scratch.path();
+  std::optional<TasksDoc> worktree_doc;
+  if (ctx.tasks_tracked && !ctx.in.tasks_rel.empty()) {
+    if (auto bytes = text::read_file(root + "/" + ctx.in.tasks_rel)) {
+      if (auto parsed = tasks::parse(*bytes, ctx.in.tasks_rel)) worktree_doc = std::move(*parsed);
+    }
+  }
+  const TasksDoc& doc = worktree_doc ? *worktree_doc : ctx.in.tasks;
+  TasksDoc mine;
+  mine.path = doc.path;
   for (const auto* t : tasks) {
-    p += "\n---\n\n";
-    std::string raw = ctx.in.pack.tasks[t->pack_index].raw;
-    if (!raw.empty() && raw.back() != '\n') raw += '\n';
-    p += raw;
+    const TaskLine* line = doc.find(t->id);
+    if (line == nullptr || line->evidence.empty()) continue;
+    mine.tasks.push_back(*line);
   }
-  return p;
+  std::vector<Missing> out;
+  if (mine.tasks.empty()) return out;
+  verify::DirSource source(root);
+  verify::Summary summary = verify::verify(mine, source);
+  for (const auto& r : summary.tasks) {
+    if (r.verified) continue;
+    Missing m{r.id, {}};
+    for (const auto& c : r.checks)
+      if (!c.ok) m.lines.push_back(describe_missing(c));
+    if (m.lines.empty()) m.lines.push_back("the verifier does not accept its evidence yet");
+    out.push_back(std::move(m));
+  }
+  return out;
 }
 
 // ------------------------------------------------------------ undo
@@ -430,9 +476,6 @@ Result<AgentResult> run_agent(AgentContext& ctx,
   std::error_code ec;
   fs::create_directories(ctx.log_dir, ec);
   if (ec) return fail(ctx.log_dir, 0, "cannot create directory: " + ec.message());
-  const std::string prompt_path = ctx.log_dir + "/" + stem + ".prompt.md";
-  const std::string log_path = ctx.log_dir + "/" + stem + ".log";
-
   std::string tasks_file;   // what the agent is told (absolute)
   std::string tasks_shown;  // what the prompt shows (relative to the worktree when inside)
   if (ctx.tasks_tracked && !ctx.in.tasks_rel.empty()) {
@@ -444,33 +487,12 @@ Result<AgentResult> run_agent(AgentContext& ctx,
                      .string();
     tasks_shown = tasks_file;
   }
-  const std::string prompt = build_prompt(ctx, tasks, tasks_shown);
-  TRY_VOID(text::write_file_atomic(prompt_path, prompt));
-
-  TRY(auto argv, exec::split_command_line(ctx.opts.agent));
-  for (auto& arg : argv) {
-    for (std::size_t pos = 0; (pos = arg.find("{prompt_file}", pos)) != std::string::npos;) {
-      arg.replace(pos, 13, prompt_path);
-      pos += prompt_path.size();
-    }
-  }
-  exec::ProcSpec spec;
-  spec.argv = std::move(argv);
-  spec.cwd = root;
-  spec.stdin_data = prompt;
-  spec.timeout_seconds = ctx.opts.agent_timeout;
-  spec.log_path = log_path;
-  spec.env = {{"SMARTSPEC_TASK_ID", join(ids, ",")},
-              {"SMARTSPEC_UNIT", ctx.unit},
-              {"SMARTSPEC_CATEGORY", ctx.unit},
-              {"SMARTSPEC_PROMPT_FILE", prompt_path},
-              {"SMARTSPEC_TASKS_FILE", tasks_file},
-              {"SMARTSPEC_RUN_ID", ctx.in.run_id},
-              {"SMARTSPEC_WORKTREE", root}};
+  const PromptInput pin = prompt_input(ctx, tasks, tasks_shown);
+  TRY(const auto argv_template, exec::split_command_line(ctx.opts.agent));
+  const int max_attempts = std::max(1, ctx.opts.agent_attempts);
 
   const std::string gitlink_path = root + "/.git";
   const std::string gitlink_before = fingerprint(gitlink_path);
-  auto proc = exec::run_process(spec);
 
   // Everything after the agent: one outcome for the tasks of this call.
   std::string error, error_file;
@@ -479,44 +501,95 @@ Result<AgentResult> run_agent(AgentContext& ctx,
   std::vector<WorktreeChange> changes;
   std::vector<std::pair<std::string, std::string>> specials;
   bool ran = true;
-  if (!proc) {
-    error = "agent could not be started: " + proc.error().message;
-    ran = false;
-  } else if (proc->timed_out) {
-    error = "timed out after " + std::to_string(ctx.opts.agent_timeout) + " s";
-  } else if (proc->exit_code != 0) {
-    error = proc->signal != 0 ? "agent killed by signal " + std::to_string(proc->signal)
-                              : "agent exited with " + std::to_string(proc->exit_code);
-  } else {
-    // A changed git link is checked first: the worktree cannot even be opened through it.
-    if (fingerprint(gitlink_path) != gitlink_before) {
-      error = ".git: the agent changed the worktree's git link; refused";
-      error_file = ".git";
-    } else {
-      TRY(changes, git::worktree_changes(ctx.repo, root, ctx.snapshot_tree));
-      specials = special_files(root);
-      if (auto refusal = find_refusal(root, changes, specials)) {
-        error = refusal->message;
-        error_file = refusal->path;
+  int attempt = 0;
+  std::vector<Missing> missing;       // after the last attempt: what does not verify
+  std::string log_path;
+  std::vector<std::string> earlier_logs;
+  while (attempt < max_attempts) {
+    ++attempt;
+    // Attempt 1 writes <stem>.prompt.md and <stem>.log; later ones <stem>.attempt-N.*.
+    const std::string suffix = attempt == 1 ? "" : ".attempt-" + std::to_string(attempt);
+    const std::string prompt_path = ctx.log_dir + "/" + stem + suffix + ".prompt.md";
+    if (!log_path.empty()) earlier_logs.push_back(log_path);
+    log_path = ctx.log_dir + "/" + stem + suffix + ".log";
+    const std::string prompt = attempt == 1
+                                   ? build_agent_prompt(pin)
+                                   : build_retry_prompt(pin, attempt, max_attempts, missing);
+    TRY_VOID(text::write_file_atomic(prompt_path, prompt));
+
+    std::vector<std::string> argv = argv_template;
+    for (auto& arg : argv) {
+      for (std::size_t pos = 0; (pos = arg.find("{prompt_file}", pos)) != std::string::npos;) {
+        arg.replace(pos, 13, prompt_path);
+        pos += prompt_path.size();
       }
     }
-  }
+    exec::ProcSpec spec;
+    spec.argv = std::move(argv);
+    spec.cwd = root;
+    spec.stdin_data = prompt;
+    spec.timeout_seconds = ctx.opts.agent_timeout;
+    spec.log_path = log_path;
+    spec.env = {{"SMARTSPEC_TASK_ID", join(ids, ",")},
+                {"SMARTSPEC_UNIT", ctx.unit},
+                {"SMARTSPEC_CATEGORY", ctx.unit},
+                {"SMARTSPEC_PROMPT_FILE", prompt_path},
+                {"SMARTSPEC_TASKS_FILE", tasks_file},
+                {"SMARTSPEC_RUN_ID", ctx.in.run_id},
+                {"SMARTSPEC_WORKTREE", root},
+                {"SMARTSPEC_ATTEMPT", std::to_string(attempt)}};
 
-  // Syntax checks of the files it wrote.
-  if (error.empty()) {
-    std::vector<std::string> written;
-    for (const auto& c : changes)
-      if (c.status != Status::kDeleted && is_blob_mode(c.mode)) written.push_back(c.path);
-    exec::SyntaxReport syntax = ctx.syntax != nullptr
-                                    ? ctx.syntax->check(written)
-                                    : exec::check_syntax(root, written, ctx.opts.checks);
-    notes = syntax.notes;
-    if (!syntax.errors.empty()) {
-      const auto& e = syntax.errors.front();
-      error = exec::describe(e);
-      error_file = e.path;
-      error_line = e.line;
+    Result<exec::ProcResult> proc = [&] {
+      AgentTicker ticker(log_path, ctx.on_tick);
+      return exec::run_process(spec);
+    }();
+
+    if (!proc) {
+      error = "agent could not be started: " + proc.error().message;
+      ran = attempt > 1;  // earlier attempts' changes are in the worktree
+    } else if (proc->timed_out) {
+      error = "timed out after " + std::to_string(ctx.opts.agent_timeout) + " s";
+    } else if (proc->exit_code != 0) {
+      error = proc->signal != 0 ? "agent killed by signal " + std::to_string(proc->signal)
+                                : "agent exited with " + std::to_string(proc->exit_code);
+    } else {
+      // A changed git link is checked first: the worktree cannot even be opened through it.
+      if (fingerprint(gitlink_path) != gitlink_before) {
+        error = ".git: the agent changed the worktree's git link; refused";
+        error_file = ".git";
+      } else {
+        TRY(changes, git::worktree_changes(ctx.repo, root, ctx.snapshot_tree));
+        specials = special_files(root);
+        if (auto refusal = find_refusal(root, changes, specials)) {
+          error = refusal->message;
+          error_file = refusal->path;
+        }
+      }
     }
+
+    // Syntax checks of the files it wrote.
+    if (error.empty()) {
+      std::vector<std::string> written;
+      for (const auto& c : changes)
+        if (c.status != Status::kDeleted && is_blob_mode(c.mode)) written.push_back(c.path);
+      exec::SyntaxReport syntax = ctx.syntax != nullptr
+                                      ? ctx.syntax->check(written)
+                                      : exec::check_syntax(root, written, ctx.opts.checks);
+      notes = syntax.notes;
+      if (!syntax.errors.empty()) {
+        const auto& e = syntax.errors.front();
+        error = exec::describe(e);
+        error_file = e.path;
+        error_line = e.line;
+      }
+    }
+    if (!error.empty()) {
+      if (proc) result.output_tail = tail_of_file(log_path, 5);
+      break;
+    }
+    // Does it verify now? If not, the next attempt is told what is missing.
+    missing = still_missing(ctx, tasks);
+    if (missing.empty()) break;
   }
 
   FileSets files;
@@ -618,6 +691,18 @@ Result<AgentResult> run_agent(AgentContext& ctx,
     tr.log = log_path;
     tr.duration_ms = duration_ms;
     tr.notes = notes;
+    tr.attempts = attempt;
+    for (const auto& l : earlier_logs) tr.notes.push_back("log of an earlier attempt: " + l);
+    if (result.ok) {
+      auto m = std::find_if(missing.begin(), missing.end(),
+                            [&](const Missing& x) { return x.id == t->id; });
+      if (m != missing.end()) {
+        tr.notes.push_back("not verified after " + std::to_string(attempt) +
+                           (attempt == 1 ? " attempt" : " attempts") + ": " + join(m->lines, "; "));
+      } else if (attempt > 1) {
+        tr.notes.push_back("verified after attempt " + std::to_string(attempt));
+      }
+    }
     if (result.ok) {
       tr.status = report::TaskStatus::kSucceeded;
       const FileSets& mine = per_task[t->id];

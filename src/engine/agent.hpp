@@ -3,6 +3,7 @@
 // with `--agent-per unit`; what the agent changed is the task's change.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,11 @@ struct AgentContext {
   std::string log_dir;     // absolute directory for the agents' logs (created as needed)
   bool tasks_tracked = false;  // tasks.md (in_.tasks_rel) is tracked: evidence hooks apply
   exec::SyntaxSession* syntax = nullptr;  // the run's checker processes; null = one-shot
+  // Called about once a second during each agent call: elapsed seconds of the
+  // call, the last line of its output so far. Empty = nothing.
+  std::function<void(double, const std::string&)> on_tick;
+  // How the prompt tells the agent to run smartspec-batch (its verify command).
+  std::string program = "smartspec-batch";
 };
 
 struct AgentResult {
@@ -35,6 +41,8 @@ struct AgentResult {
   // put back to snapshot_tree and new_tree == snapshot_tree.
   std::string new_tree;
   bool ok = false;
+  // When the call failed: the last lines of the agent's output (its log).
+  std::vector<std::string> output_tail;
 };
 
 // Puts the full checkout in `scratch` back to `tree`: every path the
@@ -45,6 +53,9 @@ Result<std::size_t> reset_checkout(git::Repository& repo, git::Scratch& scratch,
                                    const std::string& tree, bool include_ignored);
 
 // Runs the agent for `tasks` (one task, or a whole unit with --agent-per unit).
+// After each call the tasks' evidence is verified on the worktree; while some
+// does not verify, the agent is called again (up to --agent-attempts calls)
+// with what is still missing. Its changes accumulate across the attempts.
 // Errors are reserved for failures of the tool itself (git, disk); an agent
 // that fails, times out or writes where it must not gives ok = false.
 Result<AgentResult> run_agent(AgentContext& ctx, const std::vector<const plan::PlannedTask*>& tasks);

@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "engine/agent.hpp"
+#include "engine/agent_progress.hpp"
 #include "engine/inputs.hpp"
 #include "engine/run_internal.hpp"
 #include "engine/state.hpp"
@@ -568,12 +569,19 @@ Result<std::string> Runner::agent_tasks(const plan::PlannedUnit& unit, report::U
   TRY(std::string snapshot, repo_.tree_of(checkpoint_));
   AgentContext ctx{opts_, in_, repo_, *scratch_, uname, snapshot, log_dir_, tasks_tracked_};
   ctx.syntax = syntax_.get();
+  ctx.program = self_program();
+  std::vector<std::string> output_tail;  // of the last failed call
   auto run_batch = [&](const std::vector<const plan::PlannedTask*>& batch,
                        std::vector<report::TaskReport>& reports) -> Result<void> {
     ctx.snapshot_tree = snapshot;
+    std::string shown = batch.size() == 1 ? batch.front()->id : uname;
+    ctx.on_tick = [this, uname, shown](double elapsed, const std::string& last) {
+      console_.agent_running(uname, task_n_, task_total_, shown, elapsed, last);
+    };
     double t0 = now_seconds();
     TRY(AgentResult res, run_agent(ctx, batch));
     crash_point();
+    output_tail = res.output_tail;
     if (res.ok) snapshot = res.new_tree;
     for (std::size_t k = 0; k < batch.size(); ++k) {
       report::TaskReport tr = k < res.tasks.size() ? res.tasks[k] : report::TaskReport{};
@@ -603,6 +611,9 @@ Result<std::string> Runner::agent_tasks(const plan::PlannedUnit& unit, report::U
         console_.task_done(++n, task_total_, tr);
         ur.tasks.push_back(std::move(tr));
       }
+      if (!ur.tasks.empty() && ur.tasks.back().status == report::TaskStatus::kFailed) {
+        console_.agent_output(output_tail, ur.tasks.back().log);
+      }
     }
   } else {
     for (const auto& t : unit.tasks) {
@@ -617,6 +628,7 @@ Result<std::string> Runner::agent_tasks(const plan::PlannedUnit& unit, report::U
       for (auto& r : reports) {
         if (r.status == report::TaskStatus::kFailed) count_failure(fail_reason);
         console_.task_done(task_n_, task_total_, r);
+        if (r.status == report::TaskStatus::kFailed) console_.agent_output(output_tail, r.log);
         ur.tasks.push_back(std::move(r));
       }
     }
@@ -1039,8 +1051,9 @@ int run_command(const RunOptions& opts) {
     return static_cast<int>(in.error().exit);
   }
   if (!opts.agent.empty()) {
-    if (auto argv = exec::split_command_line(opts.agent); !argv) {
-      std::fprintf(stderr, "smartspec-batch: error: --agent: %s\n", argv.error().message.c_str());
+    if (auto program = check_agent_program(opts.agent); !program) {
+      std::fprintf(stderr, "smartspec-batch: error: --agent: %s\n",
+                   program.error().to_string().c_str());
       return 2;
     }
   }

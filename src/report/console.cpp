@@ -173,6 +173,41 @@ void Console::progress(std::string_view unit, int n, int total, double elapsed_s
   live_ = true;
 }
 
+void Console::agent_running(std::string_view unit, int n, int total, std::string_view task,
+                            double elapsed_seconds, std::string_view last_output,
+                            double every_seconds) {
+  if (quiet_) return;
+  if (elapsed_seconds < agent_elapsed_) agent_lines_ = 0;  // a new call
+  agent_elapsed_ = elapsed_seconds;
+  std::string head =
+      detail::one_line(task) + ": agent running, " + format_clock(elapsed_seconds) + " elapsed";
+  if (!terminal_) {
+    long due = every_seconds > 0 ? static_cast<long>(elapsed_seconds / every_seconds) : 0;
+    if (due <= agent_lines_) return;
+    agent_lines_ = due;
+    emit({}, head, {});
+    return;
+  }
+  std::string text = detail::one_line(unit) + ": task " + std::to_string(n) + "/" +
+                     std::to_string(total) + ", " + head;
+  if (!last_output.empty()) text += " | " + detail::one_line(last_output);
+  int cols = terminal_columns(out_);
+  if (cols > 1 && text.size() > static_cast<std::size_t>(cols - 1)) {
+    std::size_t cut = static_cast<std::size_t>(cols - 1);
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    text.resize(cut);
+  }
+  std::string line = std::string(kErase) + text;
+  std::fwrite(line.data(), 1, line.size(), out_);
+  std::fflush(out_);
+  live_ = true;
+}
+
+void Console::agent_output(const std::vector<std::string>& tail, std::string_view log) {
+  for (const auto& l : tail) emit({}, "    | " + l, {});
+  if (!log.empty()) emit({}, "    log: " + std::string(log), {});
+}
+
 void Console::note(std::string_view text) {
   if (quiet_) return;
   emit({}, text, {});

@@ -209,6 +209,7 @@ std::string render_markdown(const RunReport& r) {
         md += "  - renamed: " + code_span(from) + " → " + code_span(to) + "\n";
       }
       for (const auto& n : task.notes) md += "  - note: " + one_line(n) + "\n";
+      if (task.attempts > 0) md += "  - agent attempts: " + std::to_string(task.attempts) + "\n";
       if (!task.log.empty()) md += "  - log: " + code_span(task.log) + "\n";
     }
   }
@@ -353,6 +354,7 @@ void task_json(JsonWriter& w, const TaskReport& t) {
   w.end_array();
   w.key("notes").string_array(t.notes);
   opt_string(w, "log", t.log);
+  if (t.attempts > 0) w.field("attempts", t.attempts);
   w.field("duration_ms", static_cast<std::int64_t>(t.duration_ms));
   w.end_object();
 }

@@ -78,7 +78,7 @@ TEST(AgentRun, OneCommitPerUnitWithTheAgentsEdits) {
   EXPECT_EQ(files_of(branch), std::vector<std::string>{"A\tagent_notes/TSK-INV-008.md"});
   // The prompt arrived on stdin; the unit came from the environment.
   EXPECT_EQ(git(repo, {"show", branch + ":agent_notes/TSK-INV-010.md"}),
-            "TSK-INV-010 (not_implemented)\n# SmartSpec task TSK-INV-010");
+            "TSK-INV-010 (not_implemented)\n# SmartSpec task TSK-INV-010: Configuration guide");
   EXPECT_EQ(git(repo, {"show", branch + ":docs/configuration.md"}),
             "# Configuration\n\nSet INVENTORY_DB.");
   // Every agent's output is kept per task.

@@ -362,19 +362,31 @@ TEST_F(AgentTest, PromptEnvironmentAndPlaceholder) {
             prompt + "\n--file=" + prompt + "\n" + wt() + "\nTASK-001\nmissing_code\nmissing_code\n" +
                 prompt + "\n" + wt() + "/tasks.md\nrun-7\n" + wt() + "\n");
   const std::string want =
-      "# SmartSpec task TASK-001\n"
+      "# SmartSpec task TASK-001: Add b\n"
       "\n"
       "- Unit: missing_code\n"
       "- Tasks file: tasks.md\n"
-      "- TASK-001 (Add b), evidence files: (none)\n"
       "\n"
-      "Work in the current directory, a checkout of the project: create, change or delete\n"
-      "files there. Do not commit and do not touch .git; what you change becomes the\n"
-      "task's commit.\n"
+      "## The task, from the prompt pack\n"
       "\n"
-      "---\n"
+      "## Task 1: TASK-001 Add b\n\n**Path:** `src/pkg/b.py`\n\nWrite b().\n"
       "\n"
-      "## Task 1: TASK-001 Add b\n\n**Path:** `src/pkg/b.py`\n\nWrite b().\n";
+      "## What done means\n"
+      "\n"
+      "TASK-001 has no evidence line in tasks.md: it is done when the section above is done.\n"
+      "\n"
+      "- the pack asks for the symbol `b`\n"
+      "\n"
+      "Files: `src/pkg/b.py`\n"
+      "\n"
+      "## Rules\n"
+      "\n"
+      "- Work only in the current directory, a checkout of the project: create, change or\n"
+      "  delete files there and nowhere else.\n"
+      "- Do not commit, stage or change anything in `.git`: smartspec-batch commits what you\n"
+      "  change in this directory, as one commit per unit.\n"
+      "- Do not tick tasks or change evidence lines in tasks.md.\n"
+      "- Code fences in the section are templates: write real code, not TODOs.\n";
   EXPECT_EQ(test::read(prompt), want);
   EXPECT_EQ(test::read(out + ".stdin"), want);
   // Nothing changed: the tree stays.
@@ -394,9 +406,16 @@ TEST_F(AgentTest, UnitCallRunsOnceForAllTasks) {
   const std::string prompt = test::read(log_dir_ + "/missing_code.prompt.md");
   EXPECT_EQ(test::read(out + ".stdin"), prompt);
   EXPECT_EQ(prompt.rfind("# SmartSpec tasks TASK-001, TASK-002\n", 0), 0u) << prompt;
-  EXPECT_NE(prompt.find("- TASK-002 (Add c), evidence files: src/c.py\n"), std::string::npos);
-  EXPECT_NE(prompt.find("Write b().\n\n---\n\n## Task 2: TASK-002 Add c\n\nWrite c() in src/c.py.\n"),
-            std::string::npos)
+  // Each task's section and what done means, in order.
+  auto b = prompt.find("# Task TASK-001: Add b\n\n## The task, from the prompt pack\n\n"
+                       "## Task 1: TASK-001 Add b\n");
+  auto c = prompt.find("# Task TASK-002: Add c\n\n## The task, from the prompt pack\n\n"
+                       "## Task 2: TASK-002 Add c\n\nWrite c() in src/c.py.\n");
+  auto done = prompt.find("- file `src/c.py` must exist and define `c`\n");
+  EXPECT_NE(b, std::string::npos) << prompt;
+  EXPECT_LT(b, c) << prompt;
+  EXPECT_LT(c, done) << prompt;
+  EXPECT_NE(prompt.find("    smartspec-batch verify tasks.md --task TASK-002\n"), std::string::npos)
       << prompt;
   ASSERT_EQ(r->tasks.size(), 2u);
   // Files go to the task that names them; the rest to the first task.
@@ -423,6 +442,83 @@ TEST_F(AgentTest, FileReplacedByADirectoryAndBack) {
   EXPECT_EQ(r->tasks[0].files_created, (std::vector<std::string>{"old.txt/in.txt", "src"}));
   EXPECT_EQ(git(repo_path_, {"fsck", "--no-progress", "--no-dangling"}), "");
   expect_worktree_is(r->new_tree);
+}
+
+}  // namespace
+}  // namespace smartspec::engine
+
+namespace smartspec::engine {
+namespace {
+
+// Verify and retry (issue 18) at the executor: TASK-002's evidence wants
+// `c` in src/c.py. The agent writes x() first and c() once told.
+const char* kWrongThenRight =
+    "if grep -q 'What is still missing' \"$SMARTSPEC_PROMPT_FILE\"; then\n"
+    "  printf 'def c():\\n    pass\\n' > src/c.py\n"
+    "else\n"
+    "  printf 'def x():\\n    pass\\n' > src/c.py\n"
+    "fi\n"
+    "echo \"attempt $SMARTSPEC_ATTEMPT\"\n";
+
+TEST_F(AgentTest, RetryWithWhatIsMissingUntilItVerifies) {
+  agent(kWrongThenRight);
+  opts_.agent_attempts = 3;
+  auto r = run({&planned_[1]});
+  ASSERT_TRUE(r) << r.error().to_string();
+  ASSERT_TRUE(r->ok);
+  const report::TaskReport& t = r->tasks[0];
+  EXPECT_EQ(t.attempts, 2);  // verified after the second: no third call
+  EXPECT_EQ(t.notes, (std::vector<std::string>{"log of an earlier attempt: " + log_dir_ + "/TASK-002.log",
+                                               "verified after attempt 2"}));
+  EXPECT_EQ(t.log, log_dir_ + "/TASK-002.attempt-2.log");
+  EXPECT_EQ(test::read(t.log), "attempt 2\n");
+  EXPECT_FALSE(fs::exists(log_dir_ + "/TASK-002.attempt-3.prompt.md"));
+  EXPECT_EQ(t.files_created, std::vector<std::string>{"src/c.py"});
+  EXPECT_EQ(git(repo_path_, {"cat-file", "-p", r->new_tree + ":src/c.py"}), "def c():\n    pass");
+  expect_worktree_is(r->new_tree);
+}
+
+TEST_F(AgentTest, LastAttemptUnverifiedKeepsTheChangeAndSaysWhatIsMissing) {
+  agent(kWrongThenRight);
+  opts_.agent_attempts = 1;
+  auto r = run({&planned_[1]});
+  ASSERT_TRUE(r) << r.error().to_string();
+  ASSERT_TRUE(r->ok);
+  const report::TaskReport& t = r->tasks[0];
+  EXPECT_EQ(t.status, report::TaskStatus::kSucceeded);
+  EXPECT_EQ(t.attempts, 1);
+  EXPECT_EQ(t.notes, std::vector<std::string>{
+                         "not verified after 1 attempt: `src/c.py` does not define `c`"});
+  EXPECT_EQ(git(repo_path_, {"cat-file", "-p", r->new_tree + ":src/c.py"}), "def x():\n    pass");
+}
+
+TEST_F(AgentTest, ARetryThatFailsUndoesEveryAttempt) {
+  agent("if [ \"$SMARTSPEC_ATTEMPT\" = 2 ]; then echo 'quota exceeded' >&2; exit 4; fi\n"
+        "printf 'def x():\\n    pass\\n' > src/c.py\n");
+  auto r = run({&planned_[1]});
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_FALSE(r->ok);
+  EXPECT_EQ(r->tasks[0].error, "agent exited with 4");
+  EXPECT_EQ(r->tasks[0].attempts, 2);
+  EXPECT_EQ(r->output_tail, std::vector<std::string>{"quota exceeded"});
+  expect_worktree_is(snapshot_);
+}
+
+TEST_F(AgentTest, UnitCallRetriesWithEveryUnverifiedTask) {
+  // TASK-001 has no evidence (nothing to check); TASK-002 is wrong first.
+  agent(kWrongThenRight);
+  auto r = run({&planned_[0], &planned_[1]});
+  ASSERT_TRUE(r) << r.error().to_string();
+  ASSERT_TRUE(r->ok);
+  ASSERT_EQ(r->tasks.size(), 2u);
+  EXPECT_EQ(r->tasks[0].attempts, 2);
+  EXPECT_EQ(r->tasks[1].attempts, 2);
+  const std::string retry = test::read(log_dir_ + "/missing_code.attempt-2.prompt.md");
+  EXPECT_NE(retry.find("Still missing:\n\nTASK-002:\n\n- `src/c.py` does not define `c`\n"),
+            std::string::npos)
+      << retry;
+  EXPECT_EQ(retry.find("\nTASK-001:\n"), std::string::npos) << retry;
+  EXPECT_EQ(git(repo_path_, {"cat-file", "-p", r->new_tree + ":src/c.py"}), "def c():\n    pass");
 }
 
 }  // namespace

@@ -37,6 +37,7 @@ struct RunOptions {
   std::map<std::string, std::string> checks;  // --check EXT=CMD
   std::string agent;                           // --agent CMD
   int agent_timeout = 600;
+  int agent_attempts = 2;  // --agent-attempts: calls per task while its evidence does not verify
   std::string agent_per = "task";  // task | unit
   bool land = false;
   bool run_hooks = false;

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "smartspec/report/report.hpp"
 
@@ -53,6 +54,20 @@ class Console {
   void progress(std::string_view unit, int n, int total, double elapsed_seconds,
                 double estimate_seconds);
 
+  // During an agent call (issue 18), called about once a second. On a
+  // terminal: the live line "<unit>: task <n>/<total>, <task>: agent running,
+  // <m:ss> elapsed | <last line of its output>" (cut to the width). Not on a
+  // terminal: the plain line "<task>: agent running, <m:ss> elapsed" once per
+  // `every_seconds` of a call (elapsed going back starts a new call). Nothing
+  // when quiet.
+  void agent_running(std::string_view unit, int n, int total, std::string_view task,
+                     double elapsed_seconds, std::string_view last_output,
+                     double every_seconds = 30);
+
+  // After a failed agent call: its last output lines ("    | <line>") and
+  // "    log: <path>". Shown when quiet too (it is what went wrong).
+  void agent_output(const std::vector<std::string>& tail, std::string_view log);
+
   // The final lines: totals, the branch and its tip, where the report is,
   // the exit code and its meaning (and how to resume when stopped).
   void summary(const RunReport& r);
@@ -72,7 +87,9 @@ class Console {
   bool terminal_;
   bool colour_;
   bool quiet_;
-  bool live_ = false;  // a progress line is drawn and not yet erased
+  bool live_ = false;         // a progress line is drawn and not yet erased
+  double agent_elapsed_ = 0;  // agent_running: the last elapsed time seen
+  long agent_lines_ = 0;      // agent_running: plain lines printed for this call
 };
 
 // "m:ss" ("h:mm:ss" from an hour on); negative = 0:00.

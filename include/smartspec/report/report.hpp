@@ -33,7 +33,8 @@ struct TaskReport {
   std::vector<std::string> files_modified;
   std::vector<std::pair<std::string, std::string>> files_renamed;  // from, to
   std::vector<std::string> notes;  // "already present", "skeleton", "no checker for .rb" ...
-  std::string log;                 // agent output log path, when any
+  std::string log;                 // agent output log path, when any (the last attempt's)
+  int attempts = 0;                // agent calls made for the task (--agent-attempts); 0 = no agent
   long duration_ms = 0;
 };
 

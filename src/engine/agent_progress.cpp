@@ -1,0 +1,110 @@
+#include "engine/agent_progress.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "smartspec/exec/process.hpp"
+
+namespace smartspec::engine {
+
+AgentTicker::AgentTicker(std::string log_path, Tick tick)
+    : log_path_(std::move(log_path)), tick_(std::move(tick)) {
+  if (tick_) thread_ = std::thread([this] { loop(); });
+}
+
+AgentTicker::~AgentTicker() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void AgentTicker::loop() {
+  const auto started = std::chrono::steady_clock::now();
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    if (cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; })) return;
+    lock.unlock();
+    auto tail = tail_of_file(log_path_, 1);
+    double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    tick_(elapsed, tail.empty() ? std::string() : tail.back());
+    lock.lock();
+  }
+}
+
+std::vector<std::string> last_lines(const std::string& text, std::size_t n) {
+  std::vector<std::string> out;
+  std::size_t end = text.size();
+  while (end > 0 && out.size() < n) {
+    std::size_t start = text.rfind('\n', end - 1);
+    std::size_t from = start == std::string::npos ? 0 : start + 1;
+    std::string line = text.substr(from, end - from);
+    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
+    if (!line.empty()) out.insert(out.begin(), line);
+    if (start == std::string::npos) break;
+    end = start;
+  }
+  return out;
+}
+
+std::vector<std::string> tail_of_file(const std::string& path, std::size_t n) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  constexpr std::streamoff kMax = 64 * 1024;
+  in.seekg(0, std::ios::end);
+  std::streamoff size = in.tellg();
+  if (size < 0) return {};
+  std::streamoff from = size > kMax ? size - kMax : 0;
+  in.seekg(from);
+  std::string text(static_cast<std::size_t>(size - from), '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (from > 0) {  // the first line is cut: drop it
+    auto nl = text.find('\n');
+    text = nl == std::string::npos ? std::string() : text.substr(nl + 1);
+  }
+  return last_lines(text, n);
+}
+
+Result<std::string> check_agent_program(const std::string& command) {
+  TRY(auto argv, exec::split_command_line(command));
+  const std::string& name = argv.front();
+  auto executable = [](const std::string& p) {
+    struct stat st {};
+    return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(p.c_str(), X_OK) == 0;
+  };
+  if (name.find('/') != std::string::npos) {
+    if (executable(name)) return name;
+    return fail(name, 0, "agent program not found or not executable");
+  }
+  const char* env = std::getenv("PATH");
+  std::string path = env != nullptr ? env : "/usr/local/bin:/usr/bin:/bin";
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    std::size_t colon = path.find(':', start);
+    std::string dir =
+        path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+    std::string cand = (dir.empty() ? std::string(".") : dir) + "/" + name;
+    if (executable(cand)) return cand;
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  return fail(name, 0, "agent program not found in PATH");
+}
+
+std::string self_program() {
+  std::error_code ec;
+  auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec || p.empty() ? std::string("smartspec-batch") : p.string();
+}
+
+}  // namespace smartspec::engine
