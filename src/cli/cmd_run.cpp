@@ -2,7 +2,6 @@
 
 #include "cli/commands.hpp"
 #include "smartspec/engine/engine.hpp"
-#include "smartspec/exec/syntax.hpp"
 
 namespace smartspec::cli {
 
@@ -64,7 +63,7 @@ void register_run(CLI::App& app, Context& ctx) {
   cmd->callback([&ctx]() {
     for (const auto& spec : checks) {
       std::string ext, command;
-      if (!exec::parse_extra_check(spec, &ext, &command)) {
+      if (!engine::parse_check_spec(spec, &ext, &command)) {
         ctx.exit_code = usage_error("--check " + spec + ": expected EXT=CMD");
         return;
       }

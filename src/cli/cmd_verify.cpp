@@ -1,148 +1,13 @@
 // `smartspec-batch verify TASKS [--repo-root DIR] [--rev REV] [--task ID] [--json] [--out DIR]`:
 // the native evidence verifier, against the working tree or a commit's tree
 // read straight from the object database.
-#include <unistd.h>
-
-#include <cstdio>
-#include <filesystem>
-#include <memory>
-#include <string>
-
-#include <spdlog/spdlog.h>
-
 #include "cli/commands.hpp"
-#include "engine/agent_prompt.hpp"
-#include "smartspec/git/git.hpp"
-#include "smartspec/tasks/tasks.hpp"
-#include "smartspec/util/text.hpp"
-#include "smartspec/verify/verify.hpp"
+#include "smartspec/engine/ops.hpp"
 
 namespace smartspec::cli {
 
-namespace {
-
-namespace fs = std::filesystem;
-
-struct VerifyArgs {
-  std::string tasks;
-  std::string rev;
-  std::string out;
-  bool checked_only = false;  // only tasks marked [x] decide the exit status
-  std::string task;           // --task ID: only this task (exit 0 iff it verifies)
-};
-
-int error_exit(const Error& e) { return usage_error(e.to_string()); }
-
-// `path` relative to `root` when it lies inside it (lexically, after making
-// both absolute and canonical as far as they exist).
-std::optional<std::string> inside(const fs::path& root, const fs::path& path) {
-  std::error_code ec;
-  fs::path r = fs::weakly_canonical(fs::absolute(root, ec), ec);
-  fs::path p = fs::weakly_canonical(fs::absolute(path, ec), ec);
-  fs::path rel = p.lexically_relative(r);
-  if (rel.empty() || *rel.begin() == "..") return std::nullopt;
-  return rel.generic_string();
-}
-
-void print_human(const verify::Summary& s, const std::string& saved, bool checked_only) {
-  int total = s.totals.tasks;
-  int pct = total > 0 ? s.totals.verified * 100 / total : 0;
-  std::printf("Verified %d/%d tasks (%d%%); %d not verified; %d marked [x] but not verified\n",
-              s.totals.verified, total, pct, s.totals.not_verified,
-              s.totals.marked_done_but_failed);
-  for (const auto& t : s.tasks) {
-    if (t.verified || (checked_only && !t.checked)) continue;
-    std::printf("❌ %s (%s, priority %d): %s\n", t.id.c_str(), t.category.c_str(), t.priority,
-                t.title.c_str());
-  }
-  if (!saved.empty()) std::printf("Report saved to %s\n", saved.c_str());
-}
-
-int run_verify(const VerifyArgs& args, const engine::CommonOptions& common) {
-  // The root: --repo-root, else the work tree containing the cwd, else the cwd.
-  std::optional<git::Repository> repo;
-  git::OpenOptions open;
-  open.repo_root = common.repo_root;
-  auto opened = git::Repository::open(open);
-  if (opened) repo.emplace(std::move(*opened));
-  std::string root = common.repo_root;
-  if (root.empty()) {
-    root = (repo && !repo->is_bare()) ? repo->workdir() : fs::current_path().string();
-  }
-  std::error_code ec;
-  if (!fs::is_directory(root, ec)) return error_exit(Error{root, 0, "no such directory"});
-
-  TasksDoc doc;
-  std::unique_ptr<verify::FileSource> source;
-  std::string oid;
-  if (!args.rev.empty()) {
-    if (!repo) return error_exit(opened.error());
-    auto commit = repo->resolve_commit(args.rev);
-    if (!commit) return error_exit(commit.error());
-    oid = *commit;
-    source = git::tree_source(*repo, oid);
-    // TASKS inside the repository is read from the same commit.
-    auto rel = repo->is_bare() ? std::nullopt : inside(repo->workdir(), args.tasks);
-    if (rel) {
-      auto bytes = source->read(*rel, std::size_t{256} << 20);
-      if (!bytes) {
-        return error_exit(Error{args.tasks, 0, "no such file in " + args.rev});
-      }
-      auto parsed = tasks::parse(*bytes, args.tasks);
-      if (!parsed) return error_exit(parsed.error());
-      doc = std::move(*parsed);
-    }
-  }
-  if (doc.path.empty()) {
-    auto loaded = tasks::load(args.tasks);
-    if (!loaded) return error_exit(loaded.error());
-    doc = std::move(*loaded);
-  }
-  if (!source) source = std::make_unique<verify::DirSource>(root);
-  if (!args.task.empty()) {
-    std::erase_if(doc.tasks, [&](const TaskLine& t) { return t.id != args.task; });
-    if (doc.tasks.empty()) return error_exit(Error{args.tasks, 0, "no task " + args.task});
-  }
-
-  for (const auto& w : doc.warnings) spdlog::warn("{}:{}: {}", w.file, w.line, w.message);
-  verify::Summary summary = verify::verify(doc, *source);
-  verify::RunInfo info = verify::run_info_now(args.tasks);
-  info.repo_root = root;
-  info.rev = oid;
-  info.warnings = doc.warnings;
-
-  std::string saved;
-  if (!args.out.empty()) {
-    fs::path dir = fs::path(args.out) / info.run_id;
-    fs::create_directories(dir, ec);
-    if (ec) return error_exit(Error{dir.string(), 0, "cannot create: " + ec.message()});
-    auto json_ok = text::write_file_atomic((dir / "summary.json").string(),
-                                           verify::to_json(summary, info));
-    if (!json_ok) return error_exit(json_ok.error());
-    auto md_ok = text::write_file_atomic((dir / "report.md").string(),
-                                         verify::to_markdown(summary, info));
-    if (!md_ok) return error_exit(md_ok.error());
-    saved = (dir / "report.md").string();
-  }
-  if (common.json) {
-    std::fputs(verify::to_json(summary, info).c_str(), stdout);
-  } else {
-    print_human(summary, saved, args.checked_only);
-    // One task: what is still missing, as the agent's prompt says it.
-    for (const auto& t : summary.tasks) {
-      if (args.task.empty() || t.verified) continue;
-      for (const auto& c : t.checks)
-        if (!c.ok) std::printf("   - %s\n", engine::describe_missing(c).c_str());
-    }
-  }
-  if (args.checked_only) return summary.totals.marked_done_but_failed == 0 ? 0 : 1;
-  return summary.totals.verified == summary.totals.tasks ? 0 : 1;
-}
-
-}  // namespace
-
 void register_verify(CLI::App& app, Context& ctx) {
-  static VerifyArgs args;
+  static engine::VerifyOptions args;
   auto* cmd = app.add_subcommand(
       "verify", "Check tasks.md evidence against the working tree or a commit (--rev)");
   add_common_flags(*cmd, ctx);
@@ -154,7 +19,8 @@ void register_verify(CLI::App& app, Context& ctx) {
                 "Exit 1 only when a task marked [x] fails verification (for hooks)");
   cmd->callback([&ctx]() {
     apply_verbosity(ctx);
-    ctx.exit_code = run_verify(args, ctx.common);
+    args.common = ctx.common;
+    ctx.exit_code = engine::verify_command(args);
   });
 }
 

@@ -46,6 +46,18 @@ int land_command(const RunSelect& opts);
 int clean_command(const CommonOptions& opts);
 int hook_command(const HookOptions& opts);
 
+struct VerifyOptions {
+  CommonOptions common;
+  std::string tasks;          // TASKS
+  std::string rev;            // --rev: a commit's tree instead of the working tree
+  std::string out;            // --out DIR: <DIR>/<run_id>/summary.json and report.md
+  std::string task;           // --task ID: only this task (exit 0 iff it verifies)
+  bool checked_only = false;  // --checked-only: only tasks marked [x] decide the exit status
+};
+// The native evidence verifier: exit 0 when every (selected) task verifies, 1
+// when not, 2 on bad input.
+int verify_command(const VerifyOptions& opts);
+
 // Fast-forwards the user's current branch to the finished run's result and
 // updates the working tree and index for the paths the run changed. Refuses
 // (Error, exit 2, nothing changed) on a detached HEAD, when the current branch
