@@ -2,6 +2,7 @@
 
 #include "smartspec/plan/plan.hpp"
 #include "smartspec/util/json.hpp"
+#include "smartspec/util/path_rules.hpp"
 
 namespace smartspec::plan {
 
@@ -53,6 +54,10 @@ std::string render_text(const Plan& plan, const Pack& pack) {
       if (t.needs_agent) out += "  [needs an agent]";
       out += "\n";
       for (const auto& f : t.files) {
+        if (!f.refused.empty()) {
+          out += "      refused " + paths::printable(f.path) + "  (" + f.refused + ")\n";
+          continue;
+        }
         out += "      " + std::string(action_name(f.action));
         out.append(std::max<std::size_t>(1, 8 - action_name(f.action).size()), ' ');
         if (f.action == Action::kRename) out += f.from + " -> ";
@@ -112,6 +117,7 @@ std::string render_json(const Plan& plan, const Pack& pack) {
         if (f.action == Action::kRename) w.field("from", f.from);
         w.field("path_from", std::string(source_name(f.source)));
         w.field("has_content", f.has_content).field("skeleton", f.skeleton);
+        if (!f.refused.empty()) w.field("refused", f.refused);
         w.end_object();
       }
       w.end_array();
