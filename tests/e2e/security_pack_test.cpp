@@ -126,5 +126,146 @@ TEST_F(PackSecurity, ExtraCheckerNeverTakesAPackPathAsAnOption) {
   expect_contained(r);
 }
 
+
+// ------------------------------------------------------------ item 5
+
+struct LookAlike {
+  const char* name;
+  const char* path;    // as the pack writes it
+  const char* shown;   // as plan and run show it
+  const char* reason;
+};
+
+class DotGitLookAlike : public PackSecurity, public ::testing::WithParamInterface<LookAlike> {};
+
+TEST_P(DotGitLookAlike, IsRefusedAtPlanTimeAndByTheRun) {
+  const LookAlike& c = GetParam();
+  write(pack / "missing_code.md", "# Missing Code\n\n" + code_task("TSK-SEC-010", "Look-alike", c.path));
+  auto plan = plan_pack();
+  EXPECT_EQ(plan.exit_code, 0) << plan.err;
+  EXPECT_NE(plan.out.find(std::string("      refused ") + c.shown + "  (" + c.reason + ")\n"),
+            std::string::npos)
+      << plan.out;
+  auto r = run_pack();
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find(std::string("❌ [1/1] TSK-SEC-010: Look-alike — ") + c.shown + ": " + c.reason),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(git(repo, {"rev-parse", "smartspec/hostile"}), base) << "a refused path was committed";
+  // Nothing of it in the scratch worktree either (it is where a later
+  // checkout would put it).
+  EXPECT_EQ(sh("find .git/smartspec -name 'GIT~1' -o -name '.git?*' -o -name '.git '", repo).out, "");
+  expect_contained(r);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Paths, DotGitLookAlike,
+    ::testing::Values(
+        LookAlike{"HfsIgnorable", ".git\xe2\x80\x8c/hooks/post-checkout", ".git\\u{200c}/hooks/post-checkout",
+                  ".git look-alike refused: .git\\u{200c} (HFS+ ignores its invisible characters)"},
+        LookAlike{"NtfsShortName", "GIT~1/hooks/post-checkout", "GIT~1/hooks/post-checkout",
+                  ".git look-alike refused: GIT~1 (an NTFS 8.3 short name of .git)"},
+        LookAlike{"TrailingDot", ".git./hooks/x.py", ".git./hooks/x.py",
+                  ".git look-alike refused: .git. (NTFS drops trailing dots and spaces)"},
+        LookAlike{"TrailingSpace", ".git /hooks/x.py", ".git /hooks/x.py",
+                  ".git look-alike refused: .git  (NTFS drops trailing dots and spaces)"},
+        LookAlike{"NtfsStream", ".git::$INDEX_ALLOCATION/hooks/x.py", ".git::$INDEX_ALLOCATION/hooks/x.py",
+                  ".git look-alike refused: .git::$INDEX_ALLOCATION (an NTFS stream of .git)"},
+        LookAlike{"UpperCase", ".GIT/hooks/x.py", ".GIT/hooks/x.py", "path inside .git refused"},
+        LookAlike{"Backslash", "a\\.git\\hooks\\x.py", "a\\.git\\hooks\\x.py", "backslash in path refused"},
+        LookAlike{"GitmodulesDot", ".gitmodules.", ".gitmodules.",
+                  ".gitmodules look-alike refused: .gitmodules. (NTFS drops trailing dots and spaces)"},
+        LookAlike{"GitmodulesShortName", "GITMOD~1", "GITMOD~1",
+                  ".gitmodules look-alike refused: GITMOD~1 (an NTFS 8.3 short name of .gitmodules)"}),
+    [](const ::testing::TestParamInfo<LookAlike>& i) { return std::string(i.param.name); });
+
+// ------------------------------------------------------------ item 6
+
+TEST_F(PackSecurity, APathInsideASubmoduleIsRefusedAndTheGitlinkKept) {
+  // A gitlink in the base tree (as `git submodule add` leaves it).
+  const std::string sub = git(repo, {"rev-parse", "HEAD"});
+  git(repo, {"update-index", "--add", "--cacheinfo", "160000," + sub + ",vendor/lib"});
+  git(repo, {"commit", "-q", "-m", "vendor/lib as a submodule"});
+  snap();
+  write(pack / "missing_code.md",
+        "# Missing Code\n\n" + code_task("TSK-SEC-020", "Into the submodule", "vendor/lib/x.py") +
+            code_task("TSK-SEC-021", "Over the submodule", "vendor/lib") +
+            code_task("TSK-SEC-022", "Next to it", "vendor/ok.py"));
+  auto plan = plan_pack();
+  EXPECT_NE(plan.out.find("      refused vendor/lib/x.py  (path inside submodule vendor/lib refused)\n"),
+            std::string::npos)
+      << plan.out;
+  EXPECT_NE(plan.out.find("      refused vendor/lib  (path is a submodule refused)\n"), std::string::npos)
+      << plan.out;
+  auto r = run_pack();
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("❌ [1/3] TSK-SEC-020: Into the submodule — vendor/lib/x.py: path inside "
+                       "submodule vendor/lib refused"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("❌ [2/3] TSK-SEC-021: Over the submodule — vendor/lib: path is a submodule "
+                       "refused"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("✅ [3/3] TSK-SEC-022: Next to it"), std::string::npos) << r.out;
+  // The result keeps the gitlink, and holds the one accepted file.
+  EXPECT_EQ(git(repo, {"ls-tree", "smartspec/hostile", "vendor/lib"}),
+            "160000 commit " + sub + "\tvendor/lib");
+  EXPECT_EQ(git(repo, {"diff", "--name-status", base, "smartspec/hostile"}), "A\tvendor/ok.py");
+  expect_contained(r);
+}
+
+TEST_F(PackSecurity, AFileUnderFilterLfsIsRefused) {
+  write(fs::path(repo) / ".gitattributes", "*.bin filter=lfs diff=lfs merge=lfs -text\n");
+  git(repo, {"add", ".gitattributes"});
+  git(repo, {"commit", "-q", "-m", "lfs for *.bin"});
+  snap();
+  write(pack / "missing_code.md",
+        "# Missing Code\n\n" + code_task("TSK-SEC-023", "Raw into LFS", "assets/data.bin", "raw bytes\n", "text"));
+  const std::string reason =
+      "filter=lfs path refused (smartspec-batch does not run git-lfs's clean filter; add it with git lfs)";
+  auto plan = plan_pack();
+  EXPECT_NE(plan.out.find("      refused assets/data.bin  (" + reason + ")\n"), std::string::npos) << plan.out;
+  auto r = run_pack();
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("❌ [1/1] TSK-SEC-023: Raw into LFS — assets/data.bin: " + reason), std::string::npos)
+      << r.out;
+  EXPECT_EQ(git(repo, {"rev-parse", "smartspec/hostile"}), base);
+  expect_contained(r);
+}
+
+
+// ------------------------------------------------------------ item 8 (c)
+
+TEST_F(PackSecurity, EscapeSequencesInTitlesAndPathsReachNeitherTerminalNorCommit) {
+  // A title that would retitle the terminal window and clear the screen, a
+  // C1 CSI, and a path carrying an escape sequence.
+  const std::string title = "Evil \x1b]0;owned\x07title \x1b[2J\xc2\x9b" "31m end";
+  write(pack / "missing_code.md",
+        "# Missing Code\n\n" + code_task("TSK-SEC-030", title, "docs/ok.py") +
+            code_task("TSK-SEC-031", "Path", "docs/\x1b[31mred.py"));
+  const std::string shown = "Evil \\x1b]0;owned\\x07title \\x1b[2J\\u{009b}31m end";
+  auto plan = plan_pack();
+  EXPECT_NE(plan.out.find("TSK-SEC-030: " + shown), std::string::npos) << plan.out;
+  EXPECT_NE(plan.out.find("      refused docs/\\x1b[31mred.py  (control character in path refused)"),
+            std::string::npos)
+      << plan.out;
+  auto r = run_pack();
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  for (const std::string& out : {plan.out, plan.err, r.out, r.err}) {
+    EXPECT_EQ(out.find('\x1b'), std::string::npos) << out;
+    EXPECT_EQ(out.find("\xc2\x9b"), std::string::npos) << out;
+  }
+  EXPECT_NE(r.out.find("✅ [1/2] TSK-SEC-030: " + shown), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("❌ [2/2] TSK-SEC-031: Path — docs/\\x1b[31mred.py: control character in path refused"),
+            std::string::npos)
+      << r.out;
+  const std::string message = git(repo, {"log", "-1", "--format=%B", "smartspec/hostile"});
+  EXPECT_NE(message.find("- TSK-SEC-030: " + shown + "\n"), std::string::npos) << message;
+  EXPECT_EQ(message.find('\x1b'), std::string::npos) << message;
+  EXPECT_EQ(message.find('\x07'), std::string::npos) << message;
+  expect_contained(r);
+}
+
 }  // namespace
 }  // namespace smartspec::test::robust
