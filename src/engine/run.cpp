@@ -27,6 +27,7 @@
 #include "smartspec/report/console.hpp"
 #include "smartspec/report/report.hpp"
 #include "smartspec/tasks/tasks.hpp"
+#include "smartspec/util/path_rules.hpp"
 #include "smartspec/util/text.hpp"
 #include "smartspec/verify/verify.hpp"
 
@@ -357,8 +358,11 @@ std::string Runner::commit_message(const plan::PlannedUnit& unit,
                     (done.size() == 1 ? " task" : " tasks") + "\n\n";
   std::string ids;
   for (const auto* t : done) {
-    msg += "- " + t->id + (t->title.empty() ? "" : ": " + t->title) + "\n";
-    ids += (ids.empty() ? "" : ", ") + t->id;
+    // Ids and titles come from the pack: no control character or escape
+    // sequence reaches the message (nor `git log` on a terminal).
+    const std::string id = paths::printable(t->id);
+    msg += "- " + id + (t->title.empty() ? "" : ": " + paths::printable(t->title)) + "\n";
+    ids += (ids.empty() ? "" : ", ") + id;
   }
   msg += "\nSmartspec-Run: " + in_.run_id + "\n";
   msg += "Smartspec-Unit: " + name + "\n";
