@@ -5,6 +5,7 @@
 // the user's repository state is unchanged, `git fsck --strict` is clean,
 // no marker file a hostile checker argument would create exists, and the
 // refusal reads exactly as documented.
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -264,6 +265,124 @@ TEST_F(PackSecurity, EscapeSequencesInTitlesAndPathsReachNeitherTerminalNorCommi
   EXPECT_NE(message.find("- TSK-SEC-030: " + shown + "\n"), std::string::npos) << message;
   EXPECT_EQ(message.find('\x1b'), std::string::npos) << message;
   EXPECT_EQ(message.find('\x07'), std::string::npos) << message;
+  expect_contained(r);
+}
+
+
+// ------------------------------------------------------------ item 8 (a)
+
+TEST_F(PackSecurity, ACommittedSpecSymlinkIsNeverFollowedForReports) {
+  // .spec committed as a symlink to a directory outside the repository.
+  fs::create_directory_symlink(sentinel, fs::path(repo) / ".spec");
+  git(repo, {"add", ".spec"});
+  git(repo, {"commit", "-q", "-m", ".spec points outside"});
+  write(sentinel / "checkpoints" / "batch_execution_hostile.json", "not the tool's\n");
+  snap();
+  write(pack / "missing_code.md", "# Missing Code\n\n" + code_task("TSK-SEC-040", "Fine", "docs/fine.py"));
+  auto r = run_pack({"--checkpoint"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("report files not written: " + repo + "/.spec/reports/batch_execution_"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find(".spec is a symbolic link; not followed"), std::string::npos) << r.err;
+  // The report is still attached to the result as a note.
+  EXPECT_NE(git(repo, {"notes", "--ref=smartspec", "show", "smartspec/hostile"}).find("TSK-SEC-040"),
+            std::string::npos);
+  // abort removes the checkpoint mirror only through a real directory.
+  auto a = tool({"abort", "hostile", "--delete-branch"});
+  EXPECT_EQ(a.exit_code, 0) << a.out << a.err;
+  snap();  // the run's own refs are gone; the sentinel must be as before the run
+  EXPECT_EQ(read(sentinel / "checkpoints" / "batch_execution_hostile.json"), "not the tool's\n");
+  expect_contained(r);
+}
+
+// ------------------------------------------------------------ item 8 (b)
+
+TEST_F(PackSecurity, AnotherProcesssRefLockIsNeverRemoved) {
+  write(pack / "missing_code.md", "# Missing Code\n\n" + code_task("TSK-SEC-041", "Fine", "docs/fine.py"));
+  // A git process (not ours) is updating the notes ref right now.
+  const fs::path lock = fs::path(repo) / ".git" / "refs" / "notes" / "smartspec.lock";
+  write(lock, "in use\n");
+  auto r = run_pack();
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_EQ(r.err, "smartspec-batch: error: " + lock.string() +
+                       " exists: another git process is updating refs/notes/smartspec (remove the "
+                       "file if no git command is running)\n");
+  EXPECT_EQ(read(lock), "in use\n") << "another process's lock file was touched";
+  EXPECT_EQ(git(repo, {"for-each-ref", "refs/smartspec", "refs/heads/smartspec"}), "");
+  fs::remove(lock);
+  expect_contained(r);
+}
+
+TEST_F(PackSecurity, AfterAKilledRunOnlyItsOwnDebrisIsRemoved) {
+  write(pack / "missing_code.md", "# Missing Code\n\n" + code_task("TSK-SEC-042", "Fine", "docs/fine.py"));
+  // A run killed at its first crash point leaves its repository lock.
+  auto killed = run_pack({"--run-id", "hostile"});
+  ASSERT_EQ(killed.exit_code, 0) << killed.err;
+  auto again = tool({"abort", "hostile", "--delete-branch"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  auto k = run_tool({"run", "--prompts-dir", pack.string(), "--tasks", "tasks.md"}, repo,
+                    fast_env({{"SMARTSPEC_CRASH_AT", "3"}}));
+  ASSERT_EQ(k.exit_code, 128 + SIGKILL) << k.out << k.err;
+  // Debris of the killed run (written while it held the lock).
+  const fs::path ours = fs::path(repo) / ".git" / "refs" / "heads" / "smartspec" / "hostile.lock";
+  write(ours, git(repo, {"rev-parse", "HEAD"}) + "\n");
+  auto resumed = run_pack({"--resume"});
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+  EXPECT_FALSE(fs::exists(ours));
+  EXPECT_NE(resumed.err.find("removed " + ours.string() + " left by an interrupted run"), std::string::npos)
+      << resumed.err;
+  std::string why;
+  EXPECT_TRUE(fsck_clean(repo, &why)) << why;
+}
+
+// ------------------------------------------------------------ item 8 (d, e)
+
+struct BadFlag {
+  const char* name;
+  std::vector<std::string> args;
+  const char* message;
+};
+
+class BadCommandFlag : public PackSecurity, public ::testing::WithParamInterface<BadFlag> {};
+
+TEST_P(BadCommandFlag, IsExit2BeforeAnythingIsWritten) {
+  const BadFlag& c = GetParam();
+  write(pack / "missing_code.md", "# Missing Code\n\n" + code_task("TSK-SEC-050", "Fine", "docs/fine.py"));
+  auto r = run_pack(c.args);
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_EQ(r.err, std::string("smartspec-batch: error: ") + c.message + "\n");
+  EXPECT_EQ(git(repo, {"for-each-ref", "refs/smartspec", "refs/heads/smartspec", "refs/notes"}), "");
+  EXPECT_FALSE(fs::exists(fs::path(repo) / ".git" / "smartspec" / "worktrees"));
+  EXPECT_FALSE(fs::exists(fs::path(repo) / ".spec"));
+  expect_contained(r);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Flags, BadCommandFlag,
+    ::testing::Values(
+        BadFlag{"EmptyAgent", {"--agent", ""}, "--agent: empty command"},
+        BadFlag{"BlankAgent", {"--agent", "  "}, "--agent: empty command"},
+        BadFlag{"EmptyVerifyCmd", {"--verify-cmd", ""}, "--verify-cmd: empty command"},
+        BadFlag{"UnclosedQuoteInVerifyCmd", {"--verify-cmd", "sh -c 'exit 0"},
+                "--verify-cmd: No closing quotation"},
+        BadFlag{"MissingAgentBinary", {"--agent", "no-such-agent-smartspec --go"},
+                "--agent: no-such-agent-smartspec: command not found on PATH"},
+        BadFlag{"MissingVerifyBinary", {"--verify-cmd", "/nonexistent/pytest -q"},
+                "--verify-cmd: /nonexistent/pytest: not an executable file"}),
+    [](const ::testing::TestParamInfo<BadFlag>& i) { return std::string(i.param.name); });
+
+TEST_F(PackSecurity, ABranchNamedSmartspecIsExit2BeforeAnythingIsWritten) {
+  git(repo, {"branch", "smartspec"});
+  snap();
+  write(pack / "missing_code.md", "# Missing Code\n\n" + code_task("TSK-SEC-051", "Fine", "docs/fine.py"));
+  auto r = run_pack();
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_EQ(r.err,
+            "smartspec-batch: error: branch smartspec exists and blocks refs/heads/smartspec/hostile "
+            "(git cannot hold both); rename or delete it (git branch -m / git update-ref -d)\n");
+  EXPECT_EQ(git(repo, {"for-each-ref", "refs/smartspec", "refs/notes"}), "");
+  EXPECT_FALSE(fs::exists(fs::path(repo) / ".spec"));
   expect_contained(r);
 }
 
