@@ -35,6 +35,7 @@ for d in .spec/prompts/*/; do
 done
 [ -n "$pack" ] || exit 0
 id=${pack##*/}
+case $id in *[!A-Za-z0-9._-]*) exit 0 ;; esac  # not a run id (escape sequences ...)
 git cat-file -e "ORIG_HEAD:$pack" 2>/dev/null && exit 0
 git show-ref --verify --quiet "refs/smartspec/runs/$id" && exit 0
 git show-ref --verify --quiet "refs/heads/smartspec/$id" && exit 0
@@ -66,6 +67,7 @@ for d in .spec/prompts/*/; do
 done
 [ -n "$pack" ] || exit 0
 id=${pack##*/}
+case $id in *[!A-Za-z0-9._-]*) exit 0 ;; esac  # not a run id (escape sequences ...)
 git cat-file -e "$1:$pack" 2>/dev/null && exit 0
 git show-ref --verify --quiet "refs/smartspec/runs/$id" && exit 0
 git show-ref --verify --quiet "refs/heads/smartspec/$id" && exit 0
