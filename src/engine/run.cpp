@@ -487,6 +487,7 @@ std::vector<std::string> Runner::unit_paths(const plan::PlannedUnit& unit) const
   std::vector<std::string> paths;
   for (const auto& t : unit.tasks)
     for (const auto& f : t.files) {
+      if (!f.refused.empty()) continue;  // its task fails without writing
       paths.push_back(f.path);
       if (!f.from.empty()) paths.push_back(f.from);
     }
