@@ -122,9 +122,12 @@ TEST(SyntaxSessionTest, WarmUpStartsTheCheckerOnlyWhenAPythonFileWillBeChecked) 
   fs::permissions(bin / "python3", fs::perms::owner_all);
   std::string old_path = getenv("PATH");
   setenv("PATH", (bin.string() + ":" + old_path).c_str(), 1);
+  // `echo >>` creates the file before it writes the line: wait for the line,
+  // not for the file (under load the test read an empty file).
   auto started = [&] {
-    for (int i = 0; i < 500 && !fs::exists(starts); ++i) usleep(10000);
-    return fs::exists(starts) ? test::read(starts) : std::string();
+    auto line = [&] { return fs::exists(starts) ? test::read(starts) : std::string(); };
+    for (int i = 0; i < 500 && line().find('\n') == std::string::npos; ++i) usleep(10000);
+    return line();
   };
   {
     SyntaxSession none(dir.str(), {});
