@@ -60,7 +60,16 @@ void register_run(CLI::App& app, Context& ctx) {
   cmd->add_flag("--land", o.land, "Fast-forward the current branch to the result when done");
   cmd->add_flag("--run-hooks", o.run_hooks,
                 "Run the repository's pre-commit and commit-msg hooks for each unit commit");
-  cmd->callback([&ctx]() {
+  cmd->callback([&ctx, cmd]() {
+    // Given but empty is bad usage, not "no agent" (issue 15 item 8).
+    for (const auto& [flag, value] : {std::pair<const char*, const std::string*>{"--agent", &o.agent},
+                                      {"--verify-cmd", &o.verify_cmd}}) {
+      if (cmd->get_option(flag)->count() > 0 &&
+          value->find_first_not_of(" \t\n") == std::string::npos) {
+        ctx.exit_code = usage_error(std::string(flag) + ": empty command");
+        return;
+      }
+    }
     for (const auto& spec : checks) {
       std::string ext, command;
       if (!engine::parse_check_spec(spec, &ext, &command)) {

@@ -134,8 +134,40 @@ Result<Inputs> load_inputs(const RunOptions& opts, const std::string& base_overr
     }
     return it->second.count(name) > 0;
   };
+  // What the repository refuses (issue 15 item 6): a path inside a submodule
+  // (the unit's tree would replace the gitlink by a directory) or the gitlink
+  // itself, and a file under filter=lfs (its content would be committed raw:
+  // git-lfs's clean filter is not run).
+  auto gitlinks = std::make_shared<std::unordered_map<std::string, bool>>();
+  auto is_gitlink = [&repo, base_id, gitlinks](const std::string& p) {
+    auto it = gitlinks->find(p);
+    if (it == gitlinks->end()) {
+      bool link = repo.entry(base_id, p).kind == git::Repository::Kind::kSubmodule;
+      it = gitlinks->emplace(p, link).first;
+    }
+    return it->second;
+  };
+  auto refuse = [&repo, base_id, is_gitlink](const std::string& raw) -> std::string {
+    std::string p;  // "./a//b" → "a/b" (the lexical rule has accepted it)
+    for (std::size_t start = 0; start <= raw.size();) {
+      std::size_t slash = raw.find('/', start);
+      std::string part = raw.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+      if (!part.empty() && part != ".") p += (p.empty() ? "" : "/") + part;
+      if (slash == std::string::npos) break;
+      start = slash + 1;
+    }
+    for (std::size_t slash = p.find('/'); slash != std::string::npos; slash = p.find('/', slash + 1)) {
+      if (is_gitlink(p.substr(0, slash))) return "path inside submodule " + p.substr(0, slash) + " refused";
+    }
+    if (is_gitlink(p)) return "path is a submodule refused";
+    if (repo.is_lfs(base_id, p)) {
+      return "filter=lfs path refused (smartspec-batch does not run git-lfs's clean filter; add it "
+             "with git lfs)";
+    }
+    return {};
+  };
   plan::Filter filter{opts.only_categories, opts.skip_categories};
-  TRY(plan::Plan plan, plan::make_plan(pack, tasks, filter, exists));
+  TRY(plan::Plan plan, plan::make_plan(pack, tasks, filter, exists, refuse));
   plan.run_id = run_id;
   spdlog::debug("planned {} tasks in {} units", plan.task_count(), plan.units.size());
   std::string digest = pack_digest(pack);

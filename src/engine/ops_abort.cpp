@@ -8,6 +8,7 @@
 
 #include "engine/ops_common.hpp"
 #include "smartspec/util/json.hpp"
+#include "smartspec/util/text.hpp"
 
 namespace smartspec::engine {
 
@@ -71,10 +72,9 @@ int abort_command(const AbortOptions& opts) {
     if (!r) return ops::report_error(r.error());
     removed = *r;
   }
-  std::error_code ec;
-  fs::remove(fs::path(repo->workdir()) / ".spec" / "checkpoints" /
-                 ("batch_execution_" + opts.run_id + ".json"),
-             ec);
+  // Never through a symlink: a committed `.spec` may point out of the repository.
+  (void)text::remove_file_beneath(repo->workdir(),
+                                  ".spec/checkpoints/batch_execution_" + opts.run_id + ".json");
   lock->release();
 
   if (opts.common.json) {

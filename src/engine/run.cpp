@@ -22,12 +22,14 @@
 #include "smartspec/engine/ops.hpp"
 #include "smartspec/engine/engine.hpp"
 #include "smartspec/exec/apply.hpp"
+#include "smartspec/exec/command.hpp"
 #include "smartspec/exec/confine.hpp"
 #include "smartspec/exec/evidence_hooks.hpp"
 #include "smartspec/exec/process.hpp"
 #include "smartspec/report/console.hpp"
 #include "smartspec/report/report.hpp"
 #include "smartspec/tasks/tasks.hpp"
+#include "smartspec/util/path_rules.hpp"
 #include "smartspec/util/text.hpp"
 #include "smartspec/verify/verify.hpp"
 
@@ -85,11 +87,26 @@ CrashPoints g_crash;
 void crash_point() { g_crash.step(); }
 bool interrupted() { return g_interrupted != 0; }
 
-void clear_stale_locks(const git::Repository& repo, const std::string& run_id) {
-  // A SIGKILL inside a libgit2 ref update leaves "<ref>.lock" behind, and git
-  // never removes such files by itself. Holding the repository lock, we are
-  // the only writer of the run's own refs and of the scratch worktree, so a
-  // lock file there is debris: remove it, or the next update fails.
+// Modification time of `path` (lstat), nullopt when it does not exist.
+std::optional<timespec> mtime_of(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return std::nullopt;
+  return st.st_mtim;
+}
+
+bool not_after(const timespec& a, const timespec& b) {
+  return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec <= b.tv_nsec);
+}
+
+// A SIGKILL inside a libgit2 ref update leaves "<ref>.lock" behind, and git
+// never removes such files by itself. Only the debris of OUR killed run is
+// removed: called only when the repository lock was taken over from a dead
+// run, and only lock files of the run's own refs and of the scratch worktree
+// that are regular files written while that dead run held the lock (between
+// its lock's time and ours). A lock file another process (a user's git) holds
+// now is newer than our lock and stays: that update then fails and says so.
+void clear_stale_locks(const git::Repository& repo, const std::string& run_id,
+                       const timespec& dead_since, const timespec& taken_at) {
   RunRefs refs(run_id);
   std::vector<std::string> files = {
       repo.common_dir() + "/" + refs.branch + ".lock",
@@ -106,8 +123,44 @@ void clear_stale_locks(const git::Repository& repo, const std::string& run_id) {
       if (e.path().extension() == ".lock") files.push_back(e.path().string());
   }
   for (const auto& f : files) {
+    struct stat st {};
+    if (::lstat(f.c_str(), &st) != 0) continue;
+    if (!S_ISREG(st.st_mode) || !not_after(dead_since, st.st_mtim) ||
+        !not_after(st.st_mtim, taken_at)) {
+      spdlog::warn("{} exists and is not debris of the interrupted run; left alone", f);
+      continue;
+    }
     if (fs::remove(f, ec)) spdlog::warn("removed {} left by an interrupted run", f);
   }
+}
+
+// Before anything is written: the run's refs can be created. A ref on the
+// way (a branch named "smartspec" blocks "smartspec/<id>": git cannot hold
+// both) or a lock file another git process holds on one of them would
+// otherwise fail the run after its first write.
+Result<void> preflight_refs(const git::Repository& repo, const std::string& run_id) {
+  RunRefs refs(run_id);
+  for (const std::string& name : {refs.branch, refs.checkpoint, refs.state, std::string(kNotesRef)}) {
+    for (std::size_t slash = name.find('/', 5); slash != std::string::npos;
+         slash = name.find('/', slash + 1)) {
+      const std::string prefix = name.substr(0, slash);
+      if (!repo.read_ref(prefix)) continue;
+      std::string what = prefix.rfind("refs/heads/", 0) == 0 ? "branch " + prefix.substr(11)
+                                                            : "ref " + prefix;
+      return fail(what + " exists and blocks " + name +
+                  " (git cannot hold both); rename or delete it (git branch -m / git update-ref -d)");
+    }
+    if (!repo.list_refs(name + "/").empty()) {
+      return fail("refs under " + name + "/ exist and block " + name + "; use --run-id");
+    }
+    const std::string lock = repo.common_dir() + "/" + name + ".lock";
+    struct stat st {};
+    if (::lstat(lock.c_str(), &st) == 0) {
+      return fail(lock + " exists: another git process is updating " + name +
+                  " (remove the file if no git command is running)");
+    }
+  }
+  return {};
 }
 
 int plan_command(const RunOptions& opts) {
@@ -358,8 +411,11 @@ std::string Runner::commit_message(const plan::PlannedUnit& unit,
                     (done.size() == 1 ? " task" : " tasks") + "\n\n";
   std::string ids;
   for (const auto* t : done) {
-    msg += "- " + t->id + (t->title.empty() ? "" : ": " + t->title) + "\n";
-    ids += (ids.empty() ? "" : ", ") + t->id;
+    // Ids and titles come from the pack: no control character or escape
+    // sequence reaches the message (nor `git log` on a terminal).
+    const std::string id = paths::printable(t->id);
+    msg += "- " + id + (t->title.empty() ? "" : ": " + paths::printable(t->title)) + "\n";
+    ids += (ids.empty() ? "" : ", ") + id;
   }
   msg += "\nSmartspec-Run: " + in_.run_id + "\n";
   msg += "Smartspec-Unit: " + name + "\n";
@@ -421,11 +477,10 @@ void Runner::write_checkpoint_mirror(const std::string& current_unit,
   m.failures = failures_;
   m.commit = checkpoint_;
   m.ref = refs_.checkpoint;
-  fs::path dir = fs::path(repo_.workdir()) / ".spec" / "checkpoints";
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  auto r = text::write_file_atomic((dir / ("batch_execution_" + in_.run_id + ".json")).string(),
-                                   report::render_checkpoint(m));
+  // Never through a symlink: a committed `.spec` may point out of the repository.
+  auto r = text::write_file_beneath(repo_.workdir(),
+                                    ".spec/checkpoints/batch_execution_" + in_.run_id + ".json",
+                                    report::render_checkpoint(m));
   if (!r) spdlog::warn("checkpoint mirror not written: {}", r.error().to_string());
 }
 
@@ -433,6 +488,7 @@ std::vector<std::string> Runner::unit_paths(const plan::PlannedUnit& unit) const
   std::vector<std::string> paths;
   for (const auto& t : unit.tasks)
     for (const auto& f : t.files) {
+      if (!f.refused.empty()) continue;  // its task fails without writing
       paths.push_back(f.path);
       if (!f.from.empty()) paths.push_back(f.from);
     }
@@ -850,15 +906,22 @@ Result<bool> Runner::run_unit(const plan::PlannedUnit& unit, report::UnitReport&
 
 Result<void> Runner::write_reports(std::string& json) {
   std::string stamp = now_stamp();
-  fs::path dir = fs::path(repo_.workdir()) / ".spec" / "reports";
-  std::error_code ec;
-  fs::create_directories(dir, ec);
   report_.report_md_path = ".spec/reports/batch_execution_" + stamp + ".md";
   report_.report_json_path = ".spec/reports/batch_execution_" + stamp + ".json";
   std::string md = report::render_markdown(report_);
-  TRY_VOID(text::write_file_atomic(repo_.workdir() + "/" + report_.report_md_path, md));
+  // Never through a symlink: a committed `.spec` may point out of the
+  // repository. Then no file is written, and the note still is.
+  auto written = text::write_file_beneath(repo_.workdir(), report_.report_md_path, md);
+  if (!written) {
+    spdlog::warn("report files not written: {}", written.error().to_string());
+    report_.report_md_path.clear();
+    report_.report_json_path.clear();
+    md = report::render_markdown(report_);
+  }
   json = report::render_json(report_);
-  TRY_VOID(text::write_file_atomic(repo_.workdir() + "/" + report_.report_json_path, json));
+  if (written) {
+    TRY_VOID(text::write_file_beneath(repo_.workdir(), report_.report_json_path, json));
+  }
   // The note on the branch tip: replaced on resume.
   TRY_VOID(repo_.set_note(kNotesRef, report_.tip, md));
   crash_point();
@@ -920,10 +983,16 @@ int Runner::run() {
   plan_json_ = plan::render_json(in_.plan, in_.pack);
   task_total_ = static_cast<int>(in_.plan.task_count());
 
+  // Exit 2 promises that nothing changed: once this invocation has moved the
+  // run's state ref, a failure is a stop (3), resumable.
+  const auto state_before = repo_.read_ref(refs_.state);
+  auto stop_code = [&](int code) {
+    return code == 2 && repo_.read_ref(refs_.state) != state_before ? 3 : code;
+  };
   auto started = start_or_resume();
   if (!started) {
     std::fprintf(stderr, "smartspec-batch: error: %s\n", started.error().to_string().c_str());
-    return static_cast<int>(started.error().exit);
+    return stop_code(static_cast<int>(started.error().exit));
   }
   if (*started >= 0) return *started;
   spdlog::debug("run state written");
@@ -934,7 +1003,7 @@ int Runner::run() {
   auto sc = git::Scratch::open(repo_, "main");
   if (!sc) {
     std::fprintf(stderr, "smartspec-batch: error: %s\n", sc.error().to_string().c_str());
-    return 2;
+    return stop_code(2);
   }
   scratch_.emplace(std::move(*sc));
   spdlog::debug("scratch worktree opened");
@@ -1050,6 +1119,15 @@ int run_command(const RunOptions& opts) {
     std::fprintf(stderr, "smartspec-batch: error: %s\n", in.error().to_string().c_str());
     return static_cast<int>(in.error().exit);
   }
+  // Commands that cannot start are bad usage, found before anything is written.
+  for (const auto& [flag, cmd] : {std::pair<const char*, const std::string&>{"--agent", opts.agent},
+                                  {"--verify-cmd", opts.verify_cmd}}) {
+    if (cmd.empty()) continue;
+    if (auto argv = exec::check_command_line(cmd); !argv) {
+      std::fprintf(stderr, "smartspec-batch: error: %s: %s\n", flag, argv.error().message.c_str());
+      return 2;
+    }
+  }
   if (!opts.agent.empty()) {
     if (auto program = check_agent_program(opts.agent); !program) {
       std::fprintf(stderr, "smartspec-batch: error: --agent: %s\n",
@@ -1063,6 +1141,8 @@ int run_command(const RunOptions& opts) {
     return 0;
   }
   std::optional<git::RepoLock::Holder> stale;
+  // When the lock was last written by a run that has died since (its start).
+  const auto dead_since = mtime_of(in->repo.common_dir() + "/smartspec/lock");
   auto lock = git::RepoLock::acquire(in->repo, in->run_id, &stale);
   if (!lock) {
     std::fprintf(stderr, "smartspec-batch: error: %s\n", lock.error().to_string().c_str());
@@ -1073,8 +1153,15 @@ int run_command(const RunOptions& opts) {
                  stale->run_id, stale->pid);
   }
   spdlog::debug("lock taken");
-  clear_stale_locks(in->repo, in->run_id);
+  if (stale && dead_since) {
+    const auto taken_at = mtime_of(in->repo.common_dir() + "/smartspec/lock");
+    if (taken_at) clear_stale_locks(in->repo, in->run_id, *dead_since, *taken_at);
+  }
   spdlog::debug("stale locks cleared");
+  if (auto ok = preflight_refs(in->repo, in->run_id); !ok) {
+    std::fprintf(stderr, "smartspec-batch: error: %s\n", ok.error().to_string().c_str());
+    return 2;
+  }
   Runner runner(opts, *in, console);
   return runner.run();
 }

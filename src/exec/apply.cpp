@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "smartspec/exec/confine.hpp"
+#include "smartspec/util/path_rules.hpp"
 #include "smartspec/util/text.hpp"
 
 namespace smartspec::exec {
@@ -417,6 +418,14 @@ TaskOutcome& Applier::finish(const std::vector<std::string>& written) {
 }
 
 TaskOutcome Applier::run() {
+  // A path the plan refused (util/path_rules.hpp, a submodule, filter=lfs)
+  // fails the task before anything is written.
+  for (const auto& f : task_.files) {
+    if (!f.refused.empty()) {
+      return fail_with(paths::printable(f.path) + ": " + f.refused, f.path, 0,
+                       "correct the path in the pack");
+    }
+  }
   if (task_.category == Unit::kNamingIssue) return naming();
 
   // Check everything before writing anything.

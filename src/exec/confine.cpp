@@ -4,47 +4,28 @@
 
 #include <vector>
 
-#include "smartspec/util/text.hpp"
+#include "smartspec/util/path_rules.hpp"
 
 namespace smartspec::exec {
 
-namespace {
-
-// The path as a message may show it: a NUL byte becomes "\0".
-std::string printable(const std::string& p) {
-  std::string out;
-  for (char c : p) {
-    if (c == '\0') {
-      out += "\\0";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 Result<ConfinedPath> confine(const std::string& root, const std::string& rel) {
-  auto refuse = [&](const std::string& why) { return fail(printable(rel) + ": " + why); };
-  if (rel.empty()) return fail("empty path refused");
-  if (rel.find('\0') != std::string::npos) return refuse("NUL byte in path refused");
-  if (rel.front() == '/') return refuse("absolute path refused");
-  if (rel.find('\\') != std::string::npos) return refuse("backslash in path refused");
-
+  // The lexical rule (git's, with HFS and NTFS protection; no option-like
+  // component) is shared with the planner, which shows the same reasons.
+  if (std::string why = paths::refusal(rel); !why.empty()) {
+    if (rel.empty()) return fail(why);
+    return fail(paths::printable(rel) + ": " + why);
+  }
+  auto refuse = [&](const std::string& why) { return fail(paths::printable(rel) + ": " + why); };
   std::vector<std::string> parts;
   std::size_t start = 0;
   while (start <= rel.size()) {
     std::size_t slash = rel.find('/', start);
     std::string part =
         rel.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
-    if (part == "..") return refuse("'..' in path refused");
-    if (text::to_lower(part) == ".git") return refuse("path inside .git refused");
     if (!part.empty() && part != ".") parts.push_back(std::move(part));
     if (slash == std::string::npos) break;
     start = slash + 1;
   }
-  if (parts.empty()) return refuse("path names the worktree itself");
 
   ConfinedPath out;
   std::string walk = root;

@@ -84,7 +84,7 @@ void python_errors(std::string_view output, const std::vector<std::string>& file
                    SyntaxReport& rep) {
   for (const auto& l : text::split_lines(output)) {
     for (const auto& f : files) {
-      std::string key = f + ":";
+      std::string key = "./" + f + ":";
       if (l.text.substr(0, key.size()) != key) continue;
       std::string_view rest = l.text.substr(key.size());
       int line = number_at(rest);
@@ -103,7 +103,10 @@ void per_file_check(const std::string& root, const std::string& file,
                     std::string (*message_of_output)(std::string_view)) {
   ProcSpec spec;
   spec.argv = argv;
-  spec.argv.push_back(file);
+  // "./" first: a path is never read as an option ("--require=x.js" for
+  // node, "-e…" for perl), whatever the planner let through.
+  const std::string arg = "./" + file;
+  spec.argv.push_back(arg);
   spec.cwd = root;
   spec.timeout_seconds = kCheckerTimeout;
   auto r = run_process(spec);
@@ -117,7 +120,9 @@ void per_file_check(const std::string& root, const std::string& file,
     rep.errors.push_back({file, 0, argv.front() + " timed out"});
     return;
   }
-  rep.errors.push_back({file, line_of_output(r->output, file), message_of_output(r->output)});
+  int line = line_of_output(r->output, arg);
+  if (line == 0) line = line_of_output(r->output, file);
+  rep.errors.push_back({file, line, message_of_output(r->output)});
 }
 
 // bash -n: "a.sh: line 3: syntax error near unexpected token `fi'".
@@ -387,7 +392,7 @@ bool SyntaxSession::python(const std::vector<std::string>& files, SyntaxReport& 
     if (f.find('\n') != std::string::npos) return false;
   if (!start()) return false;
   std::string request;
-  for (const auto& f : files) request += f + "\n";
+  for (const auto& f : files) request += "./" + f + "\n";
   request += "\n";
   // A server that died (no python3: exit 127) must give EPIPE, not kill us.
   struct sigaction ignore {}, old {};

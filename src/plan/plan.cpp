@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "plan/content.hpp"
+#include "smartspec/util/path_rules.hpp"
 #include "smartspec/util/text.hpp"
 
 namespace smartspec::plan {
@@ -172,10 +173,26 @@ void plan_actions(PlannedTask& t, const PackTask& pt, const ExistsFn& exists) {
   }
 }
 
+// A refused path is shown by the plan and fails its task before anything is
+// written; the repository is never asked about a path the lexical rule refuses.
+void mark_refused(PlannedTask& t, const RefuseFn& refuse) {
+  auto why = [&](const std::string& p) {
+    std::string r = paths::refusal(p);
+    if (r.empty() && refuse) r = refuse(p);
+    return r;
+  };
+  for (auto& f : t.files) {
+    f.refused = why(f.path);
+    if (f.refused.empty() && !f.from.empty()) {
+      if (std::string r = why(f.from); !r.empty()) f.refused = "rename source " + paths::printable(f.from) + ": " + r;
+    }
+  }
+}
+
 }  // namespace
 
 Result<Plan> make_plan(const Pack& pack, const TasksDoc& tasks, const Filter& filter,
-                       const ExistsFn& exists) {
+                       const ExistsFn& exists, const RefuseFn& refuse) {
   TRY(auto only, parse_unit_list(filter.only));
   TRY(auto skip, parse_unit_list(filter.skip));
   auto wanted = [&](Unit u) {
@@ -220,6 +237,7 @@ Result<Plan> make_plan(const Pack& pack, const TasksDoc& tasks, const Filter& fi
     }
     t.files = collect_files(pt, line);
     plan_actions(t, pt, exists);
+    mark_refused(t, refuse);
     if (!wanted(t.unit)) continue;
     by_unit[t.unit].push_back(std::move(t));
   }

@@ -2,6 +2,7 @@
 
 #include "smartspec/plan/plan.hpp"
 #include "smartspec/util/json.hpp"
+#include "smartspec/util/path_rules.hpp"
 
 namespace smartspec::plan {
 
@@ -46,22 +47,27 @@ std::string render_text(const Plan& plan, const Pack& pack) {
     for (const auto& t : u.tasks) {
       ++n;
       const PackTask& pt = pack.tasks[t.pack_index];
-      out += "  [" + std::to_string(n) + "/" + std::to_string(total) + "] " + t.id;
-      if (!t.title.empty()) out += ": " + t.title;
+      // Ids, titles, paths and notes come from the pack: shown escaped.
+      out += "  [" + std::to_string(n) + "/" + std::to_string(total) + "] " + paths::printable(t.id);
+      if (!t.title.empty()) out += ": " + paths::printable(t.title);
       out += "  (" + pt.source + ":" + std::to_string(pt.line) + ")";
       if (!t.known) out += "  [not in tasks.md]";
       if (t.needs_agent) out += "  [needs an agent]";
       out += "\n";
       for (const auto& f : t.files) {
+        if (!f.refused.empty()) {
+          out += "      refused " + paths::printable(f.path) + "  (" + f.refused + ")\n";
+          continue;
+        }
         out += "      " + std::string(action_name(f.action));
         out.append(std::max<std::size_t>(1, 8 - action_name(f.action).size()), ' ');
-        if (f.action == Action::kRename) out += f.from + " -> ";
-        out += f.path + "  (" + std::string(role_name(f.role)) + ", path from " +
+        if (f.action == Action::kRename) out += paths::printable(f.from) + " -> ";
+        out += paths::printable(f.path) + "  (" + std::string(role_name(f.role)) + ", path from " +
                std::string(source_name(f.source));
         if (f.skeleton) out += ", skeleton";
         out += ")\n";
       }
-      for (const auto& note : t.notes) out += "      note: " + note + "\n";
+      for (const auto& note : t.notes) out += "      note: " + paths::printable(note) + "\n";
     }
   }
   if (!plan.warnings.empty()) {
@@ -69,7 +75,7 @@ std::string render_text(const Plan& plan, const Pack& pack) {
     for (const auto& w : plan.warnings) {
       out += "  ";
       if (!w.file.empty()) out += w.file + (w.line > 0 ? ":" + std::to_string(w.line) : "") + ": ";
-      out += w.message + "\n";
+      out += paths::printable(w.message) + "\n";
     }
   }
   out += "\nTotal: " + plural(total, "task") + " across " + plural(plan.units.size(), "unit") +
@@ -112,6 +118,7 @@ std::string render_json(const Plan& plan, const Pack& pack) {
         if (f.action == Action::kRename) w.field("from", f.from);
         w.field("path_from", std::string(source_name(f.source)));
         w.field("has_content", f.has_content).field("skeleton", f.skeleton);
+        if (!f.refused.empty()) w.field("refused", f.refused);
         w.end_object();
       }
       w.end_array();

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "report/format.hpp"
+#include "smartspec/util/path_rules.hpp"
 
 namespace smartspec::report {
 
@@ -26,15 +27,17 @@ int terminal_columns(std::FILE* f) {
 }
 
 std::string failure_text(const TaskReport& t) {
-  // Executors often name the file in the error already: do not say it twice.
-  if (!t.file.empty() && t.error.rfind(t.file + ":", 0) == 0) {
-    if (t.line > 0 && t.error.rfind(t.file + ": ", 0) == 0)
-      return t.file + ":" + std::to_string(t.line) + t.error.substr(t.file.size());
+  // Executors often name the file in the error already (as paths::printable
+  // shows it): do not say it twice.
+  const std::string file = paths::printable(t.file);
+  if (!file.empty() && t.error.rfind(file + ":", 0) == 0) {
+    if (t.line > 0 && t.error.rfind(file + ": ", 0) == 0)
+      return file + ":" + std::to_string(t.line) + t.error.substr(file.size());
     return t.error;
   }
   std::string where;
-  if (!t.file.empty()) {
-    where = t.file;
+  if (!file.empty()) {
+    where = file;
     if (t.line > 0) where += ":" + std::to_string(t.line);
     where += ": ";
   }

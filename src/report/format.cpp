@@ -1,5 +1,7 @@
 #include "report/format.hpp"
 
+#include "smartspec/util/path_rules.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -33,19 +35,13 @@ std::string format_duration(double seconds) {
 namespace detail {
 
 std::string one_line(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c == '\n' || c == '\r' || c == '\t') {
-      out += ' ';
-    } else if (c < 0x20 || c == 0x7f) {
-      out += '?';
-    } else {
-      out += ch;
-    }
-  }
-  return out;
+  // Line breaks and tabs become spaces; whatever else a terminal would obey
+  // or hide (escape sequences, C1 controls, bidirectional overrides) is shown
+  // escaped (paths::printable), never passed through.
+  std::string flat(s);
+  for (char& ch : flat)
+    if (ch == '\n' || ch == '\r' || ch == '\t') ch = ' ';
+  return paths::printable(flat);
 }
 
 std::string short_id(std::string_view commit) { return std::string(commit.substr(0, 7)); }

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 namespace smartspec::text {
 
@@ -195,6 +196,115 @@ Result<void> write_file_atomic(const std::string& path, std::string_view bytes) 
     return fail(path, 0, std::string("cannot write: ") + std::strerror(e));
   }
   return {};
+}
+
+namespace {
+
+// Splits "a/b/c" into its components (empty and "." dropped).
+std::vector<std::string> components(const std::string& rel) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= rel.size()) {
+    std::size_t slash = rel.find('/', start);
+    std::string part = rel.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    if (!part.empty() && part != ".") out.push_back(std::move(part));
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  return out;
+}
+
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+// Opens the directory holding the last component of `parts` below root,
+// creating missing directories, refusing symlinks. Error names the path.
+Result<int> open_parent_beneath(const std::string& root, const std::vector<std::string>& parts,
+                                const std::string& rel, bool create) {
+  int dir = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return fail(root, 0, std::string("cannot open: ") + std::strerror(errno));
+  std::string walked;
+  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+    walked += (walked.empty() ? "" : "/") + parts[i];
+    if (create && ::mkdirat(dir, parts[i].c_str(), 0755) != 0 && errno != EEXIST) {
+      int e = errno;
+      ::close(dir);
+      return fail(root + "/" + rel, 0, "cannot create " + walked + ": " + std::strerror(e));
+    }
+    int next = ::openat(dir, parts[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int e = errno;
+    ::close(dir);
+    if (next < 0) {
+      struct stat st {};
+      bool link = e == ELOOP || (e == ENOTDIR && ::lstat((root + "/" + walked).c_str(), &st) == 0 &&
+                                 S_ISLNK(st.st_mode));
+      return fail(root + "/" + rel, 0,
+                  link ? walked + " is a symbolic link; not followed"
+                       : "cannot open " + walked + ": " + std::strerror(e));
+    }
+    dir = next;
+  }
+  return dir;
+}
+
+}  // namespace
+
+Result<void> write_file_beneath(const std::string& root, const std::string& rel,
+                                std::string_view bytes) {
+  auto parts = components(rel);
+  if (parts.empty()) return fail(root, 0, "no file name to write");
+  TRY(int dirfd, open_parent_beneath(root, parts, rel, true));
+  Fd dir{dirfd};
+  const std::string& name = parts.back();
+  const std::string path = root + "/" + rel;
+  std::string tmp = name + ".tmp." + std::to_string(::getpid());
+  int fd = ::openat(dir.fd, tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) return fail(path, 0, std::string("cannot write: ") + std::strerror(errno));
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      ::close(fd);
+      ::unlinkat(dir.fd, tmp.c_str(), 0);
+      return fail(path, 0, std::string("cannot write: ") + std::strerror(e));
+    }
+    done += static_cast<std::size_t>(w);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    int e = errno;
+    ::unlinkat(dir.fd, tmp.c_str(), 0);
+    return fail(path, 0, std::string("cannot write: ") + std::strerror(e));
+  }
+  // rename replaces a symlink named `name` itself; it never writes through it.
+  if (::renameat(dir.fd, tmp.c_str(), dir.fd, name.c_str()) != 0) {
+    int e = errno;
+    ::unlinkat(dir.fd, tmp.c_str(), 0);
+    return fail(path, 0, std::string("cannot write: ") + std::strerror(e));
+  }
+  return {};
+}
+
+Result<bool> remove_file_beneath(const std::string& root, const std::string& rel) {
+  auto parts = components(rel);
+  if (parts.empty()) return false;
+  auto dirfd = open_parent_beneath(root, parts, rel, false);
+  if (!dirfd) {
+    // A symlink on the way: refused. A missing directory: nothing to remove.
+    if (dirfd.error().message.find("symbolic link") != std::string::npos) return fail(dirfd.error());
+    return false;
+  }
+  Fd dir{*dirfd};
+  if (::unlinkat(dir.fd, parts.back().c_str(), 0) != 0) {
+    if (errno == ENOENT) return false;
+    return fail(root + "/" + rel, 0, std::string("cannot remove: ") + std::strerror(errno));
+  }
+  return true;
 }
 
 }  // namespace smartspec::text

@@ -220,6 +220,26 @@ TEST(OpsHook, PostCheckoutStartsARunAndLeavesTheUserAlone) {
   EXPECT_EQ(again.out + again.err, "");
 }
 
+// Issue 15 item 8: a pack directory whose name is no run id (here one that
+// carries a terminal escape sequence) starts nothing and prints nothing.
+TEST(OpsHook, PostCheckoutIgnoresAPackNameThatIsNoRunId) {
+  TempDir dir;
+  std::string repo = make_inventory_repo(dir);
+  ASSERT_EQ(run_tool({"hook", "install"}, repo).exit_code, 0);
+  git(repo, {"checkout", "-q", "-b", "pack"});
+  const std::string name = "20250101_000000\x1b]0;owned\x07";
+  fs::create_directories(fs::path(repo) / ".spec" / "prompts");
+  fs::copy(pack_dir(), fs::path(repo) / ".spec" / "prompts" / name, fs::copy_options::recursive);
+  git(repo, {"add", ".spec/prompts"});
+  git(repo, {"commit", "-q", "-m", "prompt pack with an odd name"});
+  git(repo, {"checkout", "-q", "main"});
+  CmdResult c = run({"git", "checkout", "-q", "pack"}, repo, tool_env());
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_EQ(c.out + c.err, "");
+  EXPECT_EQ(git(repo, {"for-each-ref", "refs/smartspec", "refs/heads/smartspec"}), "");
+  EXPECT_EQ(sh("ls .git/smartspec 2>/dev/null | grep -c hook-", repo).out, "0\n");
+}
+
 TEST(OpsHook, PostMergeStartsARun) {
   TempDir dir;
   std::string repo = repo_with_pack_branch(dir);

@@ -159,11 +159,11 @@ TEST(Console, QuietKeepsOnlyWhatWentWrong) {
             "unit symbol_issue: rolled back — failure budget exhausted\n");
 }
 
-TEST(Console, ControlCharactersFromThePackAreReplaced) {
+TEST(Console, ControlCharactersFromThePackAreEscaped) {
   const std::string out = capture(false, false, false, [](Console& c) {
     c.task_done(1, 1, test::task("T-1", "evil\r\x1b[2Jtitle\nnext", TaskStatus::kSucceeded));
   });
-  EXPECT_EQ(out, "✅ [1/1] T-1: evil ?[2Jtitle next\n");
+  EXPECT_EQ(out, "✅ [1/1] T-1: evil \\x1b[2Jtitle next\n");
 }
 
 TEST(Console, SummaryOfAStoppedRun) {

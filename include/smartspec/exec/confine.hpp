@@ -17,15 +17,14 @@ struct ConfinedPath {
 };
 
 // Resolves the pack-named relative path `rel` inside `root` (an existing
-// directory). Refused, with the path named in the one-line message:
-//   ""                 → "empty path refused"
-//   "/etc/passwd"      → "/etc/passwd: absolute path refused"
-//   "a\0b"             → "a\0b: NUL byte in path refused" (shown as "\0")
-//   "a\\b"             → "a\b: backslash in path refused"
-//   "../x", "a/../x"   → "../x: '..' in path refused"
-//   ".git/x", ".GIT/x" → ".git/x: path inside .git refused" (any component)
-//   "." or "./"        → ".: path names the worktree itself"
-//   link/x, link       → "link/x: path through a symbolic link refused (link)"
+// directory). Refused, with the path named in the one-line message
+// ("<path>: <why>", the path shown through paths::printable):
+//   * whatever paths::refusal refuses (util/path_rules.hpp: absolute, '..',
+//     NUL and control characters, backslashes, .git and every look-alike git
+//     rejects with core.protectHFS/protectNTFS, .gitmodules look-alikes,
+//     components starting with '-'), with its reason — "" gives
+//     "empty path refused" alone;
+//   * link/x, link → "link/x: path through a symbolic link refused (link)"
 //     when that component exists in root as a symlink (the last one included).
 // "./a//b" is normalized to "a/b". The error's file is empty: the message names it.
 Result<ConfinedPath> confine(const std::string& root, const std::string& rel);

@@ -34,6 +34,10 @@ struct PlannedFile {
   // closing marker); 0 when the content did not come from fences.
   int content_first_line = 0;
   int content_last_line = 0;
+  // Why the path (or the rename source) is refused, "" when it is not: the
+  // lexical rule (paths::refusal) or the repository's (inside a submodule,
+  // under filter=lfs). A task with a refused file fails without writing.
+  std::string refused;
   bool operator==(const PlannedFile&) const = default;
 };
 
@@ -73,9 +77,12 @@ struct Filter {
 Result<std::vector<Unit>> parse_unit_list(const std::vector<std::string>& names);
 
 using ExistsFn = std::function<bool(const std::string& path)>;
+// Why the repository refuses a (lexically acceptable) path — inside a
+// submodule, under filter=lfs — or "".
+using RefuseFn = std::function<std::string(const std::string& path)>;
 
 Result<Plan> make_plan(const Pack& pack, const TasksDoc& tasks, const Filter& filter,
-                       const ExistsFn& exists);
+                       const ExistsFn& exists, const RefuseFn& refuse = {});
 
 // Human-readable plan (what `plan` prints) and its JSON document.
 std::string render_text(const Plan& plan, const Pack& pack);

@@ -46,4 +46,15 @@ Result<void> require_utf8(std::string_view bytes, const std::string& path);
 // Writes atomically: temporary file in the same directory + rename.
 Result<void> write_file_atomic(const std::string& path, std::string_view bytes);
 
+// write_file_atomic of root/rel that never follows a symbolic link below
+// `root`: each directory of `rel` is created when missing (0755) and must be
+// a real directory, the file is created and renamed through directory file
+// descriptors. A symlink on the way (a committed `.spec` pointing out of the
+// repository) is an error naming it; nothing is written then.
+Result<void> write_file_beneath(const std::string& root, const std::string& rel,
+                                std::string_view bytes);
+// Removes the file root/rel, never through a symbolic link below `root`
+// (then nothing is removed). False when it did not exist.
+Result<bool> remove_file_beneath(const std::string& root, const std::string& rel);
+
 }  // namespace smartspec::text

@@ -1,0 +1,21 @@
+// User command lines (--agent, --verify-cmd) checked before anything is
+// written: a run must not find out after its first commit that its command
+// cannot start (issue 15 item 8).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "smartspec/util/result.hpp"
+
+namespace smartspec::exec {
+
+// Splits `cmd` like run_process's callers do (split_command_line) and checks
+// that its program can be started: a bare name must be an executable file on
+// the PATH children get, an absolute path an executable file. A relative path
+// with a '/' is left to the call (it is resolved where the command runs).
+// Errors: "empty command", "No closing quotation", "<program>: command not
+// found on PATH", "<program>: not an executable file".
+Result<std::vector<std::string>> check_command_line(const std::string& cmd);
+
+}  // namespace smartspec::exec
