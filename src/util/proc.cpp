@@ -1,5 +1,6 @@
 #include "smartspec/util/proc.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -24,12 +25,24 @@ std::optional<Stat> stat(long pid) {
   const char* close = std::strrchr(buf, ')');
   if (close == nullptr) return std::nullopt;
   Stat s;
-  long ppid = 0;
-  if (std::sscanf(close + 1, " %c %ld %ld", &s.state, &ppid, &s.pgrp) != 3) return std::nullopt;
+  if (std::sscanf(close + 1, " %c %ld %ld", &s.state, &s.ppid, &s.pgrp) != 3) return std::nullopt;
   const char* p = close + 1;  // the space before field 3
   for (int field = 3; field < 22 && p != nullptr; ++field) p = std::strchr(p + 1, ' ');
   if (p != nullptr) s.start = std::strtoull(p + 1, nullptr, 10);
   return s;
+}
+
+std::vector<Entry> all() {
+  std::vector<Entry> out;
+  DIR* dir = ::opendir("/proc");
+  if (dir == nullptr) return out;
+  while (dirent* d = ::readdir(dir)) {
+    if (d->d_name[0] < '0' || d->d_name[0] > '9') continue;
+    long pid = std::strtol(d->d_name, nullptr, 10);
+    if (auto s = stat(pid)) out.push_back({pid, *s});
+  }
+  ::closedir(dir);
+  return out;
 }
 
 }  // namespace smartspec::proc
