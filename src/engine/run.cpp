@@ -37,7 +37,10 @@ namespace fs = std::filesystem;
 namespace {
 
 volatile std::sig_atomic_t g_interrupted = 0;
-void on_signal(int sig) { g_interrupted = sig; }
+void on_signal(int sig) {
+  g_interrupted = sig;
+  exec::interrupt_processes();  // a running agent (its whole tree) ends now, not at its timeout
+}
 
 void install_signal_handlers() {
   struct sigaction sa {};
@@ -599,7 +602,7 @@ Result<std::string> Runner::agent_tasks(const plan::PlannedUnit& unit, report::U
       TRY_VOID(run_batch(batch, reports));
       int n = task_n_ - static_cast<int>(reports.size());
       for (auto& tr : reports) {
-        if (tr.status == report::TaskStatus::kFailed) count_failure(fail_reason);
+        if (tr.status == report::TaskStatus::kFailed && !interrupted()) count_failure(fail_reason);
         console_.task_done(++n, task_total_, tr);
         ur.tasks.push_back(std::move(tr));
       }
@@ -615,7 +618,7 @@ Result<std::string> Runner::agent_tasks(const plan::PlannedUnit& unit, report::U
       std::vector<report::TaskReport> reports;
       TRY_VOID(run_batch({&t}, reports));
       for (auto& r : reports) {
-        if (r.status == report::TaskStatus::kFailed) count_failure(fail_reason);
+        if (r.status == report::TaskStatus::kFailed && !interrupted()) count_failure(fail_reason);
         console_.task_done(task_n_, task_total_, r);
         ur.tasks.push_back(std::move(r));
       }
@@ -644,6 +647,7 @@ Result<std::string> Runner::run_commit_hooks(std::string& tree, std::string& mes
     spec.cwd = scratch_->path();
     spec.timeout_seconds = opts_.agent_timeout;
     TRY(auto res, exec::run_process(spec));
+    if (res.interrupted) return std::string("interrupted");
     if (!res.ok()) {
       return "pre-commit hook failed (exit " + std::to_string(res.exit_code) + ")" +
              tail(res.output);
@@ -668,6 +672,7 @@ Result<std::string> Runner::run_commit_hooks(std::string& tree, std::string& mes
     TRY(auto res, exec::run_process(spec));
     auto edited = text::read_file(file);
     ::unlink(file.c_str());
+    if (res.interrupted) return std::string("interrupted");
     if (!res.ok()) {
       return "commit-msg hook failed (exit " + std::to_string(res.exit_code) + ")" +
              tail(res.output);
@@ -791,6 +796,8 @@ Result<bool> Runner::run_unit(const plan::PlannedUnit& unit, report::UnitReport&
     verify_cmd_ran_ = true;
     if (!res) {
       fail_reason = "--verify-cmd: " + res.error().message;
+    } else if (res->interrupted) {
+      fail_reason = "interrupted";
     } else {
       std::string out = res->output;
       if (out.size() > 4000) out = "…" + out.substr(out.size() - 4000);
@@ -1062,6 +1069,12 @@ int run_command(const RunOptions& opts) {
   spdlog::debug("lock taken");
   clear_stale_locks(in->repo, in->run_id);
   spdlog::debug("stale locks cleared");
+  // Processes a killed run left (an agent's setsid daemon, ...) end before
+  // anything touches the worktree; ours are recorded in the same file.
+  const std::string procs = in->repo.common_dir() + "/smartspec/processes";
+  if (int n = exec::end_recorded_processes(procs); n > 0)
+    spdlog::warn("ended {} process(es) left running by an interrupted run", n);
+  exec::set_process_record(procs);
   Runner runner(opts, *in, console);
   return runner.run();
 }
