@@ -137,12 +137,14 @@ TEST(Processes, SigintEndsARunningAgentAndItsTreeAndExits3) {
   const std::string base = git(repo, {"rev-parse", "HEAD"});
   const fs::path agent_pid = dir.path() / "agent.pid";
   const fs::path sleep_pid = dir.path() / "sleep.pid";
+  const fs::path finished = dir.path() / "finished";
   // Ignores TERM and INT (only the KILL after the grace ends it); its child too.
+  // Left to run, it would write `finished` after its 30 s.
   const fs::path agent = script(
       dir, "stubborn-agent.sh",
       "trap '' TERM INT\necho $$ > '" + agent_pid.string() + "'\n"
       "setsid sh -c 'trap \"\" TERM INT; exec sleep 30' &\necho $! > '" + sleep_pid.string() +
-          "'\nwait\necho finished > finished.txt\n");
+          "'\nwait\necho finished > '" + finished.string() + "'\n");
   KillOnExit cleanup{{agent_pid, sleep_pid}};
   const std::string log = (dir.path() / "run.log").string();
   Child child({"run", "--prompts-dir", pack, "--tasks", "tasks.md", "--agent", agent.string(),
@@ -157,6 +159,8 @@ TEST(Processes, SigintEndsARunningAgentAndItsTreeAndExits3) {
   EXPECT_NE(out.find("exit 3: stopped early, resumable"), std::string::npos) << out;
   EXPECT_TRUE(process_gone(pid_in(agent_pid)));
   EXPECT_TRUE(process_gone(pid_in(sleep_pid)));
+  // The tool did not wait for the agent to finish its work.
+  EXPECT_FALSE(fs::exists(finished));
   EXPECT_EQ(git(repo, {"rev-parse", "smartspec/" + kRunId}), base);
   EXPECT_FALSE(fs::exists(fs::path(repo) / ".git" / "smartspec" / "lock"));
 
