@@ -161,10 +161,23 @@ void become_subreaper() {
 // A process: pid and start time (a pid alone may be reused).
 using Ident = std::pair<long, unsigned long long>;
 
+// Whether /proc/<pid>/task/<tid>/children exists: then a tree is walked from
+// this process down (a few small reads); else /proc is scanned whole.
+bool children_files() {
+  static const bool yes = proc::children(::getpid()).has_value();
+  return yes;
+}
+
 // Processes below this one that existed before a call: not the call's (the
-// persistent syntax checker, a test's own children). Pruned from its tree.
+// persistent syntax checker, a test's own children). Pruned from its tree;
+// with children files our direct children are enough (their subtrees go with them).
 std::set<Ident> processes_below_us() {
   std::set<Ident> out;
+  if (children_files()) {
+    for (long c : proc::children(::getpid()).value_or(std::vector<long>{}))
+      if (auto s = proc::stat(c)) out.insert({c, s->start});
+    return out;
+  }
   for (const auto& e : proc::descendants(::getpid(), proc::all(), [](const proc::Entry&) { return false; }))
     out.insert({e.pid, e.stat.start});
   return out;
@@ -174,9 +187,26 @@ std::set<Ident> processes_below_us() {
 // one that was) when the call started. Being a subreaper, we are an ancestor of
 // everything the command started, wherever it moved its session or group.
 std::vector<proc::Entry> call_tree(const std::set<Ident>& foreign) {
-  return proc::descendants(::getpid(), proc::all(), [&](const proc::Entry& e) {
-    return foreign.count({e.pid, e.stat.start}) != 0;
-  });
+  if (!children_files()) {
+    return proc::descendants(::getpid(), proc::all(), [&](const proc::Entry& e) {
+      return foreign.count({e.pid, e.stat.start}) != 0;
+    });
+  }
+  std::vector<proc::Entry> out;
+  std::vector<long> frontier = proc::children(::getpid()).value_or(std::vector<long>{});
+  std::set<long> seen;
+  while (!frontier.empty()) {
+    std::vector<long> next;
+    for (long pid : frontier) {
+      if (!seen.insert(pid).second) continue;
+      auto s = proc::stat(pid);
+      if (!s || foreign.count({pid, s->start}) != 0) continue;
+      out.push_back({pid, *s});
+      for (long c : proc::children(pid).value_or(std::vector<long>{})) next.push_back(c);
+    }
+    frontier = std::move(next);
+  }
+  return out;
 }
 
 // Sends `sig` to every live process of the tree (0: none) and reaps the

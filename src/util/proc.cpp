@@ -45,4 +45,33 @@ std::vector<Entry> all() {
   return out;
 }
 
+std::optional<std::vector<long>> children(long pid) {
+  const std::string task = "/proc/" + std::to_string(pid) + "/task";
+  DIR* dir = ::opendir(task.c_str());
+  if (dir == nullptr) return std::nullopt;
+  std::vector<long> out;
+  bool read_one = false;
+  while (dirent* d = ::readdir(dir)) {
+    if (d->d_name[0] < '0' || d->d_name[0] > '9') continue;
+    const std::string path = task + "/" + d->d_name + "/children";
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;  // a thread that just ended, or no such files at all
+    read_one = true;
+    std::string text;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<std::size_t>(n));
+    ::close(fd);
+    const char* p = text.c_str();
+    char* end = nullptr;
+    for (long c = std::strtol(p, &end, 10); end != p; c = std::strtol(p, &end, 10)) {
+      out.push_back(c);
+      p = end;
+    }
+  }
+  ::closedir(dir);
+  if (!read_one) return std::nullopt;
+  return out;
+}
+
 }  // namespace smartspec::proc

@@ -30,6 +30,11 @@ struct Entry {
 // Every process /proc shows (one pass; processes may come and go meanwhile).
 std::vector<Entry> all();
 
+// The children of a process, from /proc/<pid>/task/*/children (one small read
+// per thread instead of a pass over /proc). nullopt when the kernel has no such
+// files (CONFIG_PROC_CHILDREN) or the process is gone.
+std::optional<std::vector<long>> children(long pid);
+
 // The processes below `root` in `table` (children, their children, ...), not
 // `root` itself, parents before children. A process for which `prune(entry)`
 // is true is left out together with everything below it.
