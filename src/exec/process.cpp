@@ -90,8 +90,8 @@ std::string resolve_program(const std::string& name, const std::vector<std::stri
   std::size_t start = 0;
   while (start <= path.size()) {
     std::size_t colon = path.find(':', start);
-    std::string dir = path.substr(start, colon == std::string::npos ? std::string::npos
-                                                                    : colon - start);
+    std::string dir =
+        path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
     std::string cand = (dir.empty() ? std::string(".") : dir) + "/" + name;
     if (is_executable_file(cand)) return cand;
     if (colon == std::string::npos) break;
@@ -178,7 +178,8 @@ std::set<Ident> processes_below_us() {
       if (auto s = proc::stat(c)) out.insert({c, s->start});
     return out;
   }
-  for (const auto& e : proc::descendants(::getpid(), proc::all(), [](const proc::Entry&) { return false; }))
+  for (const auto& e :
+       proc::descendants(::getpid(), proc::all(), [](const proc::Entry&) { return false; }))
     out.insert({e.pid, e.stat.start});
   return out;
 }
@@ -216,7 +217,8 @@ std::vector<proc::Entry> signal_tree(const std::set<Ident>& foreign, pid_t leade
   std::vector<proc::Entry> live;
   for (const auto& e : call_tree(foreign)) {
     if (proc::finished(e.stat)) {
-      if (e.stat.ppid == ::getpid() && e.pid != leader) ::waitpid(static_cast<pid_t>(e.pid), nullptr, WNOHANG);
+      if (e.stat.ppid == ::getpid() && e.pid != leader)
+        ::waitpid(static_cast<pid_t>(e.pid), nullptr, WNOHANG);
       continue;
     }
     if (sig != 0) ::kill(static_cast<pid_t>(e.pid), sig);
@@ -228,7 +230,8 @@ std::vector<proc::Entry> signal_tree(const std::set<Ident>& foreign, pid_t leade
 // "pid start" per line, replaced atomically.
 void write_record(const std::string& path, const std::set<Ident>& procs) {
   std::string text;
-  for (const auto& [pid, start] : procs) text += std::to_string(pid) + " " + std::to_string(start) + "\n";
+  for (const auto& [pid, start] : procs)
+    text += std::to_string(pid) + " " + std::to_string(start) + "\n";
   const std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return;
@@ -321,11 +324,10 @@ class OutputSink {
 const std::vector<std::string>& git_local_env_vars() {
   static const std::vector<std::string> vars = {
       // `git rev-parse --local-env-vars` (git 2.39)
-      "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_CONFIG", "GIT_CONFIG_PARAMETERS",
-      "GIT_CONFIG_COUNT", "GIT_OBJECT_DIRECTORY", "GIT_DIR", "GIT_WORK_TREE",
-      "GIT_IMPLICIT_WORK_TREE", "GIT_GRAFT_FILE", "GIT_INDEX_FILE", "GIT_NO_REPLACE_OBJECTS",
-      "GIT_REPLACE_REF_BASE", "GIT_PREFIX", "GIT_INTERNAL_SUPER_PREFIX", "GIT_SHALLOW_FILE",
-      "GIT_COMMON_DIR",
+      "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_CONFIG", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT",
+      "GIT_OBJECT_DIRECTORY", "GIT_DIR", "GIT_WORK_TREE", "GIT_IMPLICIT_WORK_TREE",
+      "GIT_GRAFT_FILE", "GIT_INDEX_FILE", "GIT_NO_REPLACE_OBJECTS", "GIT_REPLACE_REF_BASE",
+      "GIT_PREFIX", "GIT_INTERNAL_SUPER_PREFIX", "GIT_SHALLOW_FILE", "GIT_COMMON_DIR",
       // What hooks and wrappers may also carry and that would point a child elsewhere.
       "GIT_NAMESPACE", "GIT_CEILING_DIRECTORIES", "GIT_QUARANTINE_PATH",
       "GIT_DISCOVERY_ACROSS_FILESYSTEM"};
@@ -628,8 +630,8 @@ Result<ProcResult> run_process(const ProcSpec& spec) {
           eof = true;
         }
       } else {
-        ssize_t k = ::write(fds[i].fd, spec.stdin_data.data() + written,
-                            spec.stdin_data.size() - written);
+        ssize_t k =
+            ::write(fds[i].fd, spec.stdin_data.data() + written, spec.stdin_data.size() - written);
         if (k > 0) written += static_cast<std::size_t>(k);
         if ((k < 0 && errno != EAGAIN && errno != EINTR) || written == spec.stdin_data.size()) {
           in_pipe.second.reset();

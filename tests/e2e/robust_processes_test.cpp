@@ -48,12 +48,14 @@ TEST(Processes, ASetsidDaemonOfAnAgentDiesWithItsCallAndNeverWritesIntoALaterUni
   fs::create_directories(pids);
   // Each unit's call writes its own file and leaves a daemon (its own session)
   // that writes late.txt into the worktree 3 s later.
-  const fs::path agent = script(
-      dir, "agent.sh",
-      "echo \"$SMARTSPEC_CATEGORY\" > \"unit-$SMARTSPEC_CATEGORY.txt\"\n"
-      "p='" + pids.string() + "'/\"$SMARTSPEC_CATEGORY.pid\"\n"
-      "setsid sh -c 'echo $$ > \"$0\"; sleep 3; echo late > late.txt' \"$p\" >/dev/null 2>&1 &\n"
-      "while [ ! -s \"$p\" ]; do sleep 0.01; done\n");
+  const fs::path agent = script(dir, "agent.sh",
+                                "echo \"$SMARTSPEC_CATEGORY\" > \"unit-$SMARTSPEC_CATEGORY.txt\"\n"
+                                "p='" +
+                                    pids.string() +
+                                    "'/\"$SMARTSPEC_CATEGORY.pid\"\n"
+                                    "setsid sh -c 'echo $$ > \"$0\"; sleep 3; echo late > "
+                                    "late.txt' \"$p\" >/dev/null 2>&1 &\n"
+                                    "while [ ! -s \"$p\" ]; do sleep 0.01; done\n");
   KillOnExit cleanup;
   for (const char* u : {"critical", "not_implemented", "missing_tests", "missing_code",
                         "symbol_issue", "content_issue", "naming_issue"})
@@ -84,12 +86,17 @@ TEST(Processes, WhatAKilledRunLeftRunningIsEndedBeforeTheResumedRunTouchesTheWor
   const fs::path daemon_pid = dir.path() / "daemon.pid";
   // The agent leaves a daemon that keeps writing late.txt into the worktree
   // (for at most a minute), then hangs until killed.
-  const fs::path agent = script(
-      dir, "slow-agent.sh",
-      "setsid sh -c 'echo $$ > \"$0\"; i=0; while [ $i -lt 600 ]; do echo late >> late.txt; "
-      "sleep 0.1; i=$((i+1)); done' '" + daemon_pid.string() + "' >/dev/null 2>&1 &\n"
-      "while [ ! -s '" + daemon_pid.string() + "' ]; do sleep 0.01; done\n"
-      "echo $$ > '" + agent_pid.string() + "'\nexec sleep 60\n");
+  const fs::path agent =
+      script(dir, "slow-agent.sh",
+             "setsid sh -c 'echo $$ > \"$0\"; i=0; while [ $i -lt 600 ]; do echo late >> late.txt; "
+             "sleep 0.1; i=$((i+1)); done' '" +
+                 daemon_pid.string() +
+                 "' >/dev/null 2>&1 &\n"
+                 "while [ ! -s '" +
+                 daemon_pid.string() +
+                 "' ]; do sleep 0.01; done\n"
+                 "echo $$ > '" +
+                 agent_pid.string() + "'\nexec sleep 60\n");
   KillOnExit cleanup{{agent_pid, daemon_pid}};
   const fs::path record = fs::path(repo) / ".git" / "smartspec" / "processes";
   const std::string log = (dir.path() / "run.log").string();
@@ -140,11 +147,12 @@ TEST(Processes, SigintEndsARunningAgentAndItsTreeAndExits3) {
   const fs::path finished = dir.path() / "finished";
   // Ignores TERM and INT (only the KILL after the grace ends it); its child too.
   // Left to run, it would write `finished` after its 30 s.
-  const fs::path agent = script(
-      dir, "stubborn-agent.sh",
-      "trap '' TERM INT\necho $$ > '" + agent_pid.string() + "'\n"
-      "setsid sh -c 'trap \"\" TERM INT; exec sleep 30' &\necho $! > '" + sleep_pid.string() +
-          "'\nwait\necho finished > '" + finished.string() + "'\n");
+  const fs::path agent =
+      script(dir, "stubborn-agent.sh",
+             "trap '' TERM INT\necho $$ > '" + agent_pid.string() +
+                 "'\n"
+                 "setsid sh -c 'trap \"\" TERM INT; exec sleep 30' &\necho $! > '" +
+                 sleep_pid.string() + "'\nwait\necho finished > '" + finished.string() + "'\n");
   KillOnExit cleanup{{agent_pid, sleep_pid}};
   const std::string log = (dir.path() / "run.log").string();
   Child child({"run", "--prompts-dir", pack, "--tasks", "tasks.md", "--agent", agent.string(),
@@ -176,17 +184,19 @@ TEST(Processes, AnEndlessWriterLeavesABoundedLogAndABoundedTool) {
   std::string pack = seven_unit_pack(dir);
   const std::string log = (dir.path() / "run.log").string();
   // 1 GB of output in one call; the agent changes nothing.
-  Child child({"run", "--prompts-dir", pack, "--tasks", "tasks.md", "--only-category",
-               "missing_code", "--agent", "sh -c 'echo FIRST; head -c 1000000000 /dev/zero; echo LAST'",
-               "--agent-per", "unit"},
-              repo, log);
+  Child child(
+      {"run", "--prompts-dir", pack, "--tasks", "tasks.md", "--only-category", "missing_code",
+       "--agent", "sh -c 'echo FIRST; head -c 1000000000 /dev/zero; echo LAST'", "--agent-per",
+       "unit"},
+      repo, log);
   long rss_kib = 0;
   const int code = child.wait(&rss_kib);
   EXPECT_TRUE(code == 0 || code == 1) << code << "\n" << read(log);
   EXPECT_LT(rss_kib, 200 * 1024) << "max RSS " << rss_kib << " KiB";
   // The call's log (named after its task: the unit has one).
   fs::path agent_log;
-  for (const auto& e : fs::directory_iterator(fs::path(repo) / ".git" / "smartspec" / "logs" / kRunId))
+  for (const auto& e :
+       fs::directory_iterator(fs::path(repo) / ".git" / "smartspec" / "logs" / kRunId))
     if (e.path().extension() == ".log") agent_log = e.path();
   ASSERT_FALSE(agent_log.empty()) << read(log);
   EXPECT_LT(fs::file_size(agent_log), (std::uintmax_t{8} << 20) + 200);

@@ -1,5 +1,6 @@
 #include "smartspec/exec/process.hpp"
 
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -11,9 +12,6 @@
 #include <thread>
 
 #include "smartspec/util/proc.hpp"
-
-#include <gtest/gtest.h>
-
 #include "support/test_support.hpp"
 
 namespace smartspec::exec {
@@ -77,8 +75,8 @@ TEST(Process, EnvironmentExcludesGitLocalVariables) {
   ::setenv("GIT_INDEX_FILE", "/somewhere/.git/index", 1);
   ::setenv("SMARTSPEC_KEEP_ME", "kept", 1);
   auto r = run_argv({"sh", "-c",
-                         "echo \"dir=${GIT_DIR-unset} index=${GIT_INDEX_FILE-unset} "
-                         "keep=$SMARTSPEC_KEEP_ME\""});
+                     "echo \"dir=${GIT_DIR-unset} index=${GIT_INDEX_FILE-unset} "
+                     "keep=$SMARTSPEC_KEEP_ME\""});
   ::unsetenv("GIT_DIR");
   ::unsetenv("GIT_INDEX_FILE");
   ::unsetenv("SMARTSPEC_KEEP_ME");
@@ -287,10 +285,11 @@ TEST(ProcessInterrupt, EndsTheWholeTreeAndLaterCallsStartNothing) {
   test::TempDir dir;
   ProcSpec spec;
   // Ignores TERM (KILL after the grace), and has a setsid daemon.
-  spec.argv = {"sh", "-c",
-               "trap '' TERM INT; setsid sh -c 'trap \"\" TERM; echo $$ > daemon.pid; exec sleep 30' "
-               ">/dev/null 2>&1 & while [ ! -s daemon.pid ]; do sleep 0.01; done; echo $$ > leader.pid; "
-               "sleep 30; echo finished"};
+  spec.argv = {
+      "sh", "-c",
+      "trap '' TERM INT; setsid sh -c 'trap \"\" TERM; echo $$ > daemon.pid; exec sleep 30' "
+      ">/dev/null 2>&1 & while [ ! -s daemon.pid ]; do sleep 0.01; done; echo $$ > leader.pid; "
+      "sleep 30; echo finished"};
   spec.cwd = dir.str();
   spec.timeout_seconds = 60;
   std::thread interrupter([&] {
@@ -327,11 +326,12 @@ TEST(ProcessRecord, TheRunningTreeIsRecordedAndTheRecordRemovedAfterwards) {
   ProcSpec spec;
   // The command waits until the record names its daemon, then prints the
   // record and the daemon's pid and start time (/proc/<pid>/stat field 22).
-  spec.argv = {"sh", "-c",
-               "setsid sh -c 'echo $$ > daemon.pid; exec sleep 30' >/dev/null 2>&1 & "
-               "while [ ! -s daemon.pid ]; do sleep 0.01; done; d=$(cat daemon.pid); i=0; "
-               "until grep -q \"^$d \" \"$REC\" 2>/dev/null || [ $i -ge 400 ]; do sleep 0.05; "
-               "i=$((i+1)); done; echo \"daemon $d $(cut -d' ' -f22 /proc/$d/stat)\"; cat \"$REC\""};
+  spec.argv = {
+      "sh", "-c",
+      "setsid sh -c 'echo $$ > daemon.pid; exec sleep 30' >/dev/null 2>&1 & "
+      "while [ ! -s daemon.pid ]; do sleep 0.01; done; d=$(cat daemon.pid); i=0; "
+      "until grep -q \"^$d \" \"$REC\" 2>/dev/null || [ $i -ge 400 ]; do sleep 0.05; "
+      "i=$((i+1)); done; echo \"daemon $d $(cut -d' ' -f22 /proc/$d/stat)\"; cat \"$REC\""};
   spec.cwd = dir.str();
   spec.env = {{"REC", record}};
   spec.kill_grace_seconds = 0.2;

@@ -34,23 +34,23 @@ inline constexpr std::size_t kOutputKeep = std::size_t{4} << 20;  // 4 MiB
 inline constexpr double kInterruptGraceSeconds = 1.0;
 
 struct ProcSpec {
-  std::vector<std::string> argv;            // argv[0] is searched in PATH when it has no '/'
-  std::string cwd;                          // empty = the current directory
-  std::map<std::string, std::string> env;   // added to (or replacing in) the environment
-  std::string stdin_data;                   // written to the child's stdin, then closed
-  double timeout_seconds = 0;               // 0 = no limit
-  double kill_grace_seconds = 2;            // TERM → KILL delay on timeout
-  std::string log_path;                     // when set, the output is also written there
-  std::size_t output_keep = kOutputKeep;    // first and last bytes kept (output and log)
+  std::vector<std::string> argv;           // argv[0] is searched in PATH when it has no '/'
+  std::string cwd;                         // empty = the current directory
+  std::map<std::string, std::string> env;  // added to (or replacing in) the environment
+  std::string stdin_data;                  // written to the child's stdin, then closed
+  double timeout_seconds = 0;              // 0 = no limit
+  double kill_grace_seconds = 2;           // TERM → KILL delay on timeout
+  std::string log_path;                    // when set, the output is also written there
+  std::size_t output_keep = kOutputKeep;   // first and last bytes kept (output and log)
 };
 
 struct ProcResult {
-  int exit_code = -1;      // exit status; -1 when killed by a signal
-  int signal = 0;          // the signal that ended the child, 0 when it exited
-  bool timed_out = false;  // the timeout expired and the process tree was terminated
-  bool interrupted = false;  // interrupt_processes() ended it (or it was not started)
-  std::string output;      // stdout and stderr, interleaved as written; the first and
-                           // last output_keep bytes when longer (the log file likewise)
+  int exit_code = -1;                // exit status; -1 when killed by a signal
+  int signal = 0;                    // the signal that ended the child, 0 when it exited
+  bool timed_out = false;            // the timeout expired and the process tree was terminated
+  bool interrupted = false;          // interrupt_processes() ended it (or it was not started)
+  std::string output;                // stdout and stderr, interleaved as written; the first and
+                                     // last output_keep bytes when longer (the log file likewise)
   std::uint64_t output_dropped = 0;  // bytes left out between them
   [[nodiscard]] bool ok() const { return exit_code == 0 && !timed_out; }
 };
