@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "smartspec/exec/syntax.hpp"
 #include "smartspec/util/proc.hpp"
 #include "support/test_support.hpp"
 
@@ -317,6 +318,21 @@ TEST(ProcessInterrupt, EndsTheWholeTreeAndLaterCallsStartNothing) {
   auto again = run_argv({"true"});
   ASSERT_TRUE(again);
   EXPECT_TRUE(again->ok());
+}
+
+TEST(ProcessInterrupt, ACheckerThatCouldNotRunIsNoSyntaxError) {
+  test::TempDir dir;
+  test::write(dir.path() / "ok.sh", "echo fine\n");
+  interrupt_processes();
+  SyntaxReport rep = check_syntax(dir.str(), {"ok.sh"});
+  clear_interrupt();
+  EXPECT_TRUE(rep.errors.empty()) << describe(rep.errors.front());
+  EXPECT_TRUE(rep.checked.empty());
+  EXPECT_EQ(rep.notes, std::vector<std::string>{"interrupted: syntax check of ok.sh skipped"});
+  // Not interrupted: checked.
+  SyntaxReport again = check_syntax(dir.str(), {"ok.sh"});
+  EXPECT_TRUE(again.errors.empty());
+  EXPECT_EQ(again.checked, std::vector<std::string>{"ok.sh"});
 }
 
 TEST(ProcessRecord, TheRunningTreeIsRecordedAndTheRecordRemovedAfterwards) {
