@@ -547,6 +547,8 @@ Result<AgentResult> run_agent(AgentContext& ctx,
     if (!proc) {
       error = "agent could not be started: " + proc.error().message;
       ran = attempt > 1;  // earlier attempts' changes are in the worktree
+    } else if (proc->interrupted) {
+      error = "interrupted";
     } else if (proc->timed_out) {
       error = "timed out after " + std::to_string(ctx.opts.agent_timeout) + " s";
     } else if (proc->exit_code != 0) {

@@ -40,7 +40,10 @@ namespace fs = std::filesystem;
 namespace {
 
 volatile std::sig_atomic_t g_interrupted = 0;
-void on_signal(int sig) { g_interrupted = sig; }
+void on_signal(int sig) {
+  g_interrupted = sig;
+  exec::interrupt_processes();  // a running agent (its whole tree) ends now, not at its timeout
+}
 
 void install_signal_handlers() {
   struct sigaction sa {};
@@ -663,7 +666,7 @@ Result<std::string> Runner::agent_tasks(const plan::PlannedUnit& unit, report::U
       TRY_VOID(run_batch(batch, reports));
       int n = task_n_ - static_cast<int>(reports.size());
       for (auto& tr : reports) {
-        if (tr.status == report::TaskStatus::kFailed) count_failure(fail_reason);
+        if (tr.status == report::TaskStatus::kFailed && !interrupted()) count_failure(fail_reason);
         console_.task_done(++n, task_total_, tr);
         ur.tasks.push_back(std::move(tr));
       }
@@ -682,7 +685,7 @@ Result<std::string> Runner::agent_tasks(const plan::PlannedUnit& unit, report::U
       std::vector<report::TaskReport> reports;
       TRY_VOID(run_batch({&t}, reports));
       for (auto& r : reports) {
-        if (r.status == report::TaskStatus::kFailed) count_failure(fail_reason);
+        if (r.status == report::TaskStatus::kFailed && !interrupted()) count_failure(fail_reason);
         console_.task_done(task_n_, task_total_, r);
         if (r.status == report::TaskStatus::kFailed) console_.agent_output(output_tail, r.log);
         ur.tasks.push_back(std::move(r));
@@ -712,6 +715,7 @@ Result<std::string> Runner::run_commit_hooks(std::string& tree, std::string& mes
     spec.cwd = scratch_->path();
     spec.timeout_seconds = opts_.agent_timeout;
     TRY(auto res, exec::run_process(spec));
+    if (res.interrupted) return std::string("interrupted");
     if (!res.ok()) {
       return "pre-commit hook failed (exit " + std::to_string(res.exit_code) + ")" +
              tail(res.output);
@@ -736,6 +740,7 @@ Result<std::string> Runner::run_commit_hooks(std::string& tree, std::string& mes
     TRY(auto res, exec::run_process(spec));
     auto edited = text::read_file(file);
     ::unlink(file.c_str());
+    if (res.interrupted) return std::string("interrupted");
     if (!res.ok()) {
       return "commit-msg hook failed (exit " + std::to_string(res.exit_code) + ")" +
              tail(res.output);
@@ -859,6 +864,8 @@ Result<bool> Runner::run_unit(const plan::PlannedUnit& unit, report::UnitReport&
     verify_cmd_ran_ = true;
     if (!res) {
       fail_reason = "--verify-cmd: " + res.error().message;
+    } else if (res->interrupted) {
+      fail_reason = "interrupted";
     } else {
       std::string out = res->output;
       if (out.size() > 4000) out = "…" + out.substr(out.size() - 4000);
@@ -1162,6 +1169,12 @@ int run_command(const RunOptions& opts) {
     std::fprintf(stderr, "smartspec-batch: error: %s\n", ok.error().to_string().c_str());
     return 2;
   }
+  // Processes a killed run left (an agent's setsid daemon, ...) end before
+  // anything touches the worktree; ours are recorded in the same file.
+  const std::string procs = in->repo.common_dir() + "/smartspec/processes";
+  if (int n = exec::end_recorded_processes(procs); n > 0)
+    spdlog::warn("ended {} process(es) left running by an interrupted run", n);
+  exec::set_process_record(procs);
   Runner runner(opts, *in, console);
   return runner.run();
 }

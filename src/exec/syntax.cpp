@@ -114,6 +114,10 @@ void per_file_check(const std::string& root, const std::string& file,
     rep.notes.push_back(argv.front() + " not found: syntax check of " + file + " skipped");
     return;
   }
+  if (r->interrupted) {  // the tool is stopping: not a verdict on the file
+    rep.notes.push_back("interrupted: syntax check of " + file + " skipped");
+    return;
+  }
   rep.checked.push_back(file);
   if (r->ok()) return;
   if (r->timed_out) {

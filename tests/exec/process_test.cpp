@@ -1,13 +1,18 @@
 #include "smartspec/exec/process.hpp"
 
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 
-#include <gtest/gtest.h>
-
+#include "smartspec/exec/syntax.hpp"
+#include "smartspec/util/proc.hpp"
 #include "support/test_support.hpp"
 
 namespace smartspec::exec {
@@ -71,8 +76,8 @@ TEST(Process, EnvironmentExcludesGitLocalVariables) {
   ::setenv("GIT_INDEX_FILE", "/somewhere/.git/index", 1);
   ::setenv("SMARTSPEC_KEEP_ME", "kept", 1);
   auto r = run_argv({"sh", "-c",
-                         "echo \"dir=${GIT_DIR-unset} index=${GIT_INDEX_FILE-unset} "
-                         "keep=$SMARTSPEC_KEEP_ME\""});
+                     "echo \"dir=${GIT_DIR-unset} index=${GIT_INDEX_FILE-unset} "
+                     "keep=$SMARTSPEC_KEEP_ME\""});
   ::unsetenv("GIT_DIR");
   ::unsetenv("GIT_INDEX_FILE");
   ::unsetenv("SMARTSPEC_KEEP_ME");
@@ -111,6 +116,282 @@ TEST(Process, GrandchildLeftBehindAfterANormalExitIsKilled) {
   EXPECT_FALSE(r->timed_out);
   int pid = std::stoi(test::read(dir.path() / "bg.pid"));
   EXPECT_TRUE(test::process_gone(pid)) << pid;
+}
+
+// Polls (bounded, 20 s) until `pred` holds.
+template <typename Pred>
+bool eventually(Pred pred) {
+  for (int i = 0; i < 400; ++i) {
+    if (pred()) return true;
+    ::usleep(50 * 1000);
+  }
+  return pred();
+}
+
+int pid_in(const std::filesystem::path& file) { return std::stoi(test::read(file)); }
+
+// Peak resident set of this process (VmHWM), KiB.
+long vm_hwm_kib() {
+  std::ifstream in("/proc/self/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
+// A zombie left for this process (a subreaper) is reaped, so that later tests
+// see no leftovers; gone either way.
+void reap(int pid) { ::waitpid(pid, nullptr, WNOHANG); }
+
+TEST(ProcessTree, SetsidDescendantIsDeadWhenTheCallReturns) {
+  test::TempDir dir;
+  ProcSpec spec;
+  // The daemon leaves the group and the session; its late write must never happen.
+  spec.argv = {"sh", "-c",
+               "setsid sh -c 'echo $$ > daemon.pid; sleep 30 & echo $! > sleep.pid; wait; "
+               "echo late > late.txt' >/dev/null 2>&1 & "
+               "while [ ! -s sleep.pid ]; do sleep 0.01; done; echo leader done"};
+  spec.cwd = dir.str();
+  spec.kill_grace_seconds = 0.2;
+  auto r = run_process(spec);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->exit_code, 0);
+  EXPECT_EQ(r->output, "leader done\n");
+  const int daemon = pid_in(dir.path() / "daemon.pid");
+  const int sleeper = pid_in(dir.path() / "sleep.pid");
+  EXPECT_TRUE(test::process_gone(daemon)) << daemon;
+  EXPECT_TRUE(test::process_gone(sleeper)) << sleeper;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "late.txt"));
+}
+
+TEST(ProcessTree, SetsidDescendantThatIgnoresTermIsDeadAfterATimeout) {
+  test::TempDir dir;
+  ProcSpec spec;
+  spec.argv = {"sh", "-c",
+               "setsid sh -c 'trap \"\" TERM HUP INT; echo $$ > daemon.pid; sleep 30; "
+               "echo late > late.txt' >/dev/null 2>&1 & "
+               "while [ ! -s daemon.pid ]; do sleep 0.01; done; echo started; sleep 60"};
+  spec.cwd = dir.str();
+  spec.timeout_seconds = 0.5;
+  spec.kill_grace_seconds = 0.2;
+  auto r = run_process(spec);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_TRUE(r->timed_out);
+  EXPECT_EQ(r->output, "started\n");
+  const int daemon = pid_in(dir.path() / "daemon.pid");
+  EXPECT_TRUE(test::process_gone(daemon)) << daemon;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "late.txt"));
+}
+
+TEST(ProcessTree, DoubleForkedDaemonIsDead) {
+  test::TempDir dir;
+  ProcSpec spec;
+  // ( … & ): the middle process exits at once, the grandchild is an orphan in
+  // its own session; the leader exits as soon as it runs.
+  spec.argv = {"sh", "-c",
+               "( setsid sh -c 'trap \"\" TERM; echo $$ > daemon.pid; exec sleep 30' "
+               ">/dev/null 2>&1 & ); while [ ! -s daemon.pid ]; do sleep 0.01; done"};
+  spec.cwd = dir.str();
+  spec.kill_grace_seconds = 0.2;
+  auto r = run_process(spec);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->exit_code, 0);
+  const int daemon = pid_in(dir.path() / "daemon.pid");
+  EXPECT_TRUE(test::process_gone(daemon)) << daemon;
+}
+
+TEST(ProcessTree, ProcessesThatExistedBeforeTheCallAreLeftAlone) {
+  // A child of ours started before the call (like the persistent syntax
+  // checker) is not part of the call's tree.
+  pid_t mine = ::fork();
+  ASSERT_GE(mine, 0);
+  if (mine == 0) {
+    ::execlp("sleep", "sleep", "30", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  auto r = run_argv({"sh", "-c", "sleep 0.01 & exit 0"});
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_FALSE(test::process_gone(mine));
+  ::kill(mine, SIGKILL);
+  ::waitpid(mine, nullptr, 0);
+}
+
+TEST(ProcessOutput, FirstAndLastBytesAreKeptAndTheRestCounted) {
+  test::TempDir dir;
+  ProcSpec spec;
+  spec.argv = {"sh", "-c", "printf abcdefghij"};
+  spec.output_keep = 4;
+  spec.log_path = (dir.path() / "log").string();
+  auto r = run_process(spec);
+  ASSERT_TRUE(r) << r.error().to_string();
+  const std::string expected =
+      "abcd\n[smartspec-batch: 2 bytes of output dropped here; the first and the last 4 bytes "
+      "are kept]\nghij";
+  EXPECT_EQ(r->output, expected);
+  EXPECT_EQ(r->output_dropped, 2u);
+  EXPECT_EQ(test::read(dir.path() / "log"), expected);
+
+  // Exactly twice the cap: nothing dropped, no line.
+  spec.argv = {"sh", "-c", "printf abcdefgh"};
+  auto exact = run_process(spec);
+  ASSERT_TRUE(exact);
+  EXPECT_EQ(exact->output, "abcdefgh");
+  EXPECT_EQ(exact->output_dropped, 0u);
+  EXPECT_EQ(test::read(dir.path() / "log"), "abcdefgh");
+}
+
+TEST(ProcessOutput, TheTailSurvivesManySmallWrites) {
+  ProcSpec spec;
+  // 1000 lines written one by one: the ring buffer wraps many times.
+  spec.argv = {"sh", "-c", "i=0; while [ $i -lt 1000 ]; do echo \"line $i\"; i=$((i+1)); done"};
+  spec.output_keep = 20;
+  auto r = run_process(spec);
+  ASSERT_TRUE(r) << r.error().to_string();
+  std::string full;
+  for (int i = 0; i < 1000; ++i) full += "line " + std::to_string(i) + "\n";
+  EXPECT_EQ(r->output_dropped, full.size() - 40);
+  EXPECT_EQ(r->output.substr(0, 20), full.substr(0, 20));
+  EXPECT_EQ(r->output.substr(r->output.size() - 20), full.substr(full.size() - 20));
+  EXPECT_NE(r->output.find("[smartspec-batch: " + std::to_string(full.size() - 40) +
+                           " bytes of output dropped here"),
+            std::string::npos)
+      << r->output;
+}
+
+TEST(ProcessOutput, AnEndlessWriterKeepsLogAndMemoryBounded) {
+  test::TempDir dir;
+  const long hwm_before = vm_hwm_kib();
+  ASSERT_GT(hwm_before, 0);
+  ProcSpec spec;
+  // 400 MB between two markers, with a cap of 1 MiB each side.
+  spec.argv = {"sh", "-c", "echo FIRST; head -c 400000000 /dev/zero; echo LAST"};
+  spec.output_keep = std::size_t{1} << 20;
+  spec.log_path = (dir.path() / "agent.log").string();
+  auto r = run_process(spec);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->exit_code, 0);
+  const std::uint64_t total = 6 + 400000000ull + 5;
+  EXPECT_EQ(r->output_dropped, total - 2 * spec.output_keep);
+  EXPECT_EQ(r->output.rfind("FIRST\n", 0), 0u);
+  EXPECT_EQ(r->output.substr(r->output.size() - 5), "LAST\n");
+  const auto log_size = std::filesystem::file_size(dir.path() / "agent.log");
+  EXPECT_EQ(log_size, r->output.size());
+  EXPECT_LT(log_size, 2 * spec.output_keep + 200);
+  // The peak memory of this process grew by far less than what was written
+  // (holding it would take 400 MB).
+  const long hwm_after = vm_hwm_kib();
+  EXPECT_LT(hwm_after - hwm_before, 32 * 1024) << hwm_before << " -> " << hwm_after << " KiB";
+}
+
+TEST(ProcessInterrupt, EndsTheWholeTreeAndLaterCallsStartNothing) {
+  test::TempDir dir;
+  ProcSpec spec;
+  // Ignores TERM (KILL after the grace), and has a setsid daemon.
+  spec.argv = {
+      "sh", "-c",
+      "trap '' TERM INT; setsid sh -c 'trap \"\" TERM; echo $$ > daemon.pid; exec sleep 30' "
+      ">/dev/null 2>&1 & while [ ! -s daemon.pid ]; do sleep 0.01; done; echo $$ > leader.pid; "
+      "sleep 30; echo finished"};
+  spec.cwd = dir.str();
+  spec.timeout_seconds = 60;
+  std::thread interrupter([&] {
+    if (eventually([&] { return std::filesystem::exists(dir.path() / "leader.pid"); }))
+      interrupt_processes();
+  });
+  auto r = run_process(spec);
+  interrupter.join();
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_TRUE(r->interrupted);
+  EXPECT_FALSE(r->timed_out);
+  EXPECT_FALSE(r->ok());
+  EXPECT_EQ(r->signal, SIGKILL);
+  EXPECT_EQ(r->output.find("finished"), std::string::npos);
+  EXPECT_TRUE(test::process_gone(pid_in(dir.path() / "leader.pid")));
+  EXPECT_TRUE(test::process_gone(pid_in(dir.path() / "daemon.pid")));
+
+  // Interrupted: nothing more is started.
+  EXPECT_TRUE(processes_interrupted());
+  auto later = run_argv({"sh", "-c", "touch '" + (dir.path() / "started").string() + "'"});
+  ASSERT_TRUE(later);
+  EXPECT_TRUE(later->interrupted);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "started"));
+  clear_interrupt();
+  auto again = run_argv({"true"});
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->ok());
+}
+
+TEST(ProcessInterrupt, ACheckerThatCouldNotRunIsNoSyntaxError) {
+  test::TempDir dir;
+  test::write(dir.path() / "ok.sh", "echo fine\n");
+  interrupt_processes();
+  SyntaxReport rep = check_syntax(dir.str(), {"ok.sh"});
+  clear_interrupt();
+  EXPECT_TRUE(rep.errors.empty()) << describe(rep.errors.front());
+  EXPECT_TRUE(rep.checked.empty());
+  EXPECT_EQ(rep.notes, std::vector<std::string>{"interrupted: syntax check of ok.sh skipped"});
+  // Not interrupted: checked.
+  SyntaxReport again = check_syntax(dir.str(), {"ok.sh"});
+  EXPECT_TRUE(again.errors.empty());
+  EXPECT_EQ(again.checked, std::vector<std::string>{"ok.sh"});
+}
+
+TEST(ProcessRecord, TheRunningTreeIsRecordedAndTheRecordRemovedAfterwards) {
+  test::TempDir dir;
+  const std::string record = (dir.path() / "processes").string();
+  set_process_record(record);
+  ProcSpec spec;
+  // The command waits until the record names its daemon, then prints the
+  // record and the daemon's pid and start time (/proc/<pid>/stat field 22).
+  spec.argv = {
+      "sh", "-c",
+      "setsid sh -c 'echo $$ > daemon.pid; exec sleep 30' >/dev/null 2>&1 & "
+      "while [ ! -s daemon.pid ]; do sleep 0.01; done; d=$(cat daemon.pid); i=0; "
+      "until grep -q \"^$d \" \"$REC\" 2>/dev/null || [ $i -ge 400 ]; do sleep 0.05; "
+      "i=$((i+1)); done; echo \"daemon $d $(cut -d' ' -f22 /proc/$d/stat)\"; cat \"$REC\""};
+  spec.cwd = dir.str();
+  spec.env = {{"REC", record}};
+  spec.kill_grace_seconds = 0.2;
+  auto r = run_process(spec);
+  set_process_record("");
+  ASSERT_TRUE(r) << r.error().to_string();
+  const int daemon = pid_in(dir.path() / "daemon.pid");
+  auto first = r->output.substr(0, r->output.find('\n'));
+  ASSERT_EQ(first.rfind("daemon ", 0), 0u) << r->output;
+  const std::string entry = first.substr(7);  // "pid start"
+  EXPECT_NE(r->output.find("\n" + entry + "\n"), std::string::npos) << r->output;
+  EXPECT_TRUE(test::process_gone(daemon));
+  EXPECT_FALSE(std::filesystem::exists(record));
+}
+
+TEST(ProcessRecord, EndsRecordedProcessesMatchingPidAndStartTimeAndWhatIsBelowThem) {
+  test::TempDir dir;
+  // A daemon started outside run_process (like one a killed run left), with a child.
+  auto started = test::sh(
+      "setsid sh -c 'echo $$ > daemon.pid; sleep 30 & echo $! > child.pid; wait' "
+      ">/dev/null 2>&1 & while [ ! -s child.pid ]; do sleep 0.01; done",
+      dir.str());
+  ASSERT_EQ(started.exit_code, 0) << started.err;
+  const int daemon = pid_in(dir.path() / "daemon.pid");
+  const int child = pid_in(dir.path() / "child.pid");
+  auto st = proc::stat(daemon);
+  ASSERT_TRUE(st);
+  const std::string record = (dir.path() / "processes").string();
+
+  // Another start time: not the recorded process (its pid was reused).
+  test::write(record, std::to_string(daemon) + " " + std::to_string(st->start + 1) + "\n");
+  EXPECT_EQ(end_recorded_processes(record), 0);
+  EXPECT_FALSE(test::process_gone(daemon));
+  EXPECT_FALSE(std::filesystem::exists(record));
+
+  test::write(record, std::to_string(daemon) + " " + std::to_string(st->start) + "\n");
+  EXPECT_EQ(end_recorded_processes(record), 2);
+  EXPECT_TRUE(test::process_gone(daemon));
+  EXPECT_TRUE(test::process_gone(child));
+  EXPECT_FALSE(std::filesystem::exists(record));
+  reap(daemon);
+  reap(child);
+
+  EXPECT_EQ(end_recorded_processes(record), 0);  // no record: nothing to do
 }
 
 TEST(Process, SplitCommandLine) {
