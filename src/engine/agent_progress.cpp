@@ -75,32 +75,6 @@ std::vector<std::string> tail_of_file(const std::string& path, std::size_t n) {
   return last_lines(text, n);
 }
 
-Result<std::string> check_agent_program(const std::string& command) {
-  TRY(auto argv, exec::split_command_line(command));
-  const std::string& name = argv.front();
-  auto executable = [](const std::string& p) {
-    struct stat st {};
-    return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(p.c_str(), X_OK) == 0;
-  };
-  if (name.find('/') != std::string::npos) {
-    if (executable(name)) return name;
-    return fail(name, 0, "agent program not found or not executable");
-  }
-  const char* env = std::getenv("PATH");
-  std::string path = env != nullptr ? env : "/usr/local/bin:/usr/bin:/bin";
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    std::size_t colon = path.find(':', start);
-    std::string dir =
-        path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
-    std::string cand = (dir.empty() ? std::string(".") : dir) + "/" + name;
-    if (executable(cand)) return cand;
-    if (colon == std::string::npos) break;
-    start = colon + 1;
-  }
-  return fail(name, 0, "agent program not found in PATH");
-}
-
 std::string self_program() {
   std::error_code ec;
   auto p = std::filesystem::read_symlink("/proc/self/exe", ec);

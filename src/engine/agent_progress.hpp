@@ -42,11 +42,6 @@ std::vector<std::string> last_lines(const std::string& text, std::size_t n);
 // The same for a file (its last 64 KiB); empty when it cannot be read.
 std::vector<std::string> tail_of_file(const std::string& path, std::size_t n);
 
-// The agent command's program, resolved as the process runner does (a name
-// with '/' as given, else searched in PATH): an error naming it when it is
-// not an executable file, or when the command line cannot be split.
-Result<std::string> check_agent_program(const std::string& command);
-
 // The running smartspec-batch's own path (/proc/self/exe), for the verify
 // command the agent is told to run; "smartspec-batch" when unknown.
 std::string self_program();

@@ -1130,15 +1130,9 @@ int run_command(const RunOptions& opts) {
   for (const auto& [flag, cmd] : {std::pair<const char*, const std::string&>{"--agent", opts.agent},
                                   {"--verify-cmd", opts.verify_cmd}}) {
     if (cmd.empty()) continue;
-    if (auto argv = exec::check_command_line(cmd); !argv) {
+    if (auto argv = exec::check_command_line(cmd, in->repo.is_bare() ? "" : in->repo.workdir());
+        !argv) {
       std::fprintf(stderr, "smartspec-batch: error: %s: %s\n", flag, argv.error().message.c_str());
-      return 2;
-    }
-  }
-  if (!opts.agent.empty()) {
-    if (auto program = check_agent_program(opts.agent); !program) {
-      std::fprintf(stderr, "smartspec-batch: error: --agent: %s\n",
-                   program.error().to_string().c_str());
       return 2;
     }
   }

@@ -16,7 +16,8 @@ bool executable_file(const std::string& p) {
 
 }  // namespace
 
-Result<std::vector<std::string>> check_command_line(const std::string& cmd) {
+Result<std::vector<std::string>> check_command_line(const std::string& cmd,
+                                                    const std::string& relative_to) {
   TRY(auto argv, split_command_line(cmd));
   if (argv.empty() || argv.front().empty()) return fail("empty command");
   const std::string& program = argv.front();
@@ -24,7 +25,11 @@ Result<std::vector<std::string>> check_command_line(const std::string& cmd) {
     if (!executable_file(program)) return fail(program + ": not an executable file");
     return argv;
   }
-  if (program.find('/') != std::string::npos) return argv;
+  if (program.find('/') != std::string::npos) {
+    if (!relative_to.empty() && !executable_file(relative_to + "/" + program))
+      return fail(program + ": not an executable file");
+    return argv;
+  }
   // The PATH the child will get (run_process resolves argv[0] with it).
   std::string path = "/usr/local/bin:/usr/bin:/bin";
   for (const auto& kv : child_environment({}))

@@ -141,7 +141,7 @@ TEST(AgentRetry, AMissingAgentProgramStopsBeforeTheRun) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(
       r.err,
-      "smartspec-batch: error: --agent: no-such-agent-cli: agent program not found in PATH\n");
+      "smartspec-batch: error: --agent: no-such-agent-cli: command not found on PATH\n");
   EXPECT_EQ(git(repo, {"branch", "--list", kBranch}), "");
   EXPECT_EQ(user_state(repo), before);
   auto rel = run_tool({"run", "--prompts-dir", fixture_pack(), "--tasks", "tasks.md", "--agent",
@@ -149,8 +149,7 @@ TEST(AgentRetry, AMissingAgentProgramStopsBeforeTheRun) {
                       repo);
   EXPECT_EQ(rel.exit_code, 2);
   EXPECT_EQ(rel.err,
-            "smartspec-batch: error: --agent: ./nothing/here.sh: agent program not found or not "
-            "executable\n");
+            "smartspec-batch: error: --agent: ./nothing/here.sh: not an executable file\n");
 }
 
 // On a terminal the live line ticks during the call, with the agent's last

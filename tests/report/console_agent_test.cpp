@@ -51,7 +51,7 @@ TEST(ConsoleAgent, OnATerminalTheLiveLineTicksWithTheLastOutputLine) {
   EXPECT_EQ(out,
             "\r\x1b[Kmissing_code: task 5/7, TSK-INV-005: agent running, 0:01 elapsed"
             "\r\x1b[Kmissing_code: task 5/7, TSK-INV-005: agent running, 0:02 elapsed | "
-            "exec mkdir -p src ?[2J"
+            "exec mkdir -p src \\x1b[2J"
             "\r\x1b[K");
 }
 

@@ -12,10 +12,12 @@ namespace smartspec::exec {
 
 // Splits `cmd` like run_process's callers do (split_command_line) and checks
 // that its program can be started: a bare name must be an executable file on
-// the PATH children get, an absolute path an executable file. A relative path
-// with a '/' is left to the call (it is resolved where the command runs).
+// the PATH children get, an absolute path an executable file, a relative path
+// with a '/' an executable file under `relative_to` (the directory the command
+// will run in, or the repository root that mirrors it; unchecked when empty).
 // Errors: "empty command", "No closing quotation", "<program>: command not
 // found on PATH", "<program>: not an executable file".
-Result<std::vector<std::string>> check_command_line(const std::string& cmd);
+Result<std::vector<std::string>> check_command_line(const std::string& cmd,
+                                                    const std::string& relative_to = {});
 
 }  // namespace smartspec::exec
