@@ -37,8 +37,11 @@ class Console {
   // The same, reading NO_COLOR from the environment.
   static bool colour_from_env(bool terminal);
 
-  // "✅ [3/9] TASK-003: title", "❌ [3/9] TASK-003: title — <file>:<line>: <error>",
-  // "⏭️ [3/9] TASK-003: title — skipped: needs an agent (--agent)",
+  // "✅ [3/9] TASK-003: title" (verified),
+  // "⚠️ [3/9] TASK-003: title — applied, not verified: <why>",
+  // "➖ [3/9] TASK-003: title — no change: <why>",
+  // "❌ [3/9] TASK-003: title — <file>:<line>: <error>" (failed or refused),
+  // "⏭️ [3/9] TASK-003: title — needs an agent (--agent)[: <why>]",
   // "✔️ [3/9] TASK-003: title — already done", "⬜ [3/9] TASK-003: title — not run".
   void task_done(int n, int total, const TaskReport& t);
 
@@ -74,6 +77,13 @@ class Console {
   bool quiet_;
   bool live_ = false;  // a progress line is drawn and not yet erased
 };
+
+// "3 tasks: 2 verified, 1 applied, not verified, 1 failed ..." (zero counts
+// other than verified left out): the summary's first line.
+std::string totals_line(const Totals& t);
+
+// The meaning of an exit code, as the summary prints it.
+std::string_view exit_meaning(int code);
 
 // "m:ss" ("h:mm:ss" from an hour on); negative = 0:00.
 std::string format_clock(double seconds);
