@@ -115,8 +115,8 @@ TEST_F(StatusModel, ResumeKeepsEarlierTaskResults) {
         std::string("# Not Implemented\n\n") + kSupplier +
             "\n## Task 2: TSK-INV-012 - Task without evidence yet\n\n"
             "#### 1. Implementation File\n**Path:** `src/inventory/labels.py`\n\n"
-            "**Implementation Template:**\n```python\nclass Labels:\n    def x(self:\n```\n");
-  write(pack / "missing_code.md", stock_report("class StockReport(\n"));
+            "**Implementation Template:**\n```python\nclass Labels:\n    size = (1,\n```\n");
+  write(pack / "missing_code.md", stock_report("class StockReport:\n    size = [\n"));
   auto first = run_pack({"--max-failures", "2"});
   ASSERT_EQ(first.exit_code, 3) << first.out << first.err;
   write(pack / "missing_code.md", stock_report("class StockReport:\n    size = 0\n"));
@@ -173,7 +173,7 @@ TEST_F(StatusModel, ResumeRestoresTheRunsOptions) {
 
 TEST_F(StatusModel, TheResumeHintReproducesTheRun) {
   write(pack / "not_implemented.md", std::string("# Not Implemented\n\n") + kSupplier);
-  write(pack / "missing_code.md", stock_report("class StockReport(\n"));
+  write(pack / "missing_code.md", stock_report("class StockReport:\n    size = [\n"));
   auto first = run_pack({"--max-failures", "1", "--no-evidence-hooks", "--skip-category", "critical"});
   ASSERT_EQ(first.exit_code, 3) << first.out << first.err;
   auto at = first.out.find("resume with: ");

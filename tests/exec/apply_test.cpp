@@ -91,7 +91,7 @@ TEST(ApplyCreate, ExistingDifferentFileFailsUnlessOverwrite) {
   auto t = task(Unit::kMissingCode, {file("a.py", FileRole::kCode, plan::Action::kModify, "new = 2\n")});
   auto pt = pack_task(Unit::kMissingCode);
   auto o = fx.apply(t, pt);
-  EXPECT_EQ(o.status, TaskStatus::kFailed);
+  EXPECT_EQ(o.status, TaskStatus::kRefused);
   EXPECT_EQ(o.error, "a.py: exists, would overwrite");
   EXPECT_EQ(o.file, "a.py");
   EXPECT_EQ(o.suggested_fix, "rerun with --overwrite to replace it, or remove it first");
@@ -127,7 +127,7 @@ TEST(ApplyCreate, RefusedPathFailsAndWritesNothing) {
                 {file("ok.py", FileRole::kCode, plan::Action::kCreate, "x = 1\n"),
                  file(".git/hooks/post-checkout", FileRole::kOther, plan::Action::kCreate, "evil\n")});
   auto o = fx.apply(t, pack_task(Unit::kNotImplemented));
-  EXPECT_EQ(o.status, TaskStatus::kFailed);
+  EXPECT_EQ(o.status, TaskStatus::kRefused);
   EXPECT_EQ(o.error, ".git/hooks/post-checkout: path inside .git refused");
   EXPECT_FALSE(fs::exists(fx.dir.path() / "ok.py"));
   EXPECT_FALSE(fs::exists(fx.dir.path() / ".git"));
@@ -141,7 +141,7 @@ TEST(ApplyCreate, TemplateArtefactFailsBeforeWriting) {
   auto t = task(Unit::kNotImplemented,
                 {file("a.py", FileRole::kCode, plan::Action::kCreate, "x = 1\n{{else}}\n")});
   auto o = fx.apply(t, pt);
-  EXPECT_EQ(o.status, TaskStatus::kFailed);
+  EXPECT_EQ(o.status, TaskStatus::kRefused);
   EXPECT_EQ(o.error,
             "a.py: template artefact '{{else}}' in the content (not_implemented.md:14); nothing "
             "written");
@@ -178,7 +178,7 @@ TEST(ApplyCreate, NothingToApplyNeedsAnAgent) {
   t.notes = {"needs an agent: the pack gives no content"};
   auto o = fx.apply(t, pack_task(Unit::kNotImplemented));
   EXPECT_EQ(o.status, TaskStatus::kSkippedNeedsAgent);
-  EXPECT_EQ(o.error, "needs an agent (--agent)");
+  EXPECT_EQ(o.error, "the pack gives no content");
   EXPECT_EQ(o.notes, t.notes);
   EXPECT_FALSE(fs::exists(fx.dir.path() / "a.py"));
 }
