@@ -44,8 +44,8 @@ std::string failure_text(const TaskReport& t) {
 }  // namespace
 
 std::string totals_line(const Totals& t) {
-  std::string line =
-      detail::count_noun(t.total, "task", "tasks") + ": " + std::to_string(t.verified) + " verified";
+  std::string line = detail::count_noun(t.total, "task", "tasks") + ": " +
+                     std::to_string(t.verified) + " verified";
   auto part = [&line](int n, std::string_view what) {
     if (n > 0) line += ", " + std::to_string(n) + " " + std::string(what);
   };
@@ -126,7 +126,8 @@ void Console::task_done(int n, int total, const TaskReport& t) {
     case TaskStatus::kAppliedUnverified:
       if (quiet_ && !t.has_evidence) return;
       emit(detail::status_marker(t.status),
-           t.has_evidence ? with("applied, not verified") : text + " — applied (no evidence to verify)",
+           t.has_evidence ? with("applied, not verified")
+                          : text + " — applied (no evidence to verify)",
            t.has_evidence ? kYellow : kGreen);
       return;
     case TaskStatus::kNoChange:
@@ -240,9 +241,9 @@ void Console::summary(const RunReport& r) {
     where += r.report_json_path;
     emit({}, "report: " + where, {});
   }
-  std::string_view sgr = r.exit_code == 0                    ? kGreen
+  std::string_view sgr = r.exit_code == 0                                ? kGreen
                          : (t.failed + t.refused > 0 || r.exit_code > 1) ? kRed
-                                                             : kYellow;
+                                                                         : kYellow;
   emit(
       {},
       "exit " + std::to_string(r.exit_code) + ": " + std::string(detail::exit_meaning(r.exit_code)),

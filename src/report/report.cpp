@@ -156,7 +156,8 @@ std::string unit_state(const UnitReport& u) {
 // What follows the title on a task's line in "By unit".
 std::string task_suffix(const TaskReport& t) {
   auto why = [&](std::string_view what) {
-    return t.error.empty() ? " — " + std::string(what) : " — " + std::string(what) + " (" + one_line(t.error) + ")";
+    return t.error.empty() ? " — " + std::string(what)
+                           : " — " + std::string(what) + " (" + one_line(t.error) + ")";
   };
   switch (t.status) {
     case TaskStatus::kVerified:
@@ -313,9 +314,11 @@ std::string render_markdown(const RunReport& r) {
                     " listed under \"Failed tasks\".");
   }
   if (t.total - t.done - t.failed - t.refused - t.needs_agent - t.not_run > 0) {
-    steps.push_back("Check the tasks whose evidence does not verify: " +
-                    code_span("smartspec-batch verify " + detail::shell_quote(r.tasks_path.empty() ? "tasks.md" : r.tasks_path) +
-                              " --rev " + branch));
+    steps.push_back(
+        "Check the tasks whose evidence does not verify: " +
+        code_span("smartspec-batch verify " +
+                  detail::shell_quote(r.tasks_path.empty() ? "tasks.md" : r.tasks_path) +
+                  " --rev " + branch));
   }
   for (const auto& u : r.units) {
     if (u.status == UnitStatus::kRolledBack && !u.failed_ref.empty()) {
@@ -346,7 +349,8 @@ std::string render_markdown(const RunReport& r) {
   }
   if (t.needs_agent > 0) {
     steps.push_back(
-        "Run the " + count_noun(t.needs_agent, "task that needs an agent", "tasks that need an agent") +
+        "Run the " +
+        count_noun(t.needs_agent, "task that needs an agent", "tasks that need an agent") +
         " with a coding agent: " + code_span(detail::run_command(r) + " --agent <command>"));
   }
   if (steps.empty()) steps.push_back("Nothing to do: no commit was made.");

@@ -44,8 +44,10 @@ struct ApplyGuard : ::testing::Test {
 // ticked, the run does not exit 0.
 TEST_F(ApplyGuard, AFenceInAnotherLanguageIsNeverWritten) {
   make({{"tasks.md",
-         "# tasks\n\n- [ ] TSK-W-001 Cart store\n  evidence: code path=src/store/cart-store.ts symbol=CartStore\n"
-         "- [ ] TSK-W-002 Deploy script test\n  evidence: test path=tests/deploy.bats contains=\"@test\"\n"},
+         "# tasks\n\n- [ ] TSK-W-001 Cart store\n  evidence: code path=src/store/cart-store.ts "
+         "symbol=CartStore\n"
+         "- [ ] TSK-W-002 Deploy script test\n  evidence: test path=tests/deploy.bats "
+         "contains=\"@test\"\n"},
         {"src/store/index.ts", "export const x = 1;\n"},
         {"scripts/deploy.sh", "#!/bin/sh\necho deploy\n"}});
   write(pack / "missing_code.md",
@@ -76,7 +78,8 @@ TEST_F(ApplyGuard, AFenceInAnotherLanguageIsNeverWritten) {
 // `verify` does not verify afterwards.
 TEST_F(ApplyGuard, TheRealPromptersPackCommitsNoTemplateLeftovers) {
   repo = make_inventory_repo(dir);
-  std::string real = (fixtures() / "inventory" / "packs" / "20261124_073208-fields-aligned").string();
+  std::string real =
+      (fixtures() / "inventory" / "packs" / "20261124_073208-fields-aligned").string();
   auto r = run_tool({"run", "--prompts-dir", real, "--tasks", "tasks.md", "--json"}, repo);
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   const std::string b = "smartspec/20261124_073208-fields-aligned";
@@ -102,8 +105,10 @@ TEST_F(ApplyGuard, TheRealPromptersPackCommitsNoTemplateLeftovers) {
 // are never applied, neither to Go nor to Python with a docstring.
 TEST_F(ApplyGuard, ContentPlaceholdersNeedAnAgent) {
   make({{"tasks.md",
-         "# tasks\n\n- [ ] TSK-C-001 Handler logs JSON\n  evidence: code path=cmd/main.go contains=\"json.Marshal\"\n"
-         "- [ ] TSK-C-002 Module writes JSON\n  evidence: code path=app/mod.py contains=\"json.dumps\"\n"},
+         "# tasks\n\n- [ ] TSK-C-001 Handler logs JSON\n  evidence: code path=cmd/main.go "
+         "contains=\"json.Marshal\"\n"
+         "- [ ] TSK-C-002 Module writes JSON\n  evidence: code path=app/mod.py "
+         "contains=\"json.dumps\"\n"},
         {"cmd/main.go", "package main\n\nfunc main() {}\n"},
         {"app/mod.py", "\"\"\"Module doc.\"\"\"\n\nX = 1\n"}});
   write(pack / "content_issue.md",
@@ -112,7 +117,8 @@ TEST_F(ApplyGuard, ContentPlaceholdersNeedAnAgent) {
         "### Content to Add\n\n**Type:** String Literal\n\n**Content:**\n```python\n\"\"\n```\n\n"
         "**Example Usage:**\n```python\n# Add at module level\nCONTENT = \"\"\n```\n\n"
         "## Task 2: TSK-C-002 - Module writes JSON\n\n### File Information\n"
-        "**Path:** `app/mod.py`  \n**Status:** ✅ File exists  \n\n**Missing Content:** `json.dumps`\n\n"
+        "**Path:** `app/mod.py`  \n**Status:** ✅ File exists  \n\n**Missing Content:** "
+        "`json.dumps`\n\n"
         "### Content to Add\n\n**Content:**\n```python\n\"json.dumps\"\n```\n\n"
         "**Type:** Code Pattern\n\n**Implementation:**\n```python\njson.dumps\n```\n");
   auto r = run_pack({"--json", "--verify-after-each"});
@@ -127,26 +133,32 @@ TEST_F(ApplyGuard, ContentPlaceholdersNeedAnAgent) {
 // (after the module docstring), even after a comment; nothing is duplicated.
 TEST_F(ApplyGuard, SnippetsArePlacedByLanguageRules) {
   make({{"tasks.md",
-         "# tasks\n\n- [ ] TSK-S-001 Cleanup\n  evidence: code path=scripts/run.sh contains=\"cleanup()\"\n"
+         "# tasks\n\n- [ ] TSK-S-001 Cleanup\n  evidence: code path=scripts/run.sh "
+         "contains=\"cleanup()\"\n"
          "- [ ] TSK-S-002 Dump\n  evidence: code path=app/mod.py symbol=dump\n"
          "- [ ] TSK-S-003 Dump twice\n  evidence: code path=app/mod.py symbol=dump\n"},
         {"scripts/run.sh", "#!/bin/sh\nset -eu\necho start\nexit 0\n"},
         {"app/mod.py", "\"\"\"Module doc.\"\"\"\n\nX = 1\n"}});
-  write(pack / "symbol_issue.md",
-        "# Symbol Issues\n\n## Task 1: TSK-S-001 - Cleanup\n\n**Path:** `scripts/run.sh`\n\n"
-        "**Implementation:**\n```bash\n#!/bin/sh\nset -eu\n\ncleanup() {\n  rm -f /tmp/x\n}\n```\n\n"
-        "## Task 2: TSK-S-002 - Dump\n\n**Path:** `app/mod.py`\n\n"
-        "**Implementation:**\n```python\n# needed for dump\nimport json\n\n\ndef dump(x):\n    return json.dumps(x)\n```\n\n"
-        "## Task 3: TSK-S-003 - Dump twice\n\n**Path:** `app/mod.py`\n\n"
-        "**Implementation:**\n```python\nimport json\n\n\ndef dump(x):\n    return json.dumps(x)\n```\n");
+  write(
+      pack / "symbol_issue.md",
+      "# Symbol Issues\n\n## Task 1: TSK-S-001 - Cleanup\n\n**Path:** `scripts/run.sh`\n\n"
+      "**Implementation:**\n```bash\n#!/bin/sh\nset -eu\n\ncleanup() {\n  rm -f /tmp/x\n}\n```\n\n"
+      "## Task 2: TSK-S-002 - Dump\n\n**Path:** `app/mod.py`\n\n"
+      "**Implementation:**\n```python\n# needed for dump\nimport json\n\n\ndef dump(x):\n    "
+      "return json.dumps(x)\n```\n\n"
+      "## Task 3: TSK-S-003 - Dump twice\n\n**Path:** `app/mod.py`\n\n"
+      "**Implementation:**\n```python\nimport json\n\n\ndef dump(x):\n    return "
+      "json.dumps(x)\n```\n");
   auto r = run_pack({"--json"});
   EXPECT_EQ(status_of(r.out, "TSK-S-001"), "verified") << r.out << r.err;
   EXPECT_EQ(status_of(r.out, "TSK-S-002"), "verified") << r.out << r.err;
   std::string sh_text = git(repo, {"show", branch() + ":scripts/run.sh"});
-  EXPECT_EQ(sh_text, "#!/bin/sh\nset -eu\necho start\n\ncleanup() {\n  rm -f /tmp/x\n}\n\nexit 0") << sh_text;
+  EXPECT_EQ(sh_text, "#!/bin/sh\nset -eu\necho start\n\ncleanup() {\n  rm -f /tmp/x\n}\n\nexit 0")
+      << sh_text;
   std::string py = git(repo, {"show", branch() + ":app/mod.py"});
   EXPECT_EQ(py,
-            "\"\"\"Module doc.\"\"\"\n# needed for dump\nimport json\n\nX = 1\n\ndef dump(x):\n    return json.dumps(x)")
+            "\"\"\"Module doc.\"\"\"\n# needed for dump\nimport json\n\nX = 1\n\ndef dump(x):\n    "
+            "return json.dumps(x)")
       << py;
 }
 

@@ -9,7 +9,8 @@ namespace smartspec::test {
 namespace {
 
 const char* kTask =
-    "# Missing Code\n\n## Task 1: TSK-INV-005 - Stock report\n\n**Path:** `src/inventory/reports.py`\n\n"
+    "# Missing Code\n\n## Task 1: TSK-INV-005 - Stock report\n\n**Path:** "
+    "`src/inventory/reports.py`\n\n"
     "**Implementation Template:**\n```python\nclass StockReport:\n    size = 0\n```\n";
 
 TEST(ReportFiles, TwoRunsInTheSameSecondKeepBothReports) {
@@ -18,10 +19,12 @@ TEST(ReportFiles, TwoRunsInTheSameSecondKeepBothReports) {
   fs::path pack = dir.path() / "packs" / "20260303_000000";
   write(pack / "missing_code.md", kTask);
   std::map<std::string, std::string> same_second{{"SMARTSPEC_FAKE_TIME", "1767225600"}};
-  auto a = run_tool({"run", "--prompts-dir", pack.string(), "--tasks", "tasks.md", "--run-id", "one"},
-                    repo, same_second);
-  auto b = run_tool({"run", "--prompts-dir", pack.string(), "--tasks", "tasks.md", "--run-id", "two"},
-                    repo, same_second);
+  auto a =
+      run_tool({"run", "--prompts-dir", pack.string(), "--tasks", "tasks.md", "--run-id", "one"},
+               repo, same_second);
+  auto b =
+      run_tool({"run", "--prompts-dir", pack.string(), "--tasks", "tasks.md", "--run-id", "two"},
+               repo, same_second);
   ASSERT_EQ(a.exit_code, 0) << a.out << a.err;
   ASSERT_EQ(b.exit_code, 0) << b.out << b.err;
   std::vector<std::string> files;

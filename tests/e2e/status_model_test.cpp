@@ -50,17 +50,21 @@ const char* kSupplier =
     "def test_supplier_registry():\n    assert SupplierRegistry().items == {}\n```\n";
 
 std::string stock_report(const std::string& body) {
-  return "# Missing Code\n\n## Task 1: TSK-INV-005 - Stock report\n\n**Path:** `src/inventory/reports.py`\n\n"
-         "**Implementation Template:**\n```python\n" + body + "```\n";
+  return "# Missing Code\n\n## Task 1: TSK-INV-005 - Stock report\n\n**Path:** "
+         "`src/inventory/reports.py`\n\n"
+         "**Implementation Template:**\n```python\n" +
+         body + "```\n";
 }
 
 // Defect 3: an apply that writes nothing (the snippet is in the file, the
 // evidence is not) is not a success.
 TEST_F(StatusModel, ApplyThatChangesNothingIsNoChangeNotSuccess) {
-  write(pack / "symbol_issue.md",
-        "# Symbol Issues\n\n## Task 1: TSK-INV-007 - Audit log retention\n\n**Path:** `src/inventory/audit.py`\n"
-        "**Missing Symbol:** `RetentionPolicy`\n\n**Implementation:**\n```python\n"
-        "class AuditLog:\n    def record(self, event: str) -> None:\n        log.info(event)\n```\n");
+  write(
+      pack / "symbol_issue.md",
+      "# Symbol Issues\n\n## Task 1: TSK-INV-007 - Audit log retention\n\n**Path:** "
+      "`src/inventory/audit.py`\n"
+      "**Missing Symbol:** `RetentionPolicy`\n\n**Implementation:**\n```python\n"
+      "class AuditLog:\n    def record(self, event: str) -> None:\n        log.info(event)\n```\n");
   auto r = run_pack({"--json"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_EQ(status_of(r.out, "TSK-INV-007"), "no_change") << r.out;
@@ -71,10 +75,12 @@ TEST_F(StatusModel, ApplyThatChangesNothingIsNoChangeNotSuccess) {
 
 // Defect 3: --verify-after-each verifies units that commit nothing too.
 TEST_F(StatusModel, VerifyAfterEachChecksAUnitThatCommitsNothing) {
-  write(pack / "symbol_issue.md",
-        "# Symbol Issues\n\n## Task 1: TSK-INV-007 - Audit log retention\n\n**Path:** `src/inventory/audit.py`\n"
-        "**Missing Symbol:** `RetentionPolicy`\n\n**Implementation:**\n```python\n"
-        "class AuditLog:\n    def record(self, event: str) -> None:\n        log.info(event)\n```\n");
+  write(
+      pack / "symbol_issue.md",
+      "# Symbol Issues\n\n## Task 1: TSK-INV-007 - Audit log retention\n\n**Path:** "
+      "`src/inventory/audit.py`\n"
+      "**Missing Symbol:** `RetentionPolicy`\n\n**Implementation:**\n```python\n"
+      "class AuditLog:\n    def record(self, event: str) -> None:\n        log.info(event)\n```\n");
   auto r = run_pack({"--verify-after-each"});
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
   EXPECT_NE(r.out.find("not verified after the unit: TSK-INV-007"), std::string::npos) << r.out;
@@ -141,7 +147,8 @@ TEST_F(StatusModel, ResumeRestoresTheRunsOptions) {
   write(agent,
         "mkdir -p agent_notes\n"
         "echo \"$SMARTSPEC_TASK_ID\" > agent_notes/$SMARTSPEC_TASK_ID.md\n"
-        "if [ \"$SMARTSPEC_TASK_ID\" = TSK-INV-005 ] && [ -f " + marker + " ]; then exit 5; fi\n");
+        "if [ \"$SMARTSPEC_TASK_ID\" = TSK-INV-005 ] && [ -f " +
+            marker + " ]; then exit 5; fi\n");
   write(marker, "");
   auto first = run_pack({"--agent", "sh " + agent, "--max-failures", "1", "--verify-cmd", "true"});
   ASSERT_EQ(first.exit_code, 3) << first.out << first.err;
@@ -174,7 +181,8 @@ TEST_F(StatusModel, ResumeRestoresTheRunsOptions) {
 TEST_F(StatusModel, TheResumeHintReproducesTheRun) {
   write(pack / "not_implemented.md", std::string("# Not Implemented\n\n") + kSupplier);
   write(pack / "missing_code.md", stock_report("class StockReport:\n    size = [\n"));
-  auto first = run_pack({"--max-failures", "1", "--no-evidence-hooks", "--skip-category", "critical"});
+  auto first =
+      run_pack({"--max-failures", "1", "--no-evidence-hooks", "--skip-category", "critical"});
   ASSERT_EQ(first.exit_code, 3) << first.out << first.err;
   auto at = first.out.find("resume with: ");
   ASSERT_NE(at, std::string::npos) << first.out;

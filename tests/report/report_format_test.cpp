@@ -80,7 +80,7 @@ TEST(ReportTotals, OnlyVerifiedOrEvidenceFreeChangesAreDone) {
   t.has_evidence = true;
   EXPECT_FALSE(task_done(t));  // its evidence does not verify
   t.has_evidence = false;
-  EXPECT_TRUE(task_done(t));   // changed and checked, nothing to verify
+  EXPECT_TRUE(task_done(t));  // changed and checked, nothing to verify
   t.status = TaskStatus::kNoChange;
   EXPECT_FALSE(task_done(t));
   t.status = TaskStatus::kSucceeded;  // never classified
