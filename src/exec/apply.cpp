@@ -373,7 +373,7 @@ bool Applier::add_to_file(const plan::PlannedFile& f, const std::string& rel, bo
     out_.notes.push_back("already present: " + rel);
     return true;
   }
-  std::string updated = add_snippet(old, snippet, is_python_path(rel, f.lang), is_shell_path(rel, old));
+  std::string updated = add_snippet_for(rel, old, snippet, f.lang);
   if (updated == old) {  // every part of the snippet is there already
     *present = true;
     out_.notes.push_back("already present: " + rel);
@@ -630,12 +630,87 @@ std::string add_shell_snippet(std::string_view existing, const std::string& lf_s
   return out;
 }
 
+bool is_js_import(std::string_view t) {
+  return t.rfind("import ", 0) == 0 || t.rfind("import{", 0) == 0 ||
+         ((t.rfind("const ", 0) == 0 || t.rfind("let ", 0) == 0 || t.rfind("var ", 0) == 0) &&
+          t.find("require(") != std::string_view::npos);
+}
+
+// JavaScript/TypeScript: the snippet's leading import lines go after the
+// file's import block (never twice); the rest at the end.
+std::string add_js_snippet(std::string_view existing, const std::string& lf_snippet) {
+  const std::string eol = existing.empty() ? std::string("\n") : detect_eol(existing);
+  auto file = py_lines(existing);
+  auto snip = py_lines(lf_snippet);
+  std::string imports;
+  std::size_t i = 0;
+  for (; i < snip.size(); ++i) {
+    std::string_view t = text::trim(snip[i].text);
+    if (t.empty()) continue;
+    if (!is_js_import(t)) break;
+    bool present = false;
+    for (const auto& l : file) present = present || text::trim(l.text) == t;
+    if (!present) imports += std::string(t) + eol;
+  }
+  std::string body = trim_blank_lines(lf_snippet.substr(i == 0 ? 0 : snip[i - 1].end));
+  std::string out(existing);
+  if (!imports.empty()) {
+    // After the last import of the file's leading block ("import {" … "} from 'x';" spans lines).
+    std::size_t at = 0;
+    for (std::size_t k = 0; k < file.size(); ++k) {
+      std::string_view t = text::trim(file[k].text);
+      if (t.empty() || t.rfind("//", 0) == 0 || t.rfind("/*", 0) == 0 || t.rfind("*", 0) == 0 ||
+          t.rfind("#!", 0) == 0 || t == "'use strict';" || t == "\"use strict\";") {
+        if (at == 0 && !t.empty()) at = file[k].end;  // keep a header above the imports
+        continue;
+      }
+      if (!is_js_import(t)) break;
+      std::size_t e = k;
+      if (t.find(" from ") == std::string_view::npos && t.find("require(") == std::string_view::npos &&
+          t.find('{') != std::string_view::npos && t.find('}') == std::string_view::npos) {
+        while (e + 1 < file.size() && text::trim(file[e].text).find(" from ") == std::string_view::npos &&
+               text::trim(file[e].text).rfind("}", 0) != 0)
+          ++e;
+      }
+      at = file[e].end;
+      k = e;
+    }
+    if (at > 0 && out[at - 1] != '\n') imports = eol + imports;
+    out.insert(at, imports);
+  }
+  if (!body.empty() && text::crlf_to_lf(existing).find(body) != std::string::npos) body.clear();
+  if (body.empty()) return out;
+  const bool final_newline = existing.empty() || existing.back() == '\n';
+  if (!out.empty()) {
+    if (out.back() != '\n') out += eol;
+    std::string blank = eol + eol;
+    if (out.size() < blank.size() || out.compare(out.size() - blank.size(), blank.size(), blank) != 0)
+      out += eol;
+  }
+  out += with_eol(body, eol);
+  if (final_newline) out += eol;
+  return out;
+}
+
+bool is_js_path(const std::string& path) {
+  std::string p = text::to_lower(path);
+  for (const char* e : {".js", ".mjs", ".cjs", ".jsx", ".ts", ".tsx", ".mts", ".cts"})
+    if (ends_with(p, e)) return true;
+  return false;
+}
+
 }  // namespace
 
 std::string add_snippet(std::string_view existing, std::string_view snippet, bool python,
                         bool shell) {
   if (shell) return add_shell_snippet(existing, trim_blank_lines(text::crlf_to_lf(snippet)));
   return add_snippet(existing, snippet, python);
+}
+
+std::string add_snippet_for(const std::string& path, std::string_view existing,
+                            std::string_view snippet, const std::string& lang) {
+  if (is_js_path(path)) return add_js_snippet(existing, trim_blank_lines(text::crlf_to_lf(snippet)));
+  return add_snippet(existing, snippet, is_python_path(path, lang), is_shell_path(path, existing));
 }
 
 std::string add_snippet(std::string_view existing, std::string_view snippet, bool python) {

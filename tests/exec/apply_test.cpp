@@ -307,6 +307,30 @@ TEST(ApplySymbol, ImportInsertOffsets) {
   EXPECT_EQ(add_snippet("x = 1\n\n", "y = 2", false), "x = 1\n\ny = 2\n");
 }
 
+// Issue 19, defect 7: additive snippets follow their language's layout and
+// never repeat what the file holds.
+TEST(ApplySymbol, SnippetsFollowTheLanguagesLayout) {
+  // Shell: `set` lines join the header once; the body goes before a final exit.
+  EXPECT_EQ(add_snippet_for("run.sh", "#!/bin/sh\nset -e\necho a\nexit 0\n",
+                            "#!/bin/bash\nset -e\nset -u\nf() { :; }", "bash"),
+            "#!/bin/sh\nset -e\nset -u\necho a\n\nf() { :; }\n\nexit 0\n");
+  // No final exit: at the end.
+  EXPECT_EQ(add_snippet_for("run.sh", "#!/bin/sh\necho a\n", "f() { :; }", "sh"),
+            "#!/bin/sh\necho a\n\nf() { :; }\n");
+  // TypeScript: imports after the import block (a multi-line one too), once.
+  EXPECT_EQ(add_snippet_for("src/a.ts",
+                            "// header\nimport {\n  a,\n} from './a';\nimport b from './b';\n\n"
+                            "export const x = 1;\n",
+                            "import b from './b';\nimport c from './c';\n\nexport function f() {}",
+                            "typescript"),
+            "// header\nimport {\n  a,\n} from './a';\nimport b from './b';\nimport c from './c';\n\n"
+            "export const x = 1;\n\nexport function f() {}\n");
+  // Python: a body already in the file is not added again, nor its import.
+  EXPECT_EQ(add_snippet_for("m.py", "import json\n\ndef f():\n    return json.dumps(1)\n",
+                            "import json\n\ndef f():\n    return json.dumps(1)", "python"),
+            "import json\n\ndef f():\n    return json.dumps(1)\n");
+}
+
 // ------------------------------------------------------------ naming
 
 TEST(ApplyNaming, RenameKeepsContent) {

@@ -93,6 +93,12 @@ std::string add_snippet(std::string_view existing, std::string_view snippet, boo
 // top-level `exit` (else at the end).
 std::string add_snippet(std::string_view existing, std::string_view snippet, bool python,
                         bool shell);
+// What apply_task uses: the rules of `path`'s language (Python, shell,
+// JavaScript/TypeScript: leading imports after the file's import block, never
+// twice; else at the end). `lang` is the fence's tag, for paths without an
+// extension.
+std::string add_snippet_for(const std::string& path, std::string_view existing,
+                            std::string_view snippet, const std::string& lang);
 
 // Whether `symbol` occurs in `text` as a whole word: not preceded or followed
 // by an identifier character.
