@@ -58,6 +58,8 @@ void register_run(CLI::App& app, Context& ctx) {
   cmd->add_option("--agent-per", o.agent_per, "Call the agent once per task or per unit")
       ->check(CLI::IsMember({"task", "unit"}));
   cmd->add_flag("--land", o.land, "Fast-forward the current branch to the result when done");
+  cmd->add_flag("--rename-files", o.rename_files,
+                "naming_issue: rename the file instead of updating the evidence path in tasks.md");
   cmd->add_flag("--run-hooks", o.run_hooks,
                 "Run the repository's pre-commit and commit-msg hooks for each unit commit");
   cmd->callback([&ctx, cmd]() {
@@ -69,6 +71,14 @@ void register_run(CLI::App& app, Context& ctx) {
         ctx.exit_code = usage_error(std::string(flag) + ": empty command");
         return;
       }
+    }
+    // What the command line gave: --resume restores the rest from the run state.
+    for (const char* name :
+         {"--skip-category", "--only-category", "--max-failures", "--verify-after-each",
+          "--verify-at-end", "--verify-cmd", "--overwrite", "--no-evidence-hooks", "--mark-done",
+          "--apply-skeletons", "--check", "--agent", "--agent-timeout", "--agent-attempts",
+          "--agent-per", "--land", "--run-hooks", "--checkpoint", "--rename-files"}) {
+      if (cmd->count(name) > 0) o.given.insert(name);
     }
     for (const auto& spec : checks) {
       std::string ext, command;

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "engine/ops_common.hpp"
+#include "engine/run_internal.hpp"
 #include "smartspec/util/json.hpp"
 #include "smartspec/util/text.hpp"
 
@@ -175,6 +176,12 @@ std::string next_unit(const ops::RunView& run) {
 
 std::string resume_command(const ops::RunView& run) {
   const RunState& s = *run.state;
+  if (s.has_options) {  // the run's own options: the command continues it exactly
+    RunOptions o = s.options;
+    o.prompts_dir = s.prompts_dir;
+    o.tasks = s.tasks_path;
+    return command_line(o, s.run_id) + " --resume";
+  }
   std::string cmd = "smartspec-batch run --prompts-dir " + s.prompts_dir + " --tasks " +
                     s.tasks_path + " --resume";
   if (s.run_id != fs::path(s.prompts_dir).filename().string()) cmd += " --run-id " + s.run_id;

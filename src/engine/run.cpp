@@ -54,14 +54,41 @@ void install_signal_handlers() {
   sigaction(SIGHUP, &sa, nullptr);
 }
 
+// What the executor says; the engine classifies kSucceeded against the
+// evidence on the unit's tree (classify_unit).
 report::TaskStatus to_report(exec::TaskStatus s) {
   switch (s) {
     case exec::TaskStatus::kSucceeded:
     case exec::TaskStatus::kAlreadyPresent: return report::TaskStatus::kSucceeded;
     case exec::TaskStatus::kFailed: return report::TaskStatus::kFailed;
-    case exec::TaskStatus::kSkippedNeedsAgent: return report::TaskStatus::kSkipped;
+    case exec::TaskStatus::kRefused: return report::TaskStatus::kRefused;
+    case exec::TaskStatus::kSkippedNeedsAgent: return report::TaskStatus::kNeedsAgent;
   }
   return report::TaskStatus::kFailed;
+}
+
+bool changed_files(const report::TaskReport& t) {
+  if (!t.files_created.empty() || !t.files_modified.empty() || !t.files_renamed.empty()) return true;
+  for (const auto& n : t.notes)
+    if (n.rfind("deleted ", 0) == 0) return true;
+  return false;
+}
+
+std::string quote(std::string_view s) {
+  auto safe = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::string_view("_-./:@%+=,").find(c) != std::string_view::npos;
+  };
+  if (!s.empty() && std::all_of(s.begin(), s.end(), safe)) return std::string(s);
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string join(const std::vector<std::string>& v, const char* sep) {
+  std::string out;
+  for (const auto& x : v) out += (out.empty() ? "" : sep) + x;
+  return out;
 }
 
 std::string short_id(const std::string& oid) { return oid.substr(0, 7); }
@@ -86,6 +113,87 @@ struct CrashPoints {
 CrashPoints g_crash;
 
 }  // namespace
+
+// The command that reproduces a run: its inputs and every option that shapes
+// it and is not the default (what `--resume` restores).
+std::string command_line(const RunOptions& o, const std::string& run_id) {
+  std::string cmd = "smartspec-batch run --prompts-dir " + quote(o.prompts_dir);
+  if (!o.tasks.empty()) cmd += " --tasks " + quote(o.tasks);
+  std::string_view dir = o.prompts_dir;
+  while (dir.size() > 1 && dir.back() == '/') dir.remove_suffix(1);
+  std::size_t slash = dir.rfind('/');
+  std::string_view base = slash == std::string_view::npos ? dir : dir.substr(slash + 1);
+  if (base != run_id) cmd += " --run-id " + quote(run_id);
+  const RunOptions d;
+  if (!o.only_categories.empty()) cmd += " --only-category " + quote(join(o.only_categories, ","));
+  if (!o.skip_categories.empty()) cmd += " --skip-category " + quote(join(o.skip_categories, ","));
+  if (!o.agent.empty()) cmd += " --agent " + quote(o.agent);
+  if (o.agent_timeout != d.agent_timeout) cmd += " --agent-timeout " + std::to_string(o.agent_timeout);
+  if (o.agent_per != d.agent_per) cmd += " --agent-per " + quote(o.agent_per);
+  if (!o.verify_cmd.empty()) cmd += " --verify-cmd " + quote(o.verify_cmd);
+  if (o.max_failures != d.max_failures) cmd += " --max-failures " + std::to_string(o.max_failures);
+  if (o.verify_after_each) cmd += " --verify-after-each";
+  if (!o.verify_at_end) cmd += " --no-verify-at-end";
+  if (o.overwrite) cmd += " --overwrite";
+  if (!o.evidence_hooks) cmd += " --no-evidence-hooks";
+  if (o.mark_done) cmd += " --mark-done";
+  if (o.apply_skeletons) cmd += " --apply-skeletons";
+  for (const auto& [ext, c] : o.checks) cmd += " --check " + quote(ext + "=" + c);
+  if (o.run_hooks) cmd += " --run-hooks";
+  if (o.checkpoint) cmd += " --checkpoint";
+  if (o.land) cmd += " --land";
+  if (o.rename_files) cmd += " --rename-files";
+  return cmd;
+}
+
+// --resume: the run's recorded options, with those given on the command line
+// where they agree (or with --force); a given option that differs is an error.
+Result<RunOptions> merge_resume_options(const RunOptions& cli, const RunOptions& saved,
+                                        const std::string& run_id) {
+  RunOptions out = cli;
+  std::vector<std::string> conflicts;
+  auto take = [&](const char* name, auto RunOptions::*field, auto show) {
+    if (!cli.given.count(name)) {
+      out.*field = saved.*field;
+    } else if (!(cli.*field == saved.*field)) {
+      conflicts.push_back(std::string(name) + " " + show(cli.*field) + " (the run has " +
+                          show(saved.*field) + ")");
+    }
+  };
+  auto str = [](const std::string& v) { return v.empty() ? std::string("''") : quote(v); };
+  auto num = [](int v) { return std::to_string(v); };
+  auto flag = [](bool v) { return std::string(v ? "on" : "off"); };
+  auto list = [](const std::vector<std::string>& v) { return v.empty() ? std::string("none") : join(v, ","); };
+  auto checks = [](const std::map<std::string, std::string>& m) {
+    std::vector<std::string> v;
+    for (const auto& [e, c] : m) v.push_back(e + "=" + c);
+    return v.empty() ? std::string("none") : quote(join(v, " "));
+  };
+  take("--only-category", &RunOptions::only_categories, list);
+  take("--skip-category", &RunOptions::skip_categories, list);
+  take("--agent", &RunOptions::agent, str);
+  take("--agent-timeout", &RunOptions::agent_timeout, num);
+  take("--agent-per", &RunOptions::agent_per, str);
+  take("--verify-cmd", &RunOptions::verify_cmd, str);
+  take("--max-failures", &RunOptions::max_failures, num);
+  take("--verify-after-each", &RunOptions::verify_after_each, flag);
+  take("--verify-at-end", &RunOptions::verify_at_end, flag);
+  take("--overwrite", &RunOptions::overwrite, flag);
+  take("--no-evidence-hooks", &RunOptions::evidence_hooks, flag);
+  take("--mark-done", &RunOptions::mark_done, flag);
+  take("--apply-skeletons", &RunOptions::apply_skeletons, flag);
+  take("--check", &RunOptions::checks, checks);
+  take("--run-hooks", &RunOptions::run_hooks, flag);
+  take("--checkpoint", &RunOptions::checkpoint, flag);
+  take("--land", &RunOptions::land, flag);
+  take("--rename-files", &RunOptions::rename_files, flag);
+  if (!conflicts.empty() && !cli.force) {
+    return fail(Error{{}, 0,
+                      "--resume: " + join(conflicts, "; ") + " differs from run " + run_id +
+                          "; leave it out to continue the run as it started, or add --force to change it"});
+  }
+  return out;
+}
 
 void crash_point() { g_crash.step(); }
 bool interrupted() { return g_interrupted != 0; }
@@ -212,6 +320,12 @@ class Runner {
                                   std::string& fail_reason);
   void add_evidence_hooks(const plan::PlannedTask& t, const PackTask& pt, exec::FileTxn& txn);
   Result<std::string> run_commit_hooks(std::string& tree, std::string& message);
+  bool naming_by_evidence(const plan::PlannedTask& t, const PackTask& pt, exec::FileTxn& txn,
+                          exec::TaskOutcome& out);
+  void check_references(exec::TaskOutcome& out, exec::FileTxn& txn);
+  void classify_unit(report::UnitReport& ur, const verify::Summary& s,
+                     std::vector<std::string>* verified, std::vector<std::string>* unverified);
+  void print_tasks(const report::UnitReport& ur);
   int finish(int exit_code);
   Result<void> write_reports(std::string& json);
   void write_checkpoint_mirror(const std::string& current_unit, const std::string& current_task);
@@ -311,9 +425,27 @@ Result<int> Runner::start_or_resume() {
     }
     if (state_.status == "finished") {
       console_.note("run " + in_.run_id + " already finished; nothing to resume");
+      report::RunReport done;
+      for (const auto& [u, t] : state_.results) {
+        if (done.units.empty() || unit_name(done.units.back().unit) != u) {
+          done.units.emplace_back();
+          if (auto parsed = unit_from_name(u)) done.units.back().unit = *parsed;
+        }
+        done.units.back().tasks.push_back(t);
+      }
+      if (!state_.results.empty()) console_.note(report::totals_line(report::totals(done)));
+      if (state_.exit_code >= 0) {
+        console_.note("it ended with exit " + std::to_string(state_.exit_code) + " (" +
+                      std::string(report::exit_meaning(state_.exit_code)) +
+                      "); see `smartspec-batch show " + in_.run_id + "`");
+      }
       return 0;
     }
     state_.pack_digest = in_.digest;
+    state_.options = opts_;
+    state_.options.given.clear();
+    state_.has_options = true;
+    state_.mode = opts_.agent.empty() ? "apply" : "agent";
     report_.resumed = true;
     failures_ = state_.failures;
   } else {
@@ -332,6 +464,9 @@ Result<int> Runner::start_or_resume() {
     state_.tasks_path = opts_.tasks;
     state_.started = report_.started;
     state_.mode = opts_.agent.empty() ? "apply" : "agent";
+    state_.options = opts_;
+    state_.options.given.clear();
+    state_.has_options = true;
     for (const auto& u : in_.plan.units) state_.units.emplace_back(unit_name(u.unit));
     state_.total_tasks = static_cast<int>(in_.plan.task_count());
     state_.updated = now_iso8601();
@@ -363,8 +498,8 @@ Result<int> Runner::start_or_resume() {
 
 void Runner::verify_before() {
   verify::Summary summary;
-  report_.before = verify_tree(in_.base, &summary);
-  if (!report_.before) return;
+  auto figures = verify_tree(in_.base, &summary);
+  if (opts_.verify_at_end || opts_.verify_after_each) report_.before = figures;
   for (const auto& t : summary.tasks)
     if (t.verified) already_done_.insert(t.id);
 }
@@ -513,6 +648,7 @@ report::TaskReport Runner::begin_task(const plan::PlannedTask& t, const std::str
   report::TaskReport tr;
   tr.id = t.id;
   tr.title = t.title;
+  tr.number = task_n_;
   *skip = true;
   console_.progress(uname, task_n_, task_total_, now_seconds() - started_at_, -1);
   if (fail_reason.empty() && interrupted()) fail_reason = "interrupted";
@@ -522,8 +658,8 @@ report::TaskReport Runner::begin_task(const plan::PlannedTask& t, const std::str
   }
   if (already_done_.count(t.id)) {
     tr.status = report::TaskStatus::kAlreadyDone;
+    tr.has_evidence = true;
     tr.notes.push_back("already verified on the base");
-    console_.task_done(task_n_, task_total_, tr);
     return tr;
   }
   write_checkpoint_mirror(uname, t.id);
@@ -561,7 +697,13 @@ Result<std::string> Runner::apply_tasks(const plan::PlannedUnit& unit, report::U
     double t0 = now_seconds();
     const PackTask& pt = in_.pack.tasks[t.pack_index];
     exec::FileTxn txn(scratch_->path());
-    exec::TaskOutcome out = exec::apply_task(t, pt, aopts, txn);
+    exec::TaskOutcome out;
+    if (t.category == Unit::kNamingIssue && !naming_by_evidence(t, pt, txn, out)) {
+      out = exec::apply_task(t, pt, aopts, txn);
+      if (out.status == exec::TaskStatus::kSucceeded) check_references(out, txn);
+    } else if (t.category != Unit::kNamingIssue) {
+      out = exec::apply_task(t, pt, aopts, txn);
+    }
     crash_point();
     tr.status = to_report(out.status);
     tr.error = out.error;
@@ -574,7 +716,7 @@ Result<std::string> Runner::apply_tasks(const plan::PlannedUnit& unit, report::U
     tr.notes = out.notes;
     for (const auto& sk : out.skeletons) tr.notes.push_back("skeleton: " + sk);
     if (out.status == exec::TaskStatus::kSkippedNeedsAgent && tr.error.empty())
-      tr.error = "skipped: needs an agent (--agent)";
+      tr.error = "needs an agent (--agent)";
     bool ok = out.status == exec::TaskStatus::kSucceeded ||
               out.status == exec::TaskStatus::kAlreadyPresent;
     if (ok) add_evidence_hooks(t, pt, txn);
@@ -583,10 +725,10 @@ Result<std::string> Runner::apply_tasks(const plan::PlannedUnit& unit, report::U
       txn.commit();
     } else {
       (void)txn.rollback();
-      if (out.status == exec::TaskStatus::kFailed) count_failure(fail_reason);
+      if (out.status == exec::TaskStatus::kFailed || out.status == exec::TaskStatus::kRefused)
+        count_failure(fail_reason);
     }
     tr.duration_ms = static_cast<long>((now_seconds() - t0) * 1000);
-    console_.task_done(task_n_, task_total_, tr);
     ur.tasks.push_back(std::move(tr));
   }
   std::vector<std::string> changed(touched.begin(), touched.end());
@@ -667,7 +809,7 @@ Result<std::string> Runner::agent_tasks(const plan::PlannedUnit& unit, report::U
       int n = task_n_ - static_cast<int>(reports.size());
       for (auto& tr : reports) {
         if (tr.status == report::TaskStatus::kFailed && !interrupted()) count_failure(fail_reason);
-        console_.task_done(++n, task_total_, tr);
+        tr.number = ++n;
         ur.tasks.push_back(std::move(tr));
       }
       if (!ur.tasks.empty() && ur.tasks.back().status == report::TaskStatus::kFailed) {
@@ -686,8 +828,8 @@ Result<std::string> Runner::agent_tasks(const plan::PlannedUnit& unit, report::U
       TRY_VOID(run_batch({&t}, reports));
       for (auto& r : reports) {
         if (r.status == report::TaskStatus::kFailed && !interrupted()) count_failure(fail_reason);
-        console_.task_done(task_n_, task_total_, r);
         if (r.status == report::TaskStatus::kFailed) console_.agent_output(output_tail, r.log);
+        r.number = task_n_;
         ur.tasks.push_back(std::move(r));
       }
     }
@@ -800,36 +942,25 @@ Result<bool> Runner::run_unit(const plan::PlannedUnit& unit, report::UnitReport&
   std::string message = commit_message(unit, succeeded());
   if (fail_reason.empty() && tree != base_tree && opts_.run_hooks) {
     TRY(fail_reason, run_commit_hooks(tree, message));
-    if (!fail_reason.empty()) {
-      for (auto& tr : ur.tasks)
-        if (tr.status == report::TaskStatus::kSucceeded) tr.notes.push_back(fail_reason);
-    }
   }
   if (fail_reason.empty() && tree != base_tree) {
     TRY(commit, repo_.create_commit(tree, {checkpoint_}, message));
     crash_point();
   }
 
-  // Verification of the unit's tasks on the unit's tree.
-  if (fail_reason.empty() && !commit.empty() && (opts_.verify_after_each || opts_.mark_done)) {
+  // Every executed task is classified against the evidence on the unit's
+  // tree (also when the unit commits nothing): the one status model.
+  if (fail_reason.empty()) {
     verify::Summary s;
-    verify_tree(commit, &s);
+    verify_tree(commit.empty() ? checkpoint_ : commit, &s);
     std::vector<std::string> unverified, verified;
-    for (const auto& t : unit.tasks) {
-      auto it = std::find_if(s.tasks.begin(), s.tasks.end(),
-                             [&](const verify::TaskResult& r) { return r.id == t.id; });
-      if (it == s.tasks.end()) continue;
-      (it->verified ? verified : unverified).push_back(t.id);
-    }
+    classify_unit(ur, s, &verified, &unverified);
     if (opts_.verify_after_each && !unverified.empty()) {
-      std::string ids;
-      for (const auto& id : unverified) ids += (ids.empty() ? "" : ", ") + id;
-      fail_reason = "not verified after the unit: " + ids;
+      fail_reason = "not verified after the unit: " + join(unverified, ", ");
       for (auto& tr : ur.tasks)
-        if (std::find(unverified.begin(), unverified.end(), tr.id) != unverified.end() &&
-            tr.status == report::TaskStatus::kSucceeded) {
+        if (std::find(unverified.begin(), unverified.end(), tr.id) != unverified.end()) {
           tr.status = report::TaskStatus::kFailed;
-          tr.error = "not verified after the unit";
+          tr.error = "not verified after the unit" + (tr.error.empty() ? "" : " (" + tr.error + ")");
         }
     } else if (opts_.mark_done && tasks_tracked_ && !verified.empty()) {
       if (auto text_now = repo_.read_file(tree, in_.tasks_rel)) {
@@ -879,6 +1010,20 @@ Result<bool> Runner::run_unit(const plan::PlannedUnit& unit, report::UnitReport&
   if (fail_reason.empty() && interrupted()) fail_reason = "interrupted";
 
   if (!fail_reason.empty()) {
+    // Nothing of the unit lands: what its tasks did is not a result.
+    for (auto& tr : ur.tasks) {
+      switch (tr.status) {
+        case report::TaskStatus::kSucceeded:
+        case report::TaskStatus::kVerified:
+        case report::TaskStatus::kAppliedUnverified:
+        case report::TaskStatus::kNoChange:
+          tr.status = report::TaskStatus::kFailed;
+          tr.error = "rolled back with its unit: " + fail_reason;
+          break;
+        default:
+          break;
+      }
+    }
     ur.status = report::UnitStatus::kRolledBack;
     ur.reason = fail_reason;
     ur.failed_ref = refs_.failed_prefix + uname;
@@ -889,6 +1034,7 @@ Result<bool> Runner::run_unit(const plan::PlannedUnit& unit, report::UnitReport&
       if (auto r = scratch_->materialize(checkpoint_, *diff); !r)
         spdlog::warn("scratch worktree not restored: {}", r.error().to_string());
     }
+    print_tasks(ur);
     console_.unit_done(ur);
     return false;
   }
@@ -901,20 +1047,162 @@ Result<bool> Runner::run_unit(const plan::PlannedUnit& unit, report::UnitReport&
     ur.commit = commit;
   }
   state_.completed.push_back(uname);
+  for (const auto& tr : ur.tasks) state_.results.emplace_back(uname, tr);
   state_.failures = failures_;
   state_.updated = now_iso8601();
   TRY_VOID(write_state(repo_, refs_.state, state_, "", "unit " + uname + " done"));
   spdlog::debug("unit {}: run state written", uname);
   crash_point();
   write_checkpoint_mirror("", "");
+  print_tasks(ur);
   console_.unit_done(ur);
   return true;
 }
 
+// naming_issue, the pack's option A (what the real template recommends):
+// the similar file is the implementation, so the task's evidence path in
+// tasks.md is updated to it. Used unless --rename-files, or when the pack
+// offers only a rename. False = not handled here (rename instead).
+bool Runner::naming_by_evidence(const plan::PlannedTask& t, const PackTask& pt,
+                                exec::FileTxn& txn, exec::TaskOutcome& out) {
+  if (opts_.rename_files) return false;
+  if (text::to_lower(pt.raw).find("update evidence") == std::string::npos) return false;
+  std::vector<std::pair<std::string, std::string>> moves;  // expected → existing
+  for (const auto& f : t.files)
+    if (f.action == plan::Action::kRename) moves.emplace_back(f.path, f.from);
+  if (moves.empty()) return false;  // nothing to choose: the executor says why
+  auto fail_out = [&](std::string why) {
+    out = exec::TaskOutcome{};
+    out.status = exec::TaskStatus::kFailed;
+    out.error = std::move(why);
+    out.file = in_.tasks_rel.empty() ? in_.tasks.path : in_.tasks_rel;
+    out.suggested_fix = "update the evidence path by hand, or rerun with --rename-files";
+    return true;
+  };
+  if (!tasks_tracked_) return fail_out("tasks.md is not in the repository: its evidence path cannot be updated");
+  auto current = txn.read(in_.tasks_rel);
+  if (!current || !*current) return fail_out(in_.tasks_rel + ": cannot read");
+  auto doc = tasks::parse(**current, in_.tasks_rel);
+  const TaskLine* line = doc ? doc->find(t.id) : nullptr;
+  if (line == nullptr) return fail_out(t.id + " is not in " + in_.tasks_rel);
+  auto lines = text::split_lines(**current);
+  std::string updated;
+  std::size_t at = 0;
+  bool changed = false;
+  for (const auto& l : lines) {
+    std::string s(l.text);
+    if (l.number >= line->line && l.number <= line->last_line) {
+      for (const auto& [expected, existing] : moves) {
+        for (const std::string& form : {"path=" + expected, "path=\"" + expected + "\""}) {
+          auto p = s.find(form);
+          if (p == std::string::npos) continue;
+          bool quoted = form.back() == '"';
+          s.replace(p, form.size(), quoted ? "path=\"" + existing + "\"" : "path=" + existing);
+          changed = true;
+        }
+      }
+    }
+    updated += s;
+    at += l.text.size();
+    // Keep each line's own terminator.
+    std::string_view rest = std::string_view(**current).substr(at);
+    std::size_t term = rest.rfind("\r\n", 0) == 0 ? 2 : (rest.rfind("\n", 0) == 0 ? 1 : 0);
+    updated += rest.substr(0, term);
+    at += term;
+  }
+  if (!changed) return fail_out("no evidence path of " + t.id + " names " + moves.front().first);
+  if (auto w = txn.write_file(in_.tasks_rel, updated); !w) return fail_out(w.error().to_string());
+  out = exec::TaskOutcome{};
+  out.status = exec::TaskStatus::kSucceeded;
+  out.files_modified.push_back(in_.tasks_rel);
+  for (const auto& [expected, existing] : moves)
+    out.notes.push_back("evidence path " + expected + " -> " + existing + " in " + in_.tasks_rel +
+                        " (the pack's option A; --rename-files renames the file instead)");
+  return true;
+}
+
+// After a rename: files of the checkpoint that still name the old module or
+// file (git grep, whole words) would break; the task fails listing them.
+void Runner::check_references(exec::TaskOutcome& out, exec::FileTxn& txn) {
+  std::vector<std::string> users;
+  for (const auto& [from, to] : out.files_renamed) {
+    std::string stem = fs::path(from).stem().string();
+    if (stem.empty()) continue;
+    exec::ProcSpec spec;
+    spec.argv = {"git", "-C", repo_.workdir(), "grep", "-l", "-w", "-F", "-e", stem, checkpoint_, "--"};
+    spec.timeout_seconds = 60;
+    auto res = exec::run_process(spec);
+    if (!res || res->exit_code > 1) continue;  // no git, or an error: nothing known
+    for (const auto& l : text::split_lines(res->output)) {
+      std::string path(l.text);
+      if (path.rfind(checkpoint_ + ":", 0) == 0) path = path.substr(checkpoint_.size() + 1);
+      if (path.empty() || path == from || path == to || path == in_.tasks_rel ||
+          path.rfind(".spec/", 0) == 0)
+        continue;
+      if (std::find(users.begin(), users.end(), path) == users.end()) users.push_back(path);
+    }
+  }
+  if (users.empty()) return;
+  (void)txn.rollback();
+  std::string list = join(users, ", ");
+  out.status = exec::TaskStatus::kFailed;
+  out.error = "renaming would break " + std::to_string(users.size()) +
+              (users.size() == 1 ? " file that references the old name: " : " files that reference the old name: ") + list;
+  out.file = users.front();
+  out.suggested_fix = "update those references (or leave out --rename-files to update the evidence path instead)";
+  out.files_renamed.clear();
+}
+
+// The one status model (issue 19): an executed task is verified when its
+// evidence verifies on the unit's tree; otherwise applied_unverified when it
+// changed files, no_change when it did not. A task without evidence keeps
+// applied_unverified (has_evidence false), which counts as done.
+void Runner::classify_unit(report::UnitReport& ur, const verify::Summary& s,
+                           std::vector<std::string>* verified,
+                           std::vector<std::string>* unverified) {
+  for (auto& tr : ur.tasks) {
+    const verify::TaskResult* res = s.find(tr.id);
+    tr.has_evidence = res != nullptr && !res->checks.empty();
+    if (tr.status != report::TaskStatus::kSucceeded) continue;
+    const bool changed = changed_files(tr);
+    if (tr.has_evidence && res->verified) {
+      tr.status = report::TaskStatus::kVerified;
+      if (!changed) tr.notes.push_back("no file changed; the evidence verifies");
+      verified->push_back(tr.id);
+      continue;
+    }
+    tr.status = changed ? report::TaskStatus::kAppliedUnverified : report::TaskStatus::kNoChange;
+    if (tr.has_evidence) {
+      unverified->push_back(tr.id);
+      for (const auto& c : res->checks) {
+        if (c.ok) continue;
+        tr.error = "evidence not verified: " + c.path + ": " + c.reason;
+        break;
+      }
+      if (!changed) tr.error = "nothing changed; " + tr.error;
+    } else if (!changed) {
+      tr.error = "nothing changed (no evidence to verify)";
+    }
+  }
+}
+
+void Runner::print_tasks(const report::UnitReport& ur) {
+  for (const auto& tr : ur.tasks)
+    if (tr.number > 0 && tr.status != report::TaskStatus::kNotRun)
+      console_.task_done(tr.number, task_total_, tr);
+}
+
 Result<void> Runner::write_reports(std::string& json) {
   std::string stamp = now_stamp();
-  report_.report_md_path = ".spec/reports/batch_execution_" + stamp + ".md";
-  report_.report_json_path = ".spec/reports/batch_execution_" + stamp + ".json";
+  // Two runs in the same second must not overwrite each other's report
+  // (runs are serialised by the repository lock, so a free name stays free).
+  fs::path dir = fs::path(repo_.workdir()) / ".spec" / "reports";
+  std::error_code ec;
+  std::string name = "batch_execution_" + stamp;
+  for (int n = 2; fs::exists(dir / (name + ".md"), ec) || fs::exists(dir / (name + ".json"), ec); ++n)
+    name = "batch_execution_" + stamp + "_" + std::to_string(n);
+  report_.report_md_path = ".spec/reports/" + name + ".md";
+  report_.report_json_path = ".spec/reports/" + name + ".json";
   std::string md = report::render_markdown(report_);
   // Never through a symlink: a committed `.spec` may point out of the
   // repository. Then no file is written, and the note still is.
@@ -948,6 +1236,7 @@ int Runner::finish(int exit_code) {
   spdlog::debug("finishing");
   if (auto r = write_reports(json); !r) spdlog::warn("report not fully written: {}", r.error().to_string());
   state_.status = exit_code == 3 ? "stopped" : "finished";
+  state_.exit_code = exit_code;
   state_.failures = failures_;
   state_.report_json = json.empty() ? report::render_json(report_) : json;
   state_.updated = now_iso8601();
@@ -985,6 +1274,7 @@ int Runner::run() {
   report_.tasks_path = opts_.tasks;
   report_.started = now_iso8601();
   report_.mode = opts_.agent.empty() ? "apply" : "agent";
+  report_.command = command_line(opts_, in_.run_id);
   for (const auto& w : in_.plan.warnings)
     report_.warnings.push_back((w.file.empty() ? "" : w.file + (w.line ? ":" + std::to_string(w.line) : "") + ": ") + w.message);
   plan_json_ = plan::render_json(in_.plan, in_.pack);
@@ -1033,7 +1323,7 @@ int Runner::run() {
     syntax_->warm_up(outputs);
   }
 
-  if (opts_.verify_at_end || opts_.verify_after_each) verify_before();
+  verify_before();
 
   auto done = committed_units(repo_, state_.base, checkpoint_);
   std::set<std::string> committed;
@@ -1068,15 +1358,35 @@ int Runner::run() {
     if (committed.count(uname)) {
       ur.status = report::UnitStatus::kDoneEarlier;
       ur.commit = commit_of.count(uname) ? commit_of[uname] : "";
+      // The results the earlier invocation recorded; a unit committed by an
+      // invocation killed before it recorded them is classified again by
+      // its evidence on its commit.
+      std::optional<verify::Summary> again;
       for (const auto& t : unit.tasks) {
         ++task_n_;
         report::TaskReport tr;
-        tr.id = t.id;
-        tr.title = t.title;
-        tr.status = report::TaskStatus::kSucceeded;
+        auto it = std::find_if(state_.results.begin(), state_.results.end(),
+                               [&](const auto& r) { return r.first == uname && r.second.id == t.id; });
+        if (it != state_.results.end()) {
+          tr = it->second;
+        } else {
+          tr.id = t.id;
+          tr.title = t.title;
+          if (!again) {
+            again.emplace();
+            verify_tree(ur.commit.empty() ? checkpoint_ : ur.commit, &*again);
+          }
+          const verify::TaskResult* res = again->find(t.id);
+          tr.has_evidence = res != nullptr && !res->checks.empty();
+          tr.status = tr.has_evidence && res->verified ? report::TaskStatus::kVerified
+                                                       : report::TaskStatus::kAppliedUnverified;
+          tr.notes.push_back("result of the earlier invocation not recorded; classified by its evidence");
+        }
+        tr.number = task_n_;
         tr.notes.push_back("done in an earlier invocation");
         ur.tasks.push_back(tr);
       }
+      print_tasks(ur);
       console_.unit_done(ur);
       report_.units.push_back(std::move(ur));
       continue;
@@ -1104,10 +1414,11 @@ int Runner::run() {
   } else {
     state_.stopped_at.clear();
     state_.reason.clear();
+    // Exit 0 only when every planned task is done: verified, or (without
+    // evidence) changed and checked.
     for (const auto& u : report_.units)
       for (const auto& t : u.tasks)
-        if (t.status == report::TaskStatus::kFailed || t.status == report::TaskStatus::kSkipped)
-          exit_code = 1;
+        if (!report::task_done(t)) exit_code = 1;
   }
   return finish(exit_code);
 }
@@ -1126,9 +1437,33 @@ int run_command(const RunOptions& opts) {
     std::fprintf(stderr, "smartspec-batch: error: %s\n", in.error().to_string().c_str());
     return static_cast<int>(in.error().exit);
   }
+  // --resume continues the run as it started: its recorded options, unless
+  // the command line changes one with --force.
+  RunOptions merged = opts;
+  if (opts.resume) {
+    auto st = read_state(in->repo, RunRefs(in->run_id).state);
+    if (st && *st && (*st)->has_options) {
+      auto m = merge_resume_options(opts, (*st)->options, in->run_id);
+      if (!m) {
+        std::fprintf(stderr, "smartspec-batch: error: %s\n", m.error().to_string().c_str());
+        return 2;
+      }
+      merged = std::move(*m);
+      if (merged.only_categories != opts.only_categories ||
+          merged.skip_categories != opts.skip_categories) {
+        in = load_inputs(merged);
+        if (!in) {
+          std::fprintf(stderr, "smartspec-batch: error: %s\n", in.error().to_string().c_str());
+          return static_cast<int>(in.error().exit);
+        }
+      }
+    }
+  }
+  const RunOptions& opts_used = merged;
   // Commands that cannot start are bad usage, found before anything is written.
-  for (const auto& [flag, cmd] : {std::pair<const char*, const std::string&>{"--agent", opts.agent},
-                                  {"--verify-cmd", opts.verify_cmd}}) {
+  for (const auto& [flag, cmd] :
+       {std::pair<const char*, const std::string&>{"--agent", opts_used.agent},
+        {"--verify-cmd", opts_used.verify_cmd}}) {
     if (cmd.empty()) continue;
     if (auto argv = exec::check_command_line(cmd, in->repo.is_bare() ? "" : in->repo.workdir());
         !argv) {
@@ -1138,7 +1473,7 @@ int run_command(const RunOptions& opts) {
   }
   if (in->plan.units.empty() && !opts.resume) {
     console.note("nothing to do: the pack has no task to run");
-    if (opts.common.json) std::fputs("{\n  \"run_id\": \"\",\n  \"exit_code\": 0,\n  \"units\": []\n}\n", stdout);
+    if (opts_used.common.json) std::fputs("{\n  \"run_id\": \"\",\n  \"exit_code\": 0,\n  \"units\": []\n}\n", stdout);
     return 0;
   }
   std::optional<git::RepoLock::Holder> stale;
@@ -1169,7 +1504,7 @@ int run_command(const RunOptions& opts) {
   if (int n = exec::end_recorded_processes(procs); n > 0)
     spdlog::warn("ended {} process(es) left running by an interrupted run", n);
   exec::set_process_record(procs);
-  Runner runner(opts, *in, console);
+  Runner runner(opts_used, *in, console);
   return runner.run();
 }
 

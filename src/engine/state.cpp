@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <type_traits>
 
 #include "smartspec/util/json.hpp"
 
@@ -18,6 +19,41 @@ std::string state_to_json(const RunState& s) {
   w.key("units").string_array(s.units);
   w.key("completed").string_array(s.completed);
   w.field("failures", s.failures).field("total_tasks", s.total_tasks).field("mode", s.mode);
+  w.field("exit_code", s.exit_code);
+  if (s.has_options) {
+    const RunOptions& o = s.options;
+    w.key("options").begin_object();
+    w.field("agent", o.agent).field("agent_timeout", o.agent_timeout).field("agent_per", o.agent_per);
+    w.field("verify_cmd", o.verify_cmd).field("max_failures", o.max_failures);
+    w.field("verify_after_each", o.verify_after_each).field("verify_at_end", o.verify_at_end);
+    w.field("overwrite", o.overwrite).field("evidence_hooks", o.evidence_hooks);
+    w.field("mark_done", o.mark_done).field("apply_skeletons", o.apply_skeletons);
+    w.field("run_hooks", o.run_hooks).field("checkpoint", o.checkpoint).field("land", o.land);
+    w.field("rename_files", o.rename_files);
+    w.key("only_categories").string_array(o.only_categories);
+    w.key("skip_categories").string_array(o.skip_categories);
+    w.key("checks").begin_object();
+    for (const auto& [ext, cmd] : o.checks) w.field(ext, cmd);
+    w.end_object();
+    w.end_object();
+  }
+  w.key("results").begin_array();
+  for (const auto& [unit, t] : s.results) {
+    w.begin_object();
+    w.field("unit", unit).field("id", t.id).field("title", t.title);
+    w.field("status", report::task_status_name(t.status)).field("has_evidence", t.has_evidence);
+    w.field("error", t.error).field("file", t.file).field("line", t.line);
+    w.field("suggested_fix", t.suggested_fix).field("log", t.log);
+    w.key("files_created").string_array(t.files_created);
+    w.key("files_modified").string_array(t.files_modified);
+    w.key("files_renamed").begin_array();
+    for (const auto& [from, to] : t.files_renamed) w.begin_array().value(from).value(to).end_array();
+    w.end_array();
+    w.key("notes").string_array(t.notes);
+    w.field("duration_ms", static_cast<std::int64_t>(t.duration_ms));
+    w.end_object();
+  }
+  w.end_array();
   w.end_object();
   return w.str();
 }
@@ -57,6 +93,91 @@ Result<RunState> state_from_json(const std::string& json) {
   int64_t n = 0;
   if (!doc["failures"].get_int64().get(n)) s.failures = static_cast<int>(n);
   if (!doc["total_tasks"].get_int64().get(n)) s.total_tasks = static_cast<int>(n);
+  if (!doc["exit_code"].get_int64().get(n)) s.exit_code = static_cast<int>(n);
+
+  auto ostr = [](simdjson::dom::element e, const char* key, std::string& out) {
+    std::string_view v;
+    if (!e[key].get_string().get(v)) out = std::string(v);
+  };
+  auto oint = [](simdjson::dom::element e, const char* key, auto& out) {
+    int64_t v = 0;
+    if (!e[key].get_int64().get(v)) out = static_cast<std::remove_reference_t<decltype(out)>>(v);
+  };
+  auto obool = [](simdjson::dom::element e, const char* key, bool& out) {
+    bool v = false;
+    if (!e[key].get_bool().get(v)) out = v;
+  };
+  auto oarr = [](simdjson::dom::element e, const char* key, std::vector<std::string>& out) {
+    simdjson::dom::array a;
+    if (e[key].get_array().get(a)) return;
+    for (auto x : a) {
+      std::string_view v;
+      if (!x.get_string().get(v)) out.emplace_back(v);
+    }
+  };
+  simdjson::dom::element opts;
+  if (!doc["options"].get(opts) && opts.is_object()) {
+    RunOptions& o = s.options;
+    s.has_options = true;
+    ostr(opts, "agent", o.agent);
+    oint(opts, "agent_timeout", o.agent_timeout);
+    ostr(opts, "agent_per", o.agent_per);
+    ostr(opts, "verify_cmd", o.verify_cmd);
+    oint(opts, "max_failures", o.max_failures);
+    obool(opts, "verify_after_each", o.verify_after_each);
+    obool(opts, "verify_at_end", o.verify_at_end);
+    obool(opts, "overwrite", o.overwrite);
+    obool(opts, "evidence_hooks", o.evidence_hooks);
+    obool(opts, "mark_done", o.mark_done);
+    obool(opts, "apply_skeletons", o.apply_skeletons);
+    obool(opts, "run_hooks", o.run_hooks);
+    obool(opts, "checkpoint", o.checkpoint);
+    obool(opts, "land", o.land);
+    obool(opts, "rename_files", o.rename_files);
+    oarr(opts, "only_categories", o.only_categories);
+    oarr(opts, "skip_categories", o.skip_categories);
+    simdjson::dom::object checks;
+    if (!opts["checks"].get_object().get(checks)) {
+      for (auto field : checks) {
+        std::string_view v;
+        if (!field.value.get_string().get(v)) o.checks[std::string(field.key)] = std::string(v);
+      }
+    }
+  }
+  simdjson::dom::array results;
+  if (!doc["results"].get_array().get(results)) {
+    for (auto e : results) {
+      if (!e.is_object()) continue;
+      std::string unit, status;
+      report::TaskReport t;
+      ostr(e, "unit", unit);
+      ostr(e, "id", t.id);
+      ostr(e, "title", t.title);
+      ostr(e, "status", status);
+      auto st = report::task_status_from_name(status);
+      if (!st) continue;
+      t.status = *st;
+      obool(e, "has_evidence", t.has_evidence);
+      ostr(e, "error", t.error);
+      ostr(e, "file", t.file);
+      oint(e, "line", t.line);
+      ostr(e, "suggested_fix", t.suggested_fix);
+      ostr(e, "log", t.log);
+      oarr(e, "files_created", t.files_created);
+      oarr(e, "files_modified", t.files_modified);
+      simdjson::dom::array renamed;
+      if (!e["files_renamed"].get_array().get(renamed)) {
+        for (auto pair : renamed) {
+          std::string_view from, to;
+          if (!pair.at(0).get_string().get(from) && !pair.at(1).get_string().get(to))
+            t.files_renamed.emplace_back(std::string(from), std::string(to));
+        }
+      }
+      oarr(e, "notes", t.notes);
+      oint(e, "duration_ms", t.duration_ms);
+      s.results.emplace_back(std::move(unit), std::move(t));
+    }
+  }
   return s;
 }
 

@@ -8,7 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "smartspec/engine/options.hpp"
 #include "smartspec/git/git.hpp"
+#include "smartspec/report/report.hpp"
 #include "smartspec/util/result.hpp"
 
 namespace smartspec::engine {
@@ -29,6 +31,14 @@ struct RunState {
   int failures = 0;
   int total_tasks = 0;
   std::string mode = "apply";
+  // Every option that shapes the run (issue 19: --resume restores them);
+  // has_options is false for a state written before they were recorded.
+  RunOptions options;
+  bool has_options = false;
+  // The final result of every task of the units done so far (unit name,
+  // task), so that a resumed run reports the earlier invocations' results.
+  std::vector<std::pair<std::string, report::TaskReport>> results;
+  int exit_code = -1;  // of the last invocation that finished or stopped
   std::string report_json;  // last report JSON: stored as report.json in the state tree (not in state.json)
 };
 

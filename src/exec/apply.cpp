@@ -16,6 +16,7 @@ std::string_view status_name(TaskStatus s) {
     case TaskStatus::kFailed: return "failed";
     case TaskStatus::kSkippedNeedsAgent: return "skipped";
     case TaskStatus::kAlreadyPresent: return "already_present";
+    case TaskStatus::kRefused: return "refused";
   }
   return "failed";
 }
@@ -87,6 +88,15 @@ bool is_python_path(const std::string& path, const std::string& lang) {
   std::string p = text::to_lower(path);
   if (ends_with(p, ".py") || ends_with(p, ".pyi")) return true;
   return p.rfind('.') == std::string::npos && (lang == "python" || lang == "py");
+}
+
+bool is_shell_path(const std::string& path, std::string_view existing) {
+  std::string p = text::to_lower(path);
+  for (const char* e : {".sh", ".bash", ".zsh", ".ksh", ".bats"})
+    if (ends_with(p, e)) return true;
+  if (p.rfind('.') != std::string::npos && p.rfind('.') > p.rfind('/') + 1) return false;
+  std::string_view first = existing.substr(0, existing.find('\n'));
+  return first.rfind("#!", 0) == 0 && (first.find("sh") != std::string_view::npos);
 }
 
 // ------------------------------------------------------------ python layout
@@ -162,24 +172,38 @@ std::pair<std::vector<std::string>, std::string> split_snippet_imports(const std
   auto lines = py_lines(lf);
   std::vector<std::string> imports;
   std::size_t i = 0;
+  std::size_t consumed = 0;  // lines taken into `imports`
+  std::string comments;      // comment lines waiting for the import they annotate
   while (i < lines.size()) {
-    if (text::trim(lines[i].text).empty()) {
+    std::string_view t = text::trim(lines[i].text);
+    if (t.empty()) {
+      ++i;
+      continue;
+    }
+    if (t.front() == '#') {  // a comment goes with the import it stands above
+      comments += std::string(lines[i].text) + "\n";
       ++i;
       continue;
     }
     if (!is_import_start(lines[i].text)) break;
     std::size_t e = import_statement_end(lines, i);
-    std::string stmt;
+    std::string stmt = comments;
+    comments.clear();
     for (std::size_t k = i; k <= e; ++k) stmt += std::string(lines[k].text) + "\n";
     imports.push_back(std::move(stmt));
     i = e + 1;
+    consumed = i;
   }
-  std::size_t offset = i == 0 ? 0 : lines[i - 1].end;
+  std::size_t offset = consumed == 0 ? 0 : lines[consumed - 1].end;
   return {std::move(imports), lf.substr(std::min(offset, lf.size()))};
 }
 
 // Whether the import statement (LF, ending "\n") is already in the file.
-bool import_present(std::string_view existing_lf, const std::string& stmt) {
+bool import_present(std::string_view existing_lf, const std::string& with_comments) {
+  std::string stmt;
+  for (const auto& l : py_lines(with_comments))
+    if (text::trim(l.text).rfind('#', 0) != 0) stmt += std::string(l.text) + "\n";
+  if (stmt.empty()) return true;
   std::string_view body(stmt);
   body.remove_suffix(1);
   if (body.find('\n') != std::string_view::npos) {
@@ -253,6 +277,12 @@ class Applier {
     out_.skeletons.clear();
     return out_;
   }
+  // The same, for what the executor declines to write on purpose.
+  TaskOutcome& refuse_with(std::string error, std::string file, int line, std::string hint) {
+    fail_with(std::move(error), std::move(file), line, std::move(hint));
+    out_.status = TaskStatus::kRefused;
+    return out_;
+  }
   bool writable(const plan::PlannedFile& f) const {
     if (f.action == plan::Action::kNone || f.action == plan::Action::kRename) return false;
     return f.has_content || (f.skeleton && opt_.apply_skeletons && !f.content.empty());
@@ -294,8 +324,8 @@ bool Applier::create_file(const plan::PlannedFile& f, const std::string& rel) {
       return true;
     }
     if (!opt_.overwrite) {
-      fail_with(rel + ": exists, would overwrite", rel, 0,
-                "rerun with --overwrite to replace it, or remove it first");
+      refuse_with(rel + ": exists, would overwrite", rel, 0,
+                  "rerun with --overwrite to replace it, or remove it first");
       return false;
     }
     // Overwriting follows the existing file's line endings.
@@ -344,7 +374,12 @@ bool Applier::add_to_file(const plan::PlannedFile& f, const std::string& rel, bo
     out_.notes.push_back("already present: " + rel);
     return true;
   }
-  std::string updated = add_snippet(old, snippet, is_python_path(rel, f.lang));
+  std::string updated = add_snippet_for(rel, old, snippet, f.lang);
+  if (updated == old) {  // every part of the snippet is there already
+    *present = true;
+    out_.notes.push_back("already present: " + rel);
+    return true;
+  }
   if (auto r = txn_.write_file(rel, updated); !r) {
     fail_with(r.error().to_string(), rel, 0, "");
     return false;
@@ -438,14 +473,14 @@ TaskOutcome Applier::run() {
       continue;
     }
     auto c = confine(opt_.root, f.path);
-    if (!c) return fail_with(c.error().message, f.path, 0, "correct the path in the pack");
+    if (!c) return refuse_with(c.error().message, f.path, 0, "correct the path in the pack");
     // Artefacts between the fences that make up the content mean the template
     // engine left several alternatives ({{#if}} … {{else}} …): ambiguous.
     for (const auto& d : pt_.artefacts) {
       if (f.content_first_line == 0 || d.line < f.content_first_line ||
           d.line > f.content_last_line)
         continue;
-      return fail_with(c->rel + ": " + d.message + " between the content fences (" + pt_.source +
+      return refuse_with(c->rel + ": " + d.message + " between the content fences (" + pt_.source +
                            ":" + std::to_string(d.line) +
                            "): the pack's content is ambiguous; nothing written",
                        c->rel, 0, "remove the template artefacts from the pack, or regenerate it");
@@ -453,7 +488,7 @@ TaskOutcome Applier::run() {
     if (auto a = find_artefact(f.content, pt_)) {
       std::string where = a->pack_line > 0 ? " (" + pt_.source + ":" + std::to_string(a->pack_line) + ")"
                                            : std::string();
-      return fail_with(c->rel + ": template artefact '" + a->text + "' in the content" + where +
+      return refuse_with(c->rel + ": template artefact '" + a->text + "' in the content" + where +
                            "; nothing written",
                        c->rel, a->content_line,
                        "remove the template artefact from the pack, or regenerate the pack");
@@ -462,7 +497,16 @@ TaskOutcome Applier::run() {
   }
   if (todo.empty()) {
     out_.status = TaskStatus::kSkippedNeedsAgent;
-    out_.error = "needs an agent (--agent)";
+    // Why, from the plan's notes ("the pack gives only a skeleton", "fence
+    // language python does not fit src/a.ts; not written").
+    std::string why;
+    for (const auto& n : task_.notes) {
+      std::string_view v = n;
+      if (v.rfind("needs an agent: ", 0) == 0) v.remove_prefix(16);
+      else if (v.find("fence language ") == std::string_view::npos) continue;
+      why += (why.empty() ? "" : "; ") + std::string(v);
+    }
+    out_.error = why.empty() ? "needs an agent (--agent)" : why;
     out_.notes.insert(out_.notes.end(), task_.notes.begin(), task_.notes.end());
     return out_;
   }
@@ -517,6 +561,167 @@ std::size_t python_import_insert_offset(std::string_view source) {
   return any ? last_import_end : header_end;
 }
 
+namespace {
+
+bool is_shell_header_line(std::string_view t) {
+  return t.rfind("#!", 0) == 0 || t == "set" || t.rfind("set -", 0) == 0 || t.rfind("set +", 0) == 0;
+}
+
+bool is_final_exit(std::string_view line) {
+  // Top level only: an indented exit belongs to a function or a branch.
+  if (line.rfind("exit", 0) != 0) return false;
+  return line.size() == 4 || line[4] == ' ' || line[4] == '\t' || line[4] == ';';
+}
+
+// Shell: the snippet's shebang and `set` lines join the script's header when
+// missing (never repeated); the rest goes before a final top-level `exit`,
+// else at the end.
+std::string add_shell_snippet(std::string_view existing, const std::string& lf_snippet) {
+  const std::string eol = existing.empty() ? std::string("\n") : detect_eol(existing);
+  const bool final_newline = existing.empty() || existing.back() == '\n';
+  auto file = py_lines(existing);
+  auto snip = py_lines(lf_snippet);
+  std::vector<std::string> header;
+  std::size_t i = 0;
+  for (; i < snip.size(); ++i) {
+    std::string_view t = text::trim(snip[i].text);
+    if (t.empty()) continue;
+    if (!is_shell_header_line(t)) break;
+    if (t.rfind("#!", 0) == 0) continue;  // the script has its own interpreter line (or none)
+    bool present = false;
+    for (const auto& l : file) present = present || text::trim(l.text) == t;
+    if (!present) header.emplace_back(t);
+  }
+  std::string body = trim_blank_lines(lf_snippet.substr(i == 0 ? 0 : snip[i - 1].end));
+  if (!body.empty() && text::crlf_to_lf(existing).find(body) != std::string::npos) body.clear();
+  std::string out(existing);
+  // Header lines after the script's own shebang/set lines.
+  std::size_t header_end = 0;
+  for (const auto& l : file) {
+    std::string_view t = text::trim(l.text);
+    if (!is_shell_header_line(t)) break;
+    header_end = l.end;
+  }
+  std::size_t shift = 0;
+  if (!header.empty()) {
+    std::string ins;
+    for (const auto& h : header) ins += h + eol;
+    if (header_end > 0 && existing[header_end - 1] != '\n') ins = eol + ins;
+    out.insert(header_end, ins);
+    shift = ins.size();
+  }
+  if (body.empty()) return out;
+  // A final top-level exit: the addition goes before it.
+  std::size_t exit_at = std::string::npos;
+  for (std::size_t k = file.size(); k-- > 0;) {
+    std::string_view t = text::trim(file[k].text);
+    if (t.empty() || t.front() == '#') continue;
+    if (is_final_exit(file[k].text)) exit_at = (k == 0 ? 0 : file[k - 1].end) + shift;
+    break;
+  }
+  std::string add = with_eol(body, eol);
+  if (exit_at != std::string::npos) {
+    std::string pre = out.substr(0, exit_at), post = out.substr(exit_at);
+    if (!pre.empty() && pre.back() != '\n') pre += eol;
+    std::string blank = eol + eol;
+    if (!pre.empty() && (pre.size() < blank.size() || pre.compare(pre.size() - blank.size(), blank.size(), blank) != 0))
+      pre += eol;
+    return pre + add + eol + eol + post;
+  }
+  if (!out.empty()) {
+    if (out.back() != '\n') out += eol;
+    std::string blank = eol + eol;
+    if (out.size() < blank.size() || out.compare(out.size() - blank.size(), blank.size(), blank) != 0)
+      out += eol;
+  }
+  out += add;
+  if (final_newline) out += eol;
+  return out;
+}
+
+bool is_js_import(std::string_view t) {
+  return t.rfind("import ", 0) == 0 || t.rfind("import{", 0) == 0 ||
+         ((t.rfind("const ", 0) == 0 || t.rfind("let ", 0) == 0 || t.rfind("var ", 0) == 0) &&
+          t.find("require(") != std::string_view::npos);
+}
+
+// JavaScript/TypeScript: the snippet's leading import lines go after the
+// file's import block (never twice); the rest at the end.
+std::string add_js_snippet(std::string_view existing, const std::string& lf_snippet) {
+  const std::string eol = existing.empty() ? std::string("\n") : detect_eol(existing);
+  auto file = py_lines(existing);
+  auto snip = py_lines(lf_snippet);
+  std::string imports;
+  std::size_t i = 0;
+  for (; i < snip.size(); ++i) {
+    std::string_view t = text::trim(snip[i].text);
+    if (t.empty()) continue;
+    if (!is_js_import(t)) break;
+    bool present = false;
+    for (const auto& l : file) present = present || text::trim(l.text) == t;
+    if (!present) imports += std::string(t) + eol;
+  }
+  std::string body = trim_blank_lines(lf_snippet.substr(i == 0 ? 0 : snip[i - 1].end));
+  std::string out(existing);
+  if (!imports.empty()) {
+    // After the last import of the file's leading block ("import {" … "} from 'x';" spans lines).
+    std::size_t at = 0;
+    for (std::size_t k = 0; k < file.size(); ++k) {
+      std::string_view t = text::trim(file[k].text);
+      if (t.empty() || t.rfind("//", 0) == 0 || t.rfind("/*", 0) == 0 || t.rfind("*", 0) == 0 ||
+          t.rfind("#!", 0) == 0 || t == "'use strict';" || t == "\"use strict\";") {
+        if (at == 0 && !t.empty()) at = file[k].end;  // keep a header above the imports
+        continue;
+      }
+      if (!is_js_import(t)) break;
+      std::size_t e = k;
+      if (t.find(" from ") == std::string_view::npos && t.find("require(") == std::string_view::npos &&
+          t.find('{') != std::string_view::npos && t.find('}') == std::string_view::npos) {
+        while (e + 1 < file.size() && text::trim(file[e].text).find(" from ") == std::string_view::npos &&
+               text::trim(file[e].text).rfind("}", 0) != 0)
+          ++e;
+      }
+      at = file[e].end;
+      k = e;
+    }
+    if (at > 0 && out[at - 1] != '\n') imports = eol + imports;
+    out.insert(at, imports);
+  }
+  if (!body.empty() && text::crlf_to_lf(existing).find(body) != std::string::npos) body.clear();
+  if (body.empty()) return out;
+  const bool final_newline = existing.empty() || existing.back() == '\n';
+  if (!out.empty()) {
+    if (out.back() != '\n') out += eol;
+    std::string blank = eol + eol;
+    if (out.size() < blank.size() || out.compare(out.size() - blank.size(), blank.size(), blank) != 0)
+      out += eol;
+  }
+  out += with_eol(body, eol);
+  if (final_newline) out += eol;
+  return out;
+}
+
+bool is_js_path(const std::string& path) {
+  std::string p = text::to_lower(path);
+  for (const char* e : {".js", ".mjs", ".cjs", ".jsx", ".ts", ".tsx", ".mts", ".cts"})
+    if (ends_with(p, e)) return true;
+  return false;
+}
+
+}  // namespace
+
+std::string add_snippet(std::string_view existing, std::string_view snippet, bool python,
+                        bool shell) {
+  if (shell) return add_shell_snippet(existing, trim_blank_lines(text::crlf_to_lf(snippet)));
+  return add_snippet(existing, snippet, python);
+}
+
+std::string add_snippet_for(const std::string& path, std::string_view existing,
+                            std::string_view snippet, const std::string& lang) {
+  if (is_js_path(path)) return add_js_snippet(existing, trim_blank_lines(text::crlf_to_lf(snippet)));
+  return add_snippet(existing, snippet, is_python_path(path, lang), is_shell_path(path, existing));
+}
+
 std::string add_snippet(std::string_view existing, std::string_view snippet, bool python) {
   const std::string eol = existing.empty() ? std::string("\n") : detect_eol(existing);
   const bool final_newline = existing.empty() || existing.back() == '\n';
@@ -531,6 +736,8 @@ std::string add_snippet(std::string_view existing, std::string_view snippet, boo
       if (!import_present(existing_lf, s)) imports += s;
     }
     body = trim_blank_lines(rest);
+    // What the file already holds is never added twice.
+    if (!body.empty() && existing_lf.find(body) != std::string::npos) body.clear();
     if (!imports.empty()) {
       std::size_t at = python_import_insert_offset(existing);
       std::string ins = with_eol(imports, eol);

@@ -152,7 +152,14 @@ Result<Pack> load(const std::string& dir) {
   for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
     std::string name = it->path().filename().string();
     if (name.size() <= 3 || text::to_lower(name.substr(name.size() - 3)) != ".md") continue;
-    auto unit = unit_from_name(std::string_view(name).substr(0, name.size() - 3));
+    std::string_view stem = std::string_view(name).substr(0, name.size() - 3);
+    // Numbered category files ("01-not_implemented.md") order a pack for people.
+    std::size_t digits = 0;
+    while (digits < stem.size() && stem[digits] >= '0' && stem[digits] <= '9') ++digits;
+    if (digits > 0 && digits + 1 < stem.size() &&
+        std::string_view("-_. ").find(stem[digits]) != std::string_view::npos)
+      stem.remove_prefix(digits + 1);
+    auto unit = unit_from_name(stem);
     if (!unit || *unit == Unit::kCritical) continue;  // README.md, verified.md, ...
     pack.files.push_back({*unit, name, pack.dir + "/" + name});
   }

@@ -795,6 +795,11 @@ Result<std::vector<PackTask>> parse_category(std::string_view text_in, const std
       cur->last_file = -1;
       cur->in_suggestions = contains(n, "suggestion");
       cur->in_similar = contains(n, "similar file");
+      // "#### File: `src/a.py`" (the shape SmartSpec's own guides use): the
+      // heading names the file whose content the fences under it are.
+      if (auto kv = parse_key_value(h->text); kv && !path_value(kv->value).empty()) {
+        handle_path(&*cur, *kv, ln.number);
+      }
       continue;
     }
     if (!cur) continue;

@@ -1,6 +1,7 @@
 #include "plan/content.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 #include "smartspec/util/text.hpp"
 
@@ -50,7 +51,71 @@ bool is_declaration(std::string_view l) {
          l.starts_with("describe(") || l.starts_with("it(") || l.starts_with("test(");
 }
 
+// A line that does nothing by itself: a lone string literal ("", "x", a
+// one-line docstring) or a lone (dotted) name — what the real prompter's
+// templates leave as placeholders ("{{missing_content}}", `"{{missing_content}}"`).
+bool is_placeholder_line(std::string_view l) {
+  while (!l.empty() && (l.back() == ';' || l.back() == ',')) l.remove_suffix(1);
+  l = text::trim(l);
+  if (l.empty()) return true;
+  if (l.size() >= 2 && (l.front() == '"' || l.front() == '\'' || l.front() == '`') &&
+      l.back() == l.front()) {
+    std::string_view inner = l.substr(1, l.size() - 2);
+    return inner.find(l.front()) == std::string_view::npos;
+  }
+  auto ident = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '.' || c == '$';
+  };
+  if (std::isdigit(static_cast<unsigned char>(l.front())) != 0) return false;
+  return std::all_of(l.begin(), l.end(), ident);
+}
+
+// Languages a fence tag may name for each file extension.
+const std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>>& families() {
+  static const std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>> f = {
+      {{"py", "pyi", "pyw"}, {"python", "py", "python3", "py3"}},
+      {{"sh", "bash", "zsh", "ksh", "bats"}, {"sh", "bash", "shell", "zsh", "ksh", "bats", "console"}},
+      {{"js", "mjs", "cjs", "jsx"}, {"javascript", "js", "jsx", "mjs", "cjs", "node"}},
+      {{"ts", "tsx", "mts", "cts"}, {"typescript", "ts", "tsx", "javascript", "js", "jsx"}},
+      {{"go"}, {"go", "golang"}},
+      {{"rs"}, {"rust", "rs"}},
+      {{"java"}, {"java"}},
+      {{"kt", "kts"}, {"kotlin", "kt", "kts"}},
+      {{"c", "h"}, {"c", "h", "cpp", "c++"}},
+      {{"cc", "cpp", "cxx", "hpp", "hh", "hxx"}, {"cpp", "c++", "cc", "cxx", "hpp", "c"}},
+      {{"cs"}, {"csharp", "cs", "c#"}},
+      {{"rb"}, {"ruby", "rb"}},
+      {{"php"}, {"php"}},
+      {{"swift"}, {"swift"}},
+      {{"json"}, {"json", "jsonc", "json5"}},
+      {{"yaml", "yml"}, {"yaml", "yml"}},
+      {{"toml"}, {"toml"}},
+      {{"md", "markdown"}, {"markdown", "md", "text", "txt"}},
+      {{"rst", "txt"}, {"text", "txt", "rst", "plain", "plaintext"}},
+      {{"html", "htm"}, {"html", "htm", "xml"}},
+      {{"css"}, {"css"}},
+      {{"scss"}, {"scss", "css"}},
+      {{"sql"}, {"sql"}},
+      {{"xml"}, {"xml"}},
+      {{"ini", "cfg"}, {"ini", "cfg"}},
+  };
+  return f;
+}
+
 }  // namespace
+
+bool language_fits(const std::string& lang, const std::string& path) {
+  if (lang.empty()) return true;  // an untagged fence says nothing against the file
+  std::string ext = extension(path);
+  for (const auto& [exts, tags] : families()) {
+    if (std::find(exts.begin(), exts.end(), ext) == exts.end()) continue;
+    return std::find(tags.begin(), tags.end(), lang) != tags.end();
+  }
+  // No extension (a script, a config file): nothing to hold the tag against.
+  if (ext.empty()) return true;
+  // An extension we do not know: only a tag that names it.
+  return lang == ext;
+}
 
 Kind classify(std::string_view body, const std::string& path, const std::string& lang) {
   Comments c = comments_for(path, lang);
@@ -94,6 +159,7 @@ Kind classify(std::string_view body, const std::string& path, const std::string&
         continue;
       }
     }
+    if (is_placeholder_line(l)) continue;
     if (c != Comments::kNone && is_import(l)) continue;
     if (c != Comments::kNone && is_declaration(l)) {
       ++declarations;
@@ -102,16 +168,25 @@ Kind classify(std::string_view body, const std::string& path, const std::string&
     ++substantive;
   }
   if (substantive == 0 && declarations == 0) return Kind::kEmpty;
-  if (substantive == 0 && todo) return Kind::kSkeleton;
-  if (substantive == 0) return Kind::kSkeleton;  // only signatures and `pass`
+  // A TODO marks a template to be filled in, whatever else it holds.
+  if (substantive == 0 || todo) return Kind::kSkeleton;  // only signatures and `pass`
   return Kind::kReal;
 }
 
-void assign(PlannedFile& f, const std::vector<Fence>& fences) {
+void assign(PlannedFile& f, const std::vector<Fence>& fences, std::vector<std::string>* notes) {
   std::string joined;
   std::string lang;
   Kind best = Kind::kEmpty;
   for (const auto& fence : fences) {
+    // Examples illustrate; they are not the file's content.
+    if (text::to_lower(fence.heading).find("example") != std::string::npos) continue;
+    if (!language_fits(fence.lang, f.path)) {
+      if (notes != nullptr && classify(fence.body, f.path, fence.lang) != Kind::kEmpty) {
+        std::string n = "fence language " + fence.lang + " does not fit " + f.path + "; not written";
+        if (std::find(notes->begin(), notes->end(), n) == notes->end()) notes->push_back(n);
+      }
+      continue;
+    }
     Kind k = classify(fence.body, f.path, fence.lang);
     if (k == Kind::kEmpty) continue;
     if (lang.empty()) lang = fence.lang;

@@ -17,7 +17,14 @@ enum class Kind { kEmpty, kSkeleton, kReal };
 // else from the fence language).
 Kind classify(std::string_view body, const std::string& path, const std::string& lang);
 
-// Sets content/lang/has_content/skeleton of f from the fences that belong to it.
-void assign(PlannedFile& f, const std::vector<Fence>& fences);
+// Whether a fence tagged `lang` may be written into `path`: the tag names the
+// language of the file's extension (an untagged fence always fits).
+bool language_fits(const std::string& lang, const std::string& path);
+
+// Sets content/lang/has_content/skeleton of f from the fences that belong to
+// it. Fences under an "Example" label and fences in another language than the
+// file's are left out; why (for a fence that had something) goes to `notes`.
+void assign(PlannedFile& f, const std::vector<Fence>& fences,
+            std::vector<std::string>* notes = nullptr);
 
 }  // namespace smartspec::plan::content

@@ -61,14 +61,15 @@ std::string join_path(const std::string& dir, const std::string& name) {
 
 // The files of a task, from the pack, or from tasks.md evidence when the pack
 // names none (the real prompter often writes empty paths).
-std::vector<PlannedFile> collect_files(const PackTask& pt, const TaskLine* line) {
+std::vector<PlannedFile> collect_files(const PackTask& pt, const TaskLine* line,
+                                       std::vector<std::string>* notes) {
   std::vector<PlannedFile> files;
   for (const auto& pf : pt.files) {
     PlannedFile f;
     f.path = pf.path;
     f.role = pf.role;
     f.source = PathSource::kPack;
-    content::assign(f, pf.fences);
+    content::assign(f, pf.fences, notes);
     files.push_back(std::move(f));
   }
   if (files.empty() && line != nullptr) {
@@ -93,10 +94,10 @@ std::vector<PlannedFile> collect_files(const PackTask& pt, const TaskLine* line)
     }
     for (auto& f : files) {
       if (f.role == FileRole::kCode && !code_fences.empty()) {
-        content::assign(f, code_fences);
+        content::assign(f, code_fences, notes);
         code_fences.clear();
       } else if (f.role == FileRole::kTest && !test_fences.empty()) {
-        content::assign(f, test_fences);
+        content::assign(f, test_fences, notes);
         test_fences.clear();
       }
     }
@@ -235,9 +236,11 @@ Result<Plan> make_plan(const Pack& pack, const TasksDoc& tasks, const Filter& fi
     if (!t.known) {
       plan.warnings.push_back({pt.source, pt.line, pt.id + " is not in " + tasks.path});
     }
-    t.files = collect_files(pt, line);
+    std::vector<std::string> fence_notes;
+    t.files = collect_files(pt, line, &fence_notes);
     plan_actions(t, pt, exists);
     mark_refused(t, refuse);
+    t.notes.insert(t.notes.end(), fence_notes.begin(), fence_notes.end());
     if (!wanted(t.unit)) continue;
     by_unit[t.unit].push_back(std::move(t));
   }

@@ -46,6 +46,24 @@ std::string failure_text(const TaskReport& t) {
 
 }  // namespace
 
+std::string totals_line(const Totals& t) {
+  std::string line = detail::count_noun(t.total, "task", "tasks") + ": " +
+                     std::to_string(t.verified) + " verified";
+  auto part = [&line](int n, std::string_view what) {
+    if (n > 0) line += ", " + std::to_string(n) + " " + std::string(what);
+  };
+  part(t.applied_unverified, "applied, not verified");
+  part(t.no_change, "no change");
+  part(t.needs_agent, t.needs_agent == 1 ? "needs an agent" : "need an agent");
+  part(t.refused, "refused");
+  part(t.failed, "failed");
+  part(t.already_done, "already done");
+  part(t.not_run, "not run");
+  return line;
+}
+
+std::string_view exit_meaning(int code) { return detail::exit_meaning(code); }
+
 std::string format_clock(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) seconds = 0;
   long s = static_cast<long>(seconds);
@@ -99,17 +117,35 @@ void Console::emit(std::string_view marker, std::string_view text, std::string_v
 void Console::task_done(int n, int total, const TaskReport& t) {
   std::string text =
       "[" + std::to_string(n) + "/" + std::to_string(total) + "] " + t.id + ": " + t.title;
+  auto with = [&](std::string what) {
+    return t.error.empty() ? text + " — " + what : text + " — " + what + ": " + t.error;
+  };
   switch (t.status) {
-    case TaskStatus::kSucceeded:
+    case TaskStatus::kVerified:
       if (quiet_) return;
       emit(detail::status_marker(t.status), text, kGreen);
       return;
+    case TaskStatus::kSucceeded:
+    case TaskStatus::kAppliedUnverified:
+      if (quiet_ && !t.has_evidence) return;
+      emit(detail::status_marker(t.status),
+           t.has_evidence ? with("applied, not verified")
+                          : text + " — applied (no evidence to verify)",
+           t.has_evidence ? kYellow : kGreen);
+      return;
+    case TaskStatus::kNoChange:
+      emit(detail::status_marker(t.status), with("no change"), kYellow);
+      return;
+    case TaskStatus::kRefused:
     case TaskStatus::kFailed:
       emit(detail::status_marker(t.status), text + " — " + failure_text(t), kRed);
       return;
-    case TaskStatus::kSkipped:
+    case TaskStatus::kNeedsAgent:
       if (quiet_) return;
-      emit(detail::status_marker(t.status), text + " — skipped: needs an agent (--agent)", kYellow);
+      emit(detail::status_marker(t.status),
+           text + " — needs an agent (--agent)" +
+               (t.error.empty() || t.error == "needs an agent (--agent)" ? "" : ": " + t.error),
+           kYellow);
       return;
     case TaskStatus::kAlreadyDone:
       if (quiet_) return;
@@ -128,7 +164,11 @@ void Console::unit_done(const UnitReport& u) {
     case UnitStatus::kCommitted: {
       if (quiet_) return;
       long done = 0;
-      for (const auto& t : u.tasks) done += t.status == TaskStatus::kSucceeded ? 1 : 0;
+      for (const auto& t : u.tasks)
+        done += t.status == TaskStatus::kVerified || t.status == TaskStatus::kAppliedUnverified ||
+                        t.status == TaskStatus::kSucceeded
+                    ? 1
+                    : 0;
       emit({},
            head + "committed " + detail::short_id(u.commit) + " (" +
                detail::count_noun(done, "task", "tasks") + ")",
@@ -218,12 +258,7 @@ void Console::note(std::string_view text) {
 
 void Console::summary(const RunReport& r) {
   const Totals t = totals(r);
-  std::string line = detail::count_noun(t.total, "task", "tasks") + ": " +
-                     std::to_string(t.succeeded) + " succeeded, " + std::to_string(t.failed) +
-                     " failed";
-  if (t.skipped > 0) line += ", " + std::to_string(t.skipped) + " skipped (needs an agent)";
-  if (t.already_done > 0) line += ", " + std::to_string(t.already_done) + " already done";
-  if (t.not_run > 0) line += ", " + std::to_string(t.not_run) + " not run";
+  std::string line = totals_line(t);
   emit({}, line, {});
 
   if (!r.tip.empty() && r.tip != r.base) {
@@ -244,9 +279,9 @@ void Console::summary(const RunReport& r) {
     where += r.report_json_path;
     emit({}, "report: " + where, {});
   }
-  std::string_view sgr = r.exit_code == 0                    ? kGreen
-                         : (t.failed > 0 || r.exit_code > 1) ? kRed
-                                                             : kYellow;
+  std::string_view sgr = r.exit_code == 0                                ? kGreen
+                         : (t.failed + t.refused > 0 || r.exit_code > 1) ? kRed
+                                                                         : kYellow;
   emit(
       {},
       "exit " + std::to_string(r.exit_code) + ": " + std::string(detail::exit_meaning(r.exit_code)),

@@ -83,12 +83,18 @@ std::string count_noun(long n, std::string_view singular, std::string_view plura
 
 std::string_view status_marker(TaskStatus s) {
   switch (s) {
-    case TaskStatus::kSucceeded:
+    case TaskStatus::kVerified:
       return "✅";
+    case TaskStatus::kSucceeded:
+    case TaskStatus::kAppliedUnverified:
+      return "⚠️";
+    case TaskStatus::kNoChange:
+      return "➖";
+    case TaskStatus::kNeedsAgent:
+      return "⏭️";
+    case TaskStatus::kRefused:
     case TaskStatus::kFailed:
       return "❌";
-    case TaskStatus::kSkipped:
-      return "⏭️";
     case TaskStatus::kAlreadyDone:
       return "✔️";
     case TaskStatus::kNotRun:
@@ -100,9 +106,9 @@ std::string_view status_marker(TaskStatus s) {
 std::string_view exit_meaning(int code) {
   switch (code) {
     case 0:
-      return "every planned task succeeded";
+      return "every planned task is verified";
     case 1:
-      return "the run finished, some tasks failed";
+      return "the run finished, some tasks are not verified";
     case 2:
       return "bad usage or bad input, nothing changed";
     case 3:
@@ -114,6 +120,7 @@ std::string_view exit_meaning(int code) {
 }
 
 std::string run_command(const RunReport& r) {
+  if (!r.command.empty()) return r.command;
   std::string cmd = "smartspec-batch run --prompts-dir " + shell_quote(r.prompts_dir);
   if (!r.tasks_path.empty()) cmd += " --tasks " + shell_quote(r.tasks_path);
   // The run id defaults to the pack directory's resolved name; name it

@@ -28,13 +28,14 @@ std::string shell_quote(std::string_view s);
 // "1 task" / "3 tasks".
 std::string count_noun(long n, std::string_view singular, std::string_view plural);
 
-// The marker for a task status: ✅ ❌ ⏭️ ✔️ ⬜.
+// The marker for a task status: ✅ ⚠️ ➖ ⏭️ ❌ ✔️ ⬜.
 std::string_view status_marker(TaskStatus s);
 
 // The meaning of an exit code (docs/DESIGN.md "Exit codes").
 std::string_view exit_meaning(int code);
 
-// "smartspec-batch run --prompts-dir <dir> [--tasks <path>]" for the run's inputs.
+// The command that reproduces the run: RunReport::command when set, else
+// "smartspec-batch run --prompts-dir <dir> [--tasks <path>] [--run-id <id>]".
 std::string run_command(const RunReport& r);
 
 }  // namespace smartspec::report::detail

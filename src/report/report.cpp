@@ -11,6 +11,7 @@
 
 #include "report/format.hpp"
 #include "smartspec/util/json.hpp"
+#include "smartspec/util/text.hpp"
 
 namespace smartspec::report {
 
@@ -21,18 +22,46 @@ using detail::short_id;
 
 std::string_view task_status_name(TaskStatus s) {
   switch (s) {
+    case TaskStatus::kVerified:
+      return "verified";
     case TaskStatus::kSucceeded:
-      return "succeeded";
+    case TaskStatus::kAppliedUnverified:
+      return "applied_unverified";
+    case TaskStatus::kNoChange:
+      return "no_change";
+    case TaskStatus::kNeedsAgent:
+      return "needs_agent";
+    case TaskStatus::kRefused:
+      return "refused";
     case TaskStatus::kFailed:
       return "failed";
-    case TaskStatus::kSkipped:
-      return "skipped";
     case TaskStatus::kAlreadyDone:
       return "already_done";
     case TaskStatus::kNotRun:
       return "not_run";
   }
   return "not_run";
+}
+
+std::optional<TaskStatus> task_status_from_name(std::string_view name) {
+  for (TaskStatus s : {TaskStatus::kVerified, TaskStatus::kAppliedUnverified, TaskStatus::kNoChange,
+                       TaskStatus::kNeedsAgent, TaskStatus::kRefused, TaskStatus::kFailed,
+                       TaskStatus::kAlreadyDone, TaskStatus::kNotRun}) {
+    if (task_status_name(s) == name) return s;
+  }
+  return std::nullopt;
+}
+
+bool task_done(const TaskReport& t) {
+  switch (t.status) {
+    case TaskStatus::kVerified:
+    case TaskStatus::kAlreadyDone:
+      return true;
+    case TaskStatus::kAppliedUnverified:
+      return !t.has_evidence;
+    default:
+      return false;
+  }
 }
 
 std::string_view unit_status_name(UnitStatus s) {
@@ -56,15 +85,26 @@ Totals totals(const RunReport& r) {
   for (const auto& u : r.units) {
     for (const auto& task : u.tasks) {
       ++t.total;
+      if (task_done(task)) ++t.done;
       switch (task.status) {
+        case TaskStatus::kVerified:
+          ++t.verified;
+          break;
         case TaskStatus::kSucceeded:
-          ++t.succeeded;
+        case TaskStatus::kAppliedUnverified:
+          ++t.applied_unverified;
+          break;
+        case TaskStatus::kNoChange:
+          ++t.no_change;
+          break;
+        case TaskStatus::kNeedsAgent:
+          ++t.needs_agent;
+          break;
+        case TaskStatus::kRefused:
+          ++t.refused;
           break;
         case TaskStatus::kFailed:
           ++t.failed;
-          break;
-        case TaskStatus::kSkipped:
-          ++t.skipped;
           break;
         case TaskStatus::kAlreadyDone:
           ++t.already_done;
@@ -115,14 +155,24 @@ std::string unit_state(const UnitReport& u) {
 
 // What follows the title on a task's line in "By unit".
 std::string task_suffix(const TaskReport& t) {
+  auto why = [&](std::string_view what) {
+    return t.error.empty() ? " — " + std::string(what)
+                           : " — " + std::string(what) + " (" + one_line(t.error) + ")";
+  };
   switch (t.status) {
-    case TaskStatus::kSucceeded:
+    case TaskStatus::kVerified:
       return "";
+    case TaskStatus::kSucceeded:
+    case TaskStatus::kAppliedUnverified:
+      return t.has_evidence ? why("applied, not verified") : " — applied (no evidence to verify)";
+    case TaskStatus::kNoChange:
+      return why("no change");
+    case TaskStatus::kNeedsAgent:
+      return why("needs an agent");
+    case TaskStatus::kRefused:
+      return t.error.empty() ? " — refused" : " — refused: " + one_line(t.error);
     case TaskStatus::kFailed:
       return t.error.empty() ? " — failed" : " — " + one_line(t.error);
-    case TaskStatus::kSkipped:
-      return t.error.empty() ? " — skipped: needs an agent"
-                             : " — skipped: needs an agent (" + one_line(t.error) + ")";
     case TaskStatus::kAlreadyDone:
       return " — already done";
     case TaskStatus::kNotRun:
@@ -174,9 +224,12 @@ std::string render_markdown(const RunReport& r) {
 
   md += "\n## Results\n\n";
   md += "- **Total tasks:** " + std::to_string(t.total) + "\n";
-  md += "- **Successful:** " + with_percent(t.succeeded, t.total) + "\n";
+  md += "- **Verified:** " + with_percent(t.verified, t.total) + "\n";
+  md += "- **Applied, not verified:** " + with_percent(t.applied_unverified, t.total) + "\n";
+  md += "- **No change:** " + with_percent(t.no_change, t.total) + "\n";
+  md += "- **Needs an agent:** " + with_percent(t.needs_agent, t.total) + "\n";
+  md += "- **Refused:** " + with_percent(t.refused, t.total) + "\n";
   md += "- **Failed:** " + with_percent(t.failed, t.total) + "\n";
-  md += "- **Skipped (needs an agent):** " + with_percent(t.skipped, t.total) + "\n";
   md += "- **Already done:** " + with_percent(t.already_done, t.total) + "\n";
   if (t.not_run > 0) md += "- **Not run:** " + with_percent(t.not_run, t.total) + "\n";
   if (!r.stopped_reason.empty()) md += "- **Stopped:** " + one_line(r.stopped_reason) + "\n";
@@ -222,11 +275,11 @@ std::string render_markdown(const RunReport& r) {
     if (r.after) verify_row(md, "After", *r.after);
   }
 
-  if (t.failed > 0) {
+  if (t.failed + t.refused > 0) {
     md += "\n## Failed tasks\n";
     for (const auto& u : r.units) {
       for (const auto& task : u.tasks) {
-        if (task.status != TaskStatus::kFailed) continue;
+        if (task.status != TaskStatus::kFailed && task.status != TaskStatus::kRefused) continue;
         md += "\n### " + one_line(task.id) + ": " + one_line(task.title) + "\n\n";
         md += "- **Unit:** " + std::string(unit_name(u.unit)) + "\n";
         md += "- **Error:** " + (task.error.empty() ? "(none given)" : one_line(task.error)) + "\n";
@@ -257,9 +310,16 @@ std::string render_markdown(const RunReport& r) {
     steps.push_back("Fix the cause, then resume where the run stopped: " +
                     code_span(detail::run_command(r) + " --resume"));
   }
-  if (t.failed > 0 && !stopped) {
-    steps.push_back("Fix the " + count_noun(t.failed, "failed task", "failed tasks") +
+  if (t.failed + t.refused > 0 && !stopped) {
+    steps.push_back("Fix the " + count_noun(t.failed + t.refused, "failed task", "failed tasks") +
                     " listed under \"Failed tasks\".");
+  }
+  if (t.total - t.done - t.failed - t.refused - t.needs_agent - t.not_run > 0) {
+    steps.push_back(
+        "Check the tasks whose evidence does not verify: " +
+        code_span("smartspec-batch verify " +
+                  detail::shell_quote(r.tasks_path.empty() ? "tasks.md" : r.tasks_path) +
+                  " --rev " + branch));
   }
   for (const auto& u : r.units) {
     if (u.status == UnitStatus::kRolledBack && !u.failed_ref.empty()) {
@@ -288,9 +348,10 @@ std::string render_markdown(const RunReport& r) {
                       " (committed units: " + committed + ")");
     }
   }
-  if (t.skipped > 0) {
+  if (t.needs_agent > 0) {
     steps.push_back(
-        "Run the " + count_noun(t.skipped, "skipped task", "skipped tasks") +
+        "Run the " +
+        count_noun(t.needs_agent, "task that needs an agent", "tasks that need an agent") +
         " with a coding agent: " + code_span(detail::run_command(r) + " --agent <command>"));
   }
   if (steps.empty()) steps.push_back("Nothing to do: no commit was made.");
@@ -336,6 +397,7 @@ void figures(JsonWriter& w, std::string_view k, const std::optional<VerifyFigure
 void task_json(JsonWriter& w, const TaskReport& t) {
   w.begin_object();
   w.field("id", t.id).field("title", t.title).field("status", task_status_name(t.status));
+  w.field("has_evidence", t.has_evidence).field("done", task_done(t));
   opt_string(w, "error", t.error);
   opt_string(w, "file", t.file);
   w.key("line");
@@ -361,6 +423,31 @@ void task_json(JsonWriter& w, const TaskReport& t) {
 
 }  // namespace
 
+namespace {
+
+// Text from outside (a command's output, a path, a pack's title) may not be
+// UTF-8; JSON must be: every byte that does not start or continue a valid
+// UTF-8 sequence becomes U+FFFD. Valid text is returned unchanged.
+std::string valid_utf8(std::string s) {
+  std::size_t bad = text::invalid_utf8_offset(s);
+  if (bad == std::string::npos) return s;
+  std::string out = s.substr(0, bad);
+  std::string_view rest = std::string_view(s).substr(bad);
+  while (!rest.empty()) {
+    std::size_t next = text::invalid_utf8_offset(rest);
+    if (next == std::string::npos) {
+      out += rest;
+      break;
+    }
+    out += rest.substr(0, next);
+    out += "\xEF\xBF\xBD";
+    rest.remove_prefix(next + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string render_json(const RunReport& r) {
   const Totals t = totals(r);
   JsonWriter w;
@@ -381,11 +468,15 @@ std::string render_json(const RunReport& r) {
   w.key("totals")
       .begin_object()
       .field("total", t.total)
-      .field("succeeded", t.succeeded)
+      .field("verified", t.verified)
+      .field("applied_unverified", t.applied_unverified)
+      .field("no_change", t.no_change)
+      .field("needs_agent", t.needs_agent)
+      .field("refused", t.refused)
       .field("failed", t.failed)
-      .field("skipped", t.skipped)
       .field("already_done", t.already_done)
       .field("not_run", t.not_run)
+      .field("done", t.done)
       .end_object();
   w.key("units").begin_array();
   for (const auto& u : r.units) {
@@ -413,7 +504,7 @@ std::string render_json(const RunReport& r) {
   opt_string(w, "json", r.report_json_path);
   w.end_object();
   w.end_object();
-  return w.str();
+  return valid_utf8(w.str());
 }
 
 std::string render_checkpoint(const CheckpointMirror& c) {

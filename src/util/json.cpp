@@ -1,5 +1,7 @@
 #include "smartspec/util/json.hpp"
 
+#include "smartspec/util/text.hpp"
+
 #include <cmath>
 #include <cstdio>
 
@@ -9,6 +11,19 @@ std::string JsonWriter::escape(std::string_view s) {
   std::string out;
   out.reserve(s.size() + 2);
   out += '"';
+  // JSON is UTF-8: a byte that does not belong to a valid sequence (a tool's
+  // Latin-1 output, a file name) becomes U+FFFD instead of breaking the document.
+  std::string fixed;
+  if (text::invalid_utf8_offset(s) != std::string_view::npos) {
+    std::string_view rest = s;
+    for (std::size_t bad; (bad = text::invalid_utf8_offset(rest)) != std::string_view::npos;) {
+      fixed += rest.substr(0, bad);
+      fixed += "\xEF\xBF\xBD";
+      rest.remove_prefix(bad + 1);
+    }
+    fixed += rest;
+    s = fixed;
+  }
   for (unsigned char c : s) {
     switch (c) {
       case '"': out += "\\\""; break;

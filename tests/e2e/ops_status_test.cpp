@@ -83,7 +83,7 @@ TEST(OpsStatus, StoppedRunSaysWhereAndWhatResumeDoes) {
   EXPECT_EQ(std::string_view(doc["next_unit"]), "missing_code");
   EXPECT_EQ(std::string_view(doc["resume"]),
             "`smartspec-batch run --prompts-dir " + (dir.path() / "badpacks" / kRun).string() +
-                " --tasks tasks.md --resume` continues at unit missing_code");
+                " --tasks tasks.md --max-failures 1 --resume` continues at unit missing_code");
   simdjson::dom::array failed;
   ASSERT_FALSE(doc["refs"]["failed"].get_array().get(failed));
   ASSERT_EQ(failed.size(), 1u);

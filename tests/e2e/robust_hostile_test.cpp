@@ -212,7 +212,8 @@ TEST_F(Hostile, A200MegabyteFenceIsAppliedInBoundedMemory) {
   const std::string line = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor.\n";
   {
     std::ofstream out(pack / "not_implemented.md", std::ios::binary);
-    out << "# Not Implemented\n\n## Task: TSK-INV-010\nConfiguration guide\n\nCode file: `docs/configuration.md`\n\n```markdown\n";
+    // The heading tasks.md's evidence asks for, so that the task verifies.
+    out << "# Not Implemented\n\n## Task: TSK-INV-010\nConfiguration guide\n\nCode file: `docs/configuration.md`\n\n```markdown\n# Configuration\n\n";
     for (long n = 0; n < kFenceBytes; n += static_cast<long>(line.size())) out << line;
     out << "```\n";
   }
@@ -223,7 +224,7 @@ TEST_F(Hostile, A200MegabyteFenceIsAppliedInBoundedMemory) {
   EXPECT_EQ(rc, 0) << r.out;
   expect_contained(r);
   EXPECT_EQ(git(repo, {"cat-file", "-s", "smartspec/hostile:docs/configuration.md"}),
-            std::to_string((kFenceBytes + line.size() - 1) / line.size() * line.size()));
+            std::to_string(17 + (kFenceBytes + line.size() - 1) / line.size() * line.size()));
   // The bound: 8 bytes of memory per byte of fence (measured: ~6.2).
   std::cout << "200 MB fence: max RSS " << rss_kib / 1024 << " MiB\n";
   RecordProperty("max_rss_kib", std::to_string(rss_kib));
@@ -243,8 +244,11 @@ TEST_F(Hostile, HundredThousandTasksRunInBoundedMemory) {
   Child child({"run", "--prompts-dir", pack.string(), "--tasks", "tasks.md"}, repo, (dir.path() / "many.log").string());
   int rc = child.wait(&rss_kib);
   CmdResult r{rc, read(dir.path() / "many.log"), ""};
-  EXPECT_EQ(rc, 0) << r.out.substr(r.out.size() > 2000 ? r.out.size() - 2000 : 0);
-  EXPECT_NE(r.out.find("100000 tasks: 100000 succeeded, 0 failed"), std::string::npos)
+  // The first task creates the file (no evidence: applied and checked); the
+  // 99,999 others write the same bytes and change nothing: exit 1.
+  EXPECT_EQ(rc, 1) << r.out.substr(r.out.size() > 2000 ? r.out.size() - 2000 : 0);
+  EXPECT_NE(r.out.find("100000 tasks: 0 verified, 1 applied, not verified, 99999 no change"),
+            std::string::npos)
       << r.out.substr(r.out.size() > 2000 ? r.out.size() - 2000 : 0);
   expect_contained(r);
   // The bound: 8 KiB per task (measured: ~5).

@@ -35,11 +35,12 @@ TEST(Leftovers, AKilledAgentsFilesAreNotCommittedByTheResume) {
   const fs::path wt = fs::path(repo) / ".git" / "smartspec" / "worktrees" / "main";
   ASSERT_TRUE(fs::exists(wt / "leftover.txt"));
 
-  // Resumed with an agent that changes nothing: nothing may be committed.
+  // Resumed with an agent that changes nothing (another agent than the run's:
+  // --force): nothing may be committed, and its tasks are "no change" (exit 1).
   auto resumed = run_tool({"run", "--prompts-dir", pack, "--tasks", "tasks.md", "--resume",
-                           "--agent", "true", "--agent-per", "unit"},
+                           "--agent", "true", "--agent-per", "unit", "--force"},
                           repo, fast_env());
-  EXPECT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+  EXPECT_EQ(resumed.exit_code, 1) << resumed.out << resumed.err;
   EXPECT_NE(resumed.err.find("scratch worktree: 2 path(s) put back to the checkpoint"),
             std::string::npos)
       << resumed.err;
@@ -62,7 +63,8 @@ TEST(Leftovers, WhatVerifyCmdWritesIsNotCommittedByTheNextAgentUnit) {
       run_tool({"run", "--prompts-dir", pack, "--tasks", "tasks.md", "--agent", agent.string(),
                 "--agent-per", "unit", "--verify-cmd", "sh -c 'echo cache > verify-cache.txt'"},
                repo, fast_env());
-  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  // The agent's files satisfy no task's evidence: applied, not verified (exit 1).
+  ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
   const std::string files = git(repo, {"ls-tree", "-r", "--name-only", "smartspec/" + kRunId});
   EXPECT_EQ(files.find("verify-cache.txt"), std::string::npos) << files;
   EXPECT_NE(files.find("unit-naming_issue.txt"), std::string::npos) << files;

@@ -232,14 +232,18 @@ TEST_F(RunTest, FailureBudgetRollsBackTheUnitAndResumeFinishes) {
   EXPECT_NE(refused.err.find("the pack changed since run 20250101_000000 started; use --force"),
             std::string::npos) << refused.err;
   auto resumed = run_tool({"run", "--prompts-dir", pack.string(), "--tasks", "tasks.md", "--resume", "--force"}, repo);
-  EXPECT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+  // The fixed tasks write files their evidence does not name: they finish as
+  // applied, not verified (exit 1), and the resumed report says so.
+  EXPECT_EQ(resumed.exit_code, 1) << resumed.out << resumed.err;
+  EXPECT_NE(resumed.out.find("5 tasks: 2 verified, 3 applied, not verified\n"), std::string::npos)
+      << resumed.out;
   EXPECT_NE(resumed.out.find("unit not_implemented: done earlier"), std::string::npos) << resumed.out;
 
   // The same fixed pack, uninterrupted, in a second repository: same tree.
   TempDir dir2;
   std::string repo2 = make_inventory_repo(dir2);
   auto clean = run_tool({"run", "--prompts-dir", pack.string(), "--tasks", "tasks.md"}, repo2);
-  EXPECT_EQ(clean.exit_code, 0) << clean.err;
+  EXPECT_EQ(clean.exit_code, 1) << clean.err;
   EXPECT_EQ(git(repo, {"rev-parse", branch + "^{tree}"}), git(repo2, {"rev-parse", branch + "^{tree}"}));
   // Messages equal but for the digest of unit 1, committed with the first pack.
   auto strip_digest = [](const std::string& log) {
@@ -280,7 +284,8 @@ TEST_F(RunTest, ConcurrentRunsOnlyOneProceeds) {
   EXPECT_EQ(second.exit_code, 4) << second.err;
   EXPECT_NE(second.err.find("20250202_000000"), std::string::npos) << second.err;
   EXPECT_EQ(after, "");  // the second run wrote no ref
-  EXPECT_EQ(read(fs::path(repo) / "first.rc"), "0\n") << read(fs::path(repo) / "first.out");
+  // It finishes (its fixed tasks are applied, not verified: exit 1).
+  EXPECT_EQ(read(fs::path(repo) / "first.rc"), "1\n") << read(fs::path(repo) / "first.out");
 }
 
 TEST_F(RunTest, RunsFromInsideAPostCommitHook) {

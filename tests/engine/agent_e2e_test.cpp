@@ -55,7 +55,13 @@ TEST(AgentRun, OneCommitPerUnitWithTheAgentsEdits) {
   auto r = run_tool({"run", "--prompts-dir", fixture_pack(), "--tasks", "tasks.md", "--agent",
                      "sh " + agent, "--agent-timeout", "60"},
                     repo);
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  // The agent writes notes: only TSK-INV-010's evidence (the configuration
+  // guide's heading) verifies, so the run finishes with tasks not verified.
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("✅ [2/7] TSK-INV-010: Configuration guide\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("⚠️ [6/7] TSK-INV-007: Audit log retention — applied, not verified: "),
+            std::string::npos)
+      << r.out;
   EXPECT_EQ(user_state(repo), before);
 
   const std::string branch = std::string("smartspec/") + kRunId;

@@ -91,7 +91,7 @@ TEST(ApplyCreate, ExistingDifferentFileFailsUnlessOverwrite) {
   auto t = task(Unit::kMissingCode, {file("a.py", FileRole::kCode, plan::Action::kModify, "new = 2\n")});
   auto pt = pack_task(Unit::kMissingCode);
   auto o = fx.apply(t, pt);
-  EXPECT_EQ(o.status, TaskStatus::kFailed);
+  EXPECT_EQ(o.status, TaskStatus::kRefused);
   EXPECT_EQ(o.error, "a.py: exists, would overwrite");
   EXPECT_EQ(o.file, "a.py");
   EXPECT_EQ(o.suggested_fix, "rerun with --overwrite to replace it, or remove it first");
@@ -127,7 +127,7 @@ TEST(ApplyCreate, RefusedPathFailsAndWritesNothing) {
                 {file("ok.py", FileRole::kCode, plan::Action::kCreate, "x = 1\n"),
                  file(".git/hooks/post-checkout", FileRole::kOther, plan::Action::kCreate, "evil\n")});
   auto o = fx.apply(t, pack_task(Unit::kNotImplemented));
-  EXPECT_EQ(o.status, TaskStatus::kFailed);
+  EXPECT_EQ(o.status, TaskStatus::kRefused);
   EXPECT_EQ(o.error, ".git/hooks/post-checkout: path inside .git refused");
   EXPECT_FALSE(fs::exists(fx.dir.path() / "ok.py"));
   EXPECT_FALSE(fs::exists(fx.dir.path() / ".git"));
@@ -141,7 +141,7 @@ TEST(ApplyCreate, TemplateArtefactFailsBeforeWriting) {
   auto t = task(Unit::kNotImplemented,
                 {file("a.py", FileRole::kCode, plan::Action::kCreate, "x = 1\n{{else}}\n")});
   auto o = fx.apply(t, pt);
-  EXPECT_EQ(o.status, TaskStatus::kFailed);
+  EXPECT_EQ(o.status, TaskStatus::kRefused);
   EXPECT_EQ(o.error,
             "a.py: template artefact '{{else}}' in the content (not_implemented.md:14); nothing "
             "written");
@@ -178,7 +178,7 @@ TEST(ApplyCreate, NothingToApplyNeedsAnAgent) {
   t.notes = {"needs an agent: the pack gives no content"};
   auto o = fx.apply(t, pack_task(Unit::kNotImplemented));
   EXPECT_EQ(o.status, TaskStatus::kSkippedNeedsAgent);
-  EXPECT_EQ(o.error, "needs an agent (--agent)");
+  EXPECT_EQ(o.error, "the pack gives no content");
   EXPECT_EQ(o.notes, t.notes);
   EXPECT_FALSE(fs::exists(fx.dir.path() / "a.py"));
 }
@@ -305,6 +305,30 @@ TEST(ApplySymbol, ImportInsertOffsets) {
   EXPECT_EQ(python_import_insert_offset("import a\nx = 1\nimport b\n"), 9u);
   EXPECT_EQ(add_snippet("import os", "import sys", true), "import os\nimport sys");
   EXPECT_EQ(add_snippet("x = 1\n\n", "y = 2", false), "x = 1\n\ny = 2\n");
+}
+
+// Issue 19, defect 7: additive snippets follow their language's layout and
+// never repeat what the file holds.
+TEST(ApplySymbol, SnippetsFollowTheLanguagesLayout) {
+  // Shell: `set` lines join the header once; the body goes before a final exit.
+  EXPECT_EQ(add_snippet_for("run.sh", "#!/bin/sh\nset -e\necho a\nexit 0\n",
+                            "#!/bin/bash\nset -e\nset -u\nf() { :; }", "bash"),
+            "#!/bin/sh\nset -e\nset -u\necho a\n\nf() { :; }\n\nexit 0\n");
+  // No final exit: at the end.
+  EXPECT_EQ(add_snippet_for("run.sh", "#!/bin/sh\necho a\n", "f() { :; }", "sh"),
+            "#!/bin/sh\necho a\n\nf() { :; }\n");
+  // TypeScript: imports after the import block (a multi-line one too), once.
+  EXPECT_EQ(add_snippet_for("src/a.ts",
+                            "// header\nimport {\n  a,\n} from './a';\nimport b from './b';\n\n"
+                            "export const x = 1;\n",
+                            "import b from './b';\nimport c from './c';\n\nexport function f() {}",
+                            "typescript"),
+            "// header\nimport {\n  a,\n} from './a';\nimport b from './b';\nimport c from './c';\n\n"
+            "export const x = 1;\n\nexport function f() {}\n");
+  // Python: a body already in the file is not added again, nor its import.
+  EXPECT_EQ(add_snippet_for("m.py", "import json\n\ndef f():\n    return json.dumps(1)\n",
+                            "import json\n\ndef f():\n    return json.dumps(1)", "python"),
+            "import json\n\ndef f():\n    return json.dumps(1)\n");
 }
 
 // ------------------------------------------------------------ naming

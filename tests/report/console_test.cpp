@@ -50,12 +50,12 @@ TaskReport failed_task() {
 
 void story(Console& c) {
   c.progress("missing_code", 1, 3, 2, 30);
-  c.task_done(1, 3, test::task("TASK-001", "Load items", TaskStatus::kSucceeded));
+  c.task_done(1, 3, test::task("TASK-001", "Load items", TaskStatus::kVerified));
   c.progress("missing_code", 2, 3, 12.5, -1);
   c.task_done(2, 3, failed_task());
-  c.task_done(3, 3, test::task("TASK-004", "Docs", TaskStatus::kSkipped));
+  c.task_done(3, 3, test::task("TASK-004", "Docs", TaskStatus::kNeedsAgent));
   UnitReport u = test::unit(Unit::kMissingCode, UnitStatus::kCommitted, test::kCommitA);
-  u.tasks = {test::task("TASK-001", "Load items", TaskStatus::kSucceeded), failed_task()};
+  u.tasks = {test::task("TASK-001", "Load items", TaskStatus::kVerified), failed_task()};
   c.unit_done(u);
   c.progress("naming_issue", 1, 1, 3725, 0);
 }
@@ -65,7 +65,7 @@ TEST(Console, NotATerminalPrintsPlainLinesOnly) {
   EXPECT_EQ(out,
             "✅ [1/3] TASK-001: Load items\n"
             "❌ [2/3] TASK-003: Parse config — src/config.py:7: SyntaxError: invalid syntax\n"
-            "⏭️ [3/3] TASK-004: Docs — skipped: needs an agent (--agent)\n"
+            "⏭️ [3/3] TASK-004: Docs — needs an agent (--agent)\n"
             "unit missing_code: committed a1b2c3d (1 task)\n");
   EXPECT_EQ(out.find('\x1b'), std::string::npos);
   EXPECT_EQ(out.find('\r'), std::string::npos);
@@ -79,7 +79,7 @@ TEST(Console, TerminalDrawsAndErasesTheProgressLine) {
             "\r\x1b[Kmissing_code: task 2/3, 0:12 elapsed"
             "\r\x1b[K❌ [2/3] TASK-003: Parse config — src/config.py:7: SyntaxError: invalid "
             "syntax\n"
-            "⏭️ [3/3] TASK-004: Docs — skipped: needs an agent (--agent)\n"
+            "⏭️ [3/3] TASK-004: Docs — needs an agent (--agent)\n"
             "unit missing_code: committed a1b2c3d (1 task)\n"
             "\r\x1b[Knaming_issue: task 1/1, 1:02:05 elapsed, about 0:00 left"
             "\r\x1b[K");
@@ -87,22 +87,47 @@ TEST(Console, TerminalDrawsAndErasesTheProgressLine) {
 
 TEST(Console, ColourOnATerminal) {
   const std::string out = capture(true, true, false, [](Console& c) {
-    c.task_done(1, 2, test::task("T-1", "ok", TaskStatus::kSucceeded));
+    c.task_done(1, 2, test::task("T-1", "ok", TaskStatus::kVerified));
     c.task_done(2, 2, failed_task());
-    c.task_done(2, 2, test::task("T-4", "later", TaskStatus::kSkipped));
+    c.task_done(2, 2, test::task("T-4", "later", TaskStatus::kNeedsAgent));
     c.task_done(2, 2, test::task("T-5", "before", TaskStatus::kAlreadyDone));
   });
   EXPECT_EQ(out,
             "✅ \x1b[32m[1/2] T-1: ok\x1b[0m\n"
             "❌ \x1b[31m[2/2] TASK-003: Parse config — src/config.py:7: SyntaxError: invalid "
             "syntax\x1b[0m\n"
-            "⏭️ \x1b[33m[2/2] T-4: later — skipped: needs an agent (--agent)\x1b[0m\n"
+            "⏭️ \x1b[33m[2/2] T-4: later — needs an agent (--agent)\x1b[0m\n"
             "✔️ [2/2] T-5: before — already done\n");
+}
+
+// Issue 19: the console says what the status model says, never "✅" for a
+// task whose evidence does not verify or that changed nothing.
+TEST(Console, UnverifiedAndUnchangedTasksSayWhy) {
+  const std::string out = capture(false, false, false, [](Console& c) {
+    TaskReport a = test::task("T-1", "applied", TaskStatus::kAppliedUnverified);
+    a.has_evidence = true;
+    a.error = "evidence not verified: src/a.py: symbol not found";
+    c.task_done(1, 4, a);
+    TaskReport b = test::task("T-2", "no evidence", TaskStatus::kAppliedUnverified);
+    c.task_done(2, 4, b);
+    TaskReport n = test::task("T-3", "same", TaskStatus::kNoChange);
+    n.error = "nothing changed";
+    c.task_done(3, 4, n);
+    TaskReport r = test::task("T-4", "escape", TaskStatus::kRefused);
+    r.error = "../x: outside the worktree; refused";
+    c.task_done(4, 4, r);
+  });
+  EXPECT_EQ(out,
+            "⚠️ [1/4] T-1: applied — applied, not verified: evidence not verified: src/a.py: "
+            "symbol not found\n"
+            "⚠️ [2/4] T-2: no evidence — applied (no evidence to verify)\n"
+            "➖ [3/4] T-3: same — no change: nothing changed\n"
+            "❌ [4/4] T-4: escape — ../x: outside the worktree; refused\n");
 }
 
 TEST(Console, ColourIsIgnoredOffATerminal) {
   const std::string out = capture(false, true, false, [](Console& c) {
-    c.task_done(1, 1, test::task("T-1", "ok", TaskStatus::kSucceeded));
+    c.task_done(1, 1, test::task("T-1", "ok", TaskStatus::kVerified));
   });
   EXPECT_EQ(out, "✅ [1/1] T-1: ok\n");
 }
@@ -128,7 +153,7 @@ TEST(Console, UnitLines) {
   const std::string out = capture(false, false, false, [](Console& c) {
     UnitReport u = test::unit(Unit::kNotImplemented, UnitStatus::kCommitted, test::kCommitB);
     for (const char* id : {"T-1", "T-2", "T-3"}) {
-      u.tasks.push_back(test::task(id, "t", TaskStatus::kSucceeded));
+      u.tasks.push_back(test::task(id, "t", TaskStatus::kVerified));
     }
     c.unit_done(u);
     u = test::unit(Unit::kSymbolIssue, UnitStatus::kRolledBack);
@@ -161,7 +186,7 @@ TEST(Console, QuietKeepsOnlyWhatWentWrong) {
 
 TEST(Console, ControlCharactersFromThePackAreEscaped) {
   const std::string out = capture(false, false, false, [](Console& c) {
-    c.task_done(1, 1, test::task("T-1", "evil\r\x1b[2Jtitle\nnext", TaskStatus::kSucceeded));
+    c.task_done(1, 1, test::task("T-1", "evil\r\x1b[2Jtitle\nnext", TaskStatus::kVerified));
   });
   EXPECT_EQ(out, "✅ [1/1] T-1: evil \\x1b[2Jtitle next\n");
 }
@@ -170,7 +195,7 @@ TEST(Console, SummaryOfAStoppedRun) {
   const std::string out =
       capture(false, false, false, [](Console& c) { c.summary(test::rolled_back()); });
   EXPECT_EQ(out,
-            "4 tasks: 1 succeeded, 1 failed, 2 not run\n"
+            "4 tasks: 1 verified, 1 failed, 2 not run\n"
             "branch smartspec/20260101_100000 at a1b2c3d (base 1111111)\n"
             "stopped: unit symbol_issue failed: --verify-cmd exited with status 1\n"
             "resume with: smartspec-batch run --prompts-dir .spec/prompts/20260101_100000 "
@@ -184,11 +209,11 @@ TEST(Console, SummaryOfAFinishedRunInColour) {
   const std::string out =
       capture(true, true, false, [](Console& c) { c.summary(test::failures_within_budget()); });
   EXPECT_EQ(out,
-            "4 tasks: 1 succeeded, 2 failed, 1 skipped (needs an agent)\n"
+            "5 tasks: 1 verified, 1 applied, not verified, 1 needs an agent, 2 failed\n"
             "branch smartspec/20260101_100000 at a1b2c3d (base 1111111)\n"
             "report: .spec/reports/batch_execution_20260101_100205.md, "
             ".spec/reports/batch_execution_20260101_100205.json\n"
-            "\x1b[31mexit 1: the run finished, some tasks failed\x1b[0m\n");
+            "\x1b[31mexit 1: the run finished, some tasks are not verified\x1b[0m\n");
 }
 
 TEST(Console, SummaryWithoutACommit) {
@@ -197,9 +222,9 @@ TEST(Console, SummaryWithoutACommit) {
   r.report_json_path.clear();
   const std::string out = capture(false, false, false, [&](Console& c) { c.summary(r); });
   EXPECT_EQ(out,
-            "0 tasks: 0 succeeded, 0 failed\n"
+            "0 tasks: 0 verified\n"
             "branch smartspec/20260101_100000: no commit (base 1111111)\n"
-            "exit 0: every planned task succeeded\n");
+            "exit 0: every planned task is verified\n");
 }
 
 TEST(Console, ClockFormat) {
@@ -283,7 +308,7 @@ TEST(ConsolePty, LiveProgressLineIsDrawnOnARealTerminal) {
   {
     Console c(pty.slave(), tty, Console::colour_enabled(tty, nullptr));
     c.progress("critical", 1, 2, 1, 9);
-    c.task_done(1, 2, test::task("T-1", "first", TaskStatus::kSucceeded));
+    c.task_done(1, 2, test::task("T-1", "first", TaskStatus::kVerified));
     c.progress("critical", 2, 2, 3, 5);
   }
   pty.close_slave();
@@ -319,7 +344,7 @@ TEST(ConsolePty, NothingLiveOnAPipe) {
   {
     Console c(w, tty, Console::colour_enabled(tty, nullptr));
     c.progress("critical", 1, 1, 1, 1);
-    c.task_done(1, 1, test::task("T-1", "first", TaskStatus::kSucceeded));
+    c.task_done(1, 1, test::task("T-1", "first", TaskStatus::kVerified));
     c.progress("critical", 1, 1, 2, 0);
   }
   fclose(w);

@@ -37,11 +37,20 @@ TEST(ReportDuration, Formats) {
 }
 
 TEST(ReportStatusNames, AreTheSchemaValues) {
-  EXPECT_EQ(task_status_name(TaskStatus::kSucceeded), "succeeded");
+  EXPECT_EQ(task_status_name(TaskStatus::kVerified), "verified");
+  EXPECT_EQ(task_status_name(TaskStatus::kAppliedUnverified), "applied_unverified");
+  // An executor's "ran without error" that nothing classified never claims more.
+  EXPECT_EQ(task_status_name(TaskStatus::kSucceeded), "applied_unverified");
+  EXPECT_EQ(task_status_name(TaskStatus::kNoChange), "no_change");
+  EXPECT_EQ(task_status_name(TaskStatus::kNeedsAgent), "needs_agent");
+  EXPECT_EQ(task_status_name(TaskStatus::kRefused), "refused");
   EXPECT_EQ(task_status_name(TaskStatus::kFailed), "failed");
-  EXPECT_EQ(task_status_name(TaskStatus::kSkipped), "skipped");
   EXPECT_EQ(task_status_name(TaskStatus::kAlreadyDone), "already_done");
   EXPECT_EQ(task_status_name(TaskStatus::kNotRun), "not_run");
+  for (auto s : {TaskStatus::kVerified, TaskStatus::kAppliedUnverified, TaskStatus::kNoChange,
+                 TaskStatus::kNeedsAgent, TaskStatus::kRefused, TaskStatus::kFailed,
+                 TaskStatus::kAlreadyDone, TaskStatus::kNotRun})
+    EXPECT_EQ(task_status_from_name(task_status_name(s)), s);
   EXPECT_EQ(unit_status_name(UnitStatus::kCommitted), "committed");
   EXPECT_EQ(unit_status_name(UnitStatus::kNothingToCommit), "nothing_to_commit");
   EXPECT_EQ(unit_status_name(UnitStatus::kRolledBack), "rolled_back");
@@ -52,15 +61,32 @@ TEST(ReportStatusNames, AreTheSchemaValues) {
 TEST(ReportTotals, CountsEveryStatus) {
   Totals t = totals(test::rolled_back());
   EXPECT_EQ(t.total, 4);
-  EXPECT_EQ(t.succeeded, 1);
+  EXPECT_EQ(t.verified, 1);
   EXPECT_EQ(t.failed, 1);
-  EXPECT_EQ(t.skipped, 0);
+  EXPECT_EQ(t.needs_agent, 0);
   EXPECT_EQ(t.already_done, 0);
   EXPECT_EQ(t.not_run, 2);
+  EXPECT_EQ(t.done, 1);
   t = totals(test::resumed());
   EXPECT_EQ(t.total, 3);
-  EXPECT_EQ(t.succeeded, 2);
+  EXPECT_EQ(t.verified, 2);
   EXPECT_EQ(t.already_done, 1);
+  EXPECT_EQ(t.done, 3);
+}
+
+TEST(ReportTotals, OnlyVerifiedOrEvidenceFreeChangesAreDone) {
+  TaskReport t;
+  t.status = TaskStatus::kAppliedUnverified;
+  t.has_evidence = true;
+  EXPECT_FALSE(task_done(t));  // its evidence does not verify
+  t.has_evidence = false;
+  EXPECT_TRUE(task_done(t));  // changed and checked, nothing to verify
+  t.status = TaskStatus::kNoChange;
+  EXPECT_FALSE(task_done(t));
+  t.status = TaskStatus::kSucceeded;  // never classified
+  EXPECT_FALSE(task_done(t));
+  t.status = TaskStatus::kVerified;
+  EXPECT_TRUE(task_done(t));
 }
 
 TEST(ReportHelpers, OneLineDropsControlCharacters) {
@@ -93,6 +119,9 @@ TEST(ReportHelpers, RunCommandNamesTheRunIdWhenTheDirectoryDoesNot) {
   r.tasks_path = "";
   EXPECT_EQ(detail::run_command(r),
             "smartspec-batch run --prompts-dir .spec/prompts/latest --run-id 20260101_100000");
+  // The engine's command (every option of the run) wins when given.
+  r.command = "smartspec-batch run --prompts-dir p --tasks t --agent 'claude -p' --max-failures 1";
+  EXPECT_EQ(detail::run_command(r), r.command);
 }
 
 // An empty run (no unit planned) renders without dividing by zero.
@@ -117,11 +146,14 @@ TEST(ReportMarkdown, EmptyRun) {
             "## Results\n"
             "\n"
             "- **Total tasks:** 0\n"
-            "- **Successful:** 0 (0%)\n"
+            "- **Verified:** 0 (0%)\n"
+            "- **Applied, not verified:** 0 (0%)\n"
+            "- **No change:** 0 (0%)\n"
+            "- **Needs an agent:** 0 (0%)\n"
+            "- **Refused:** 0 (0%)\n"
             "- **Failed:** 0 (0%)\n"
-            "- **Skipped (needs an agent):** 0 (0%)\n"
             "- **Already done:** 0 (0%)\n"
-            "- **Exit code:** 0 — every planned task succeeded\n"
+            "- **Exit code:** 0 — every planned task is verified\n"
             "\n"
             "## By unit\n"
             "\n"

@@ -122,7 +122,12 @@ std::string git(const std::string& repo, const std::vector<std::string>& args, b
   return r.out;
 }
 
-std::string binary() { return SMARTSPEC_BINARY; }
+// SMARTSPEC_TEST_BINARY runs the tests against another build (e.g. the
+// commit before a fix, to see a new test fail there).
+std::string binary() {
+  const char* other = std::getenv("SMARTSPEC_TEST_BINARY");
+  return other != nullptr && *other != '\0' ? std::string(other) : std::string(SMARTSPEC_BINARY);
+}
 
 CmdResult run_tool(const std::vector<std::string>& args, const std::string& cwd,
                    const std::map<std::string, std::string>& env) {

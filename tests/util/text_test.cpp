@@ -75,5 +75,14 @@ TEST(Json, WritesNestedDocument) {
             "{\n  \"a\": 1,\n  \"b\": [\n    \"x\\\"y\",\n    true\n  ],\n  \"c\": {},\n  \"d\": null\n}\n");
 }
 
+// Issue 19, defect 9: every JSON document is valid UTF-8, whatever bytes a
+// value held; valid text (and valid multi-byte characters) is unchanged.
+TEST(Json, InvalidUtf8BecomesReplacementCharacters) {
+  EXPECT_EQ(JsonWriter::escape("caf\xE9 \xC3\xA9"), "\"caf\xEF\xBF\xBD \xC3\xA9\"");
+  EXPECT_EQ(JsonWriter::escape("\xFF\xFE"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");
+  EXPECT_EQ(JsonWriter::escape("ok \xE2\x9C\x85"), "\"ok \xE2\x9C\x85\"");
+  EXPECT_EQ(text::invalid_utf8_offset(JsonWriter::escape("a\x80\xC3")), std::string_view::npos);
+}
+
 }  // namespace
 }  // namespace smartspec

@@ -3,6 +3,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,14 @@ struct RunOptions {
   std::string agent_per = "task";  // task | unit
   bool land = false;
   bool run_hooks = false;
+  // naming_issue: rename the file (and refuse while references to the old name
+  // remain) instead of the pack's recommended option A, updating the evidence
+  // path in tasks.md.
+  bool rename_files = false;
+  // The options given on the command line ("--agent", "--max-failures" ...):
+  // --resume restores the others from the run state, and refuses a given one
+  // that differs from the run's unless --force.
+  std::set<std::string> given;
 };
 
 }  // namespace smartspec::engine

@@ -24,8 +24,10 @@ enum class TaskStatus {
   kFailed,
   kSkippedNeedsAgent,  // nothing to apply: empty fences, skeleton only, no path
   kAlreadyPresent,     // the required symbol/content (or renamed file) is already there
+  kRefused,            // not written on purpose: path refused, template artefact, would overwrite
 };
-std::string_view status_name(TaskStatus s);  // "succeeded" | "failed" | "skipped" | "already_present"
+// "succeeded" | "failed" | "skipped" | "already_present" | "refused"
+std::string_view status_name(TaskStatus s);
 
 struct TaskOutcome {
   TaskStatus status = TaskStatus::kSucceeded;
@@ -86,6 +88,17 @@ std::size_t python_import_insert_offset(std::string_view source);
 // the import placement. Existing bytes are kept; the result uses the file's
 // line ending.
 std::string add_snippet(std::string_view existing, std::string_view snippet, bool python);
+// The same, with shell rules when `shell`: the snippet's shebang and `set`
+// lines join the script's header when missing, the rest goes before a final
+// top-level `exit` (else at the end).
+std::string add_snippet(std::string_view existing, std::string_view snippet, bool python,
+                        bool shell);
+// What apply_task uses: the rules of `path`'s language (Python, shell,
+// JavaScript/TypeScript: leading imports after the file's import block, never
+// twice; else at the end). `lang` is the fence's tag, for paths without an
+// extension.
+std::string add_snippet_for(const std::string& path, std::string_view existing,
+                            std::string_view snippet, const std::string& lang);
 
 // Whether `symbol` occurs in `text` as a whole word: not preceded or followed
 // by an identifier character.

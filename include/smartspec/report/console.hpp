@@ -38,8 +38,11 @@ class Console {
   // The same, reading NO_COLOR from the environment.
   static bool colour_from_env(bool terminal);
 
-  // "✅ [3/9] TASK-003: title", "❌ [3/9] TASK-003: title — <file>:<line>: <error>",
-  // "⏭️ [3/9] TASK-003: title — skipped: needs an agent (--agent)",
+  // "✅ [3/9] TASK-003: title" (verified),
+  // "⚠️ [3/9] TASK-003: title — applied, not verified: <why>",
+  // "➖ [3/9] TASK-003: title — no change: <why>",
+  // "❌ [3/9] TASK-003: title — <file>:<line>: <error>" (failed or refused),
+  // "⏭️ [3/9] TASK-003: title — needs an agent (--agent)[: <why>]",
   // "✔️ [3/9] TASK-003: title — already done", "⬜ [3/9] TASK-003: title — not run".
   void task_done(int n, int total, const TaskReport& t);
 
@@ -91,6 +94,13 @@ class Console {
   double agent_elapsed_ = 0;  // agent_running: the last elapsed time seen
   long agent_lines_ = 0;      // agent_running: plain lines printed for this call
 };
+
+// "3 tasks: 2 verified, 1 applied, not verified, 1 failed ..." (zero counts
+// other than verified left out): the summary's first line.
+std::string totals_line(const Totals& t);
+
+// The meaning of an exit code, as the summary prints it.
+std::string_view exit_meaning(int code);
 
 // "m:ss" ("h:mm:ss" from an hour on); negative = 0:00.
 std::string format_clock(double seconds);

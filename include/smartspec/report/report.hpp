@@ -12,14 +12,25 @@
 
 namespace smartspec::report {
 
+// One status per task, derived from evidence (issue 19): what a task ends as.
+// kSucceeded is the executors' "ran without error"; the engine classifies it
+// against the evidence on the unit's tree before anything is reported (an
+// unclassified one is shown as applied_unverified: nothing vouched for it).
 enum class TaskStatus {
-  kSucceeded,
-  kFailed,
-  kSkipped,      // needs an agent (apply mode had nothing to apply)
-  kAlreadyDone,  // verified on the base before the run: not executed
-  kNotRun,       // the unit stopped before it
+  kSucceeded,          // executed without error, not yet classified
+  kVerified,           // its evidence verifies on the unit's tree
+  kAppliedUnverified,  // changed files, the evidence does not verify (or it has none)
+  kNoChange,           // changed nothing, and its evidence does not verify (or it has none)
+  kNeedsAgent,         // apply mode had nothing it could stand behind to write
+  kRefused,            // the tool refused to write it (path, artefact, would overwrite)
+  kFailed,             // tried and failed (syntax, agent, verification, rolled back)
+  kAlreadyDone,        // verified on the base before the run: not executed
+  kNotRun,             // the run stopped before it
 };
-std::string_view task_status_name(TaskStatus s);  // "succeeded", "failed", "skipped", "already_done", "not_run"
+// "applied_unverified" (kSucceeded too), "verified", "no_change", "needs_agent",
+// "refused", "failed", "already_done", "not_run".
+std::string_view task_status_name(TaskStatus s);
+std::optional<TaskStatus> task_status_from_name(std::string_view name);
 
 struct TaskReport {
   std::string id;
@@ -36,7 +47,13 @@ struct TaskReport {
   std::string log;                 // agent output log path, when any (the last attempt's)
   int attempts = 0;                // agent calls made for the task (--agent-attempts); 0 = no agent
   long duration_ms = 0;
+  bool has_evidence = false;  // tasks.md gives it evidence (checked on the unit's tree)
+  int number = 0;             // its place in the run ([n/N]); not rendered in reports
 };
+
+// Whether the task counts towards exit 0: verified, already done, or (for a
+// task without evidence) changed and checked.
+bool task_done(const TaskReport& t);
 
 enum class UnitStatus {
   kCommitted,
@@ -86,11 +103,16 @@ struct RunReport {
   int exit_code = 0;
   std::string report_md_path;    // where the files were saved (relative to the repo root)
   std::string report_json_path;
+  // The command that reproduces the run (every option that shapes it), for
+  // the resume hint; empty = rebuilt from prompts_dir/tasks_path/run_id.
+  std::string command;
 };
 
 // Totals over all units' tasks.
 struct Totals {
-  int total = 0, succeeded = 0, failed = 0, skipped = 0, already_done = 0, not_run = 0;
+  int total = 0, verified = 0, applied_unverified = 0, no_change = 0, needs_agent = 0,
+      refused = 0, failed = 0, already_done = 0, not_run = 0;
+  int done = 0;  // tasks for which task_done() holds
 };
 Totals totals(const RunReport& r);
 

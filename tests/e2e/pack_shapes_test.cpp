@@ -1,0 +1,84 @@
+// Issue 19, defects 6 and 8: naming issues follow the pack (option A by
+// default), `#### File: <path>` headings and numbered category files.
+#include <gtest/gtest.h>
+
+#include "support/test_support.hpp"
+
+namespace smartspec::test {
+namespace {
+
+std::string status_of(const std::string& json, const std::string& id) {
+  auto at = json.find("\"id\": \"" + id + "\"");
+  if (at == std::string::npos) return "<no task " + id + ">";
+  auto s = json.find("\"status\": \"", at);
+  if (s == std::string::npos) return "<no status>";
+  s += 11;
+  return json.substr(s, json.find('"', s) - s);
+}
+
+// Defect 8: real code under `#### File:` headings in a numbered category file.
+TEST(PackShapes, FileHeadingsInANumberedCategoryFile) {
+  TempDir dir;
+  std::string repo = make_inventory_repo(dir);
+  fs::path pack = dir.path() / "packs" / "20260404_000000";
+  write(pack / "01-missing_code.md",
+        "# Missing Code\n\n## Task 1: TSK-INV-005 - Stock report\n\n"
+        "#### File: `src/inventory/reports.py`\n\n```python\nclass StockReport:\n    size = "
+        "0\n```\n");
+  auto r = run_tool({"run", "--prompts-dir", pack.string(), "--tasks", "tasks.md", "--json"}, repo);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(status_of(r.out, "TSK-INV-005"), "verified") << r.out;
+  EXPECT_EQ(git(repo, {"show", "smartspec/20260404_000000:src/inventory/reports.py"}),
+            "class StockReport:\n    size = 0");
+}
+
+// The real prompter's naming template recommends option A (update the
+// evidence path); a rename happens only with --rename-files.
+const char* kNaming =
+    "# Naming Issues\n\n## Task 1: TSK-INV-006 - Stock reservation service\n\n"
+    "### Evidence Expectations\n\n**Code Evidence:**\n- Expected path: "
+    "`src/inventory/stock_services.py`\n"
+    "- Status: ❌ Not found at expected path\n\n### Similar Files Found\n\n"
+    "- `src/inventory/stock_service.py` (97% similar)\n\n### Resolution Options\n\n"
+    "#### Option A: Update Evidence (Recommended)\n\nIf the similar file is the correct "
+    "implementation:\n\n"
+    "#### Option B: Rename File\n\n```bash\nmv src/inventory/stock_service.py "
+    "src/inventory/stock_services.py\n```\n";
+
+TEST(PackShapes, NamingIssueUpdatesTheEvidencePathByDefault) {
+  TempDir dir;
+  std::string repo = make_inventory_repo(dir);
+  fs::path pack = dir.path() / "packs" / "20260404_000001";
+  write(pack / "naming_issue.md", kNaming);
+  auto r = run_tool({"run", "--prompts-dir", pack.string(), "--tasks", "tasks.md", "--json"}, repo);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(status_of(r.out, "TSK-INV-006"), "verified") << r.out;
+  const std::string b = "smartspec/20260404_000001";
+  EXPECT_EQ(git(repo, {"diff", "--name-status", "HEAD", b}), "M\ttasks.md");
+  EXPECT_NE(git(repo, {"show", b + ":tasks.md"})
+                .find("- [ ] TSK-INV-006 Stock reservation service\n"
+                      "  evidence: code path=src/inventory/stock_service.py symbol=StockService\n"),
+            std::string::npos);
+}
+
+TEST(PackShapes, RenameFilesRefusesToBreakReferences) {
+  TempDir dir;
+  std::string repo = make_inventory_repo(dir);
+  write(fs::path(repo) / "src/inventory/api.py",
+        "from inventory.stock_service import StockService\n");
+  git(repo, {"add", "."});
+  git(repo, {"commit", "-q", "-m", "api"});
+  fs::path pack = dir.path() / "packs" / "20260404_000002";
+  write(pack / "naming_issue.md", kNaming);
+  auto r = run_tool(
+      {"run", "--prompts-dir", pack.string(), "--tasks", "tasks.md", "--json", "--rename-files"},
+      repo);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(status_of(r.out, "TSK-INV-006"), "failed") << r.out;
+  EXPECT_NE(r.out.find("src/inventory/api.py"), std::string::npos) << r.out;
+  EXPECT_EQ(git(repo, {"rev-parse", "smartspec/20260404_000002"}),
+            git(repo, {"rev-parse", "HEAD"}));
+}
+
+}  // namespace
+}  // namespace smartspec::test
