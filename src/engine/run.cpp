@@ -339,6 +339,8 @@ class Runner {
   git::Repository& repo_;
   RunRefs refs_;
   report::Console& console_;
+  // The end of a failed agent call's output, printed under the task's line.
+  std::map<std::string, std::vector<std::string>> agent_tails_;
   std::optional<git::Scratch> scratch_;
   RunState state_;
   std::string checkpoint_;  // current checkpoint commit
@@ -813,7 +815,7 @@ Result<std::string> Runner::agent_tasks(const plan::PlannedUnit& unit, report::U
         ur.tasks.push_back(std::move(tr));
       }
       if (!ur.tasks.empty() && ur.tasks.back().status == report::TaskStatus::kFailed) {
-        console_.agent_output(output_tail, ur.tasks.back().log);
+        agent_tails_[ur.tasks.back().id] = output_tail;
       }
     }
   } else {
@@ -828,7 +830,7 @@ Result<std::string> Runner::agent_tasks(const plan::PlannedUnit& unit, report::U
       TRY_VOID(run_batch({&t}, reports));
       for (auto& r : reports) {
         if (r.status == report::TaskStatus::kFailed && !interrupted()) count_failure(fail_reason);
-        if (r.status == report::TaskStatus::kFailed) console_.agent_output(output_tail, r.log);
+        if (r.status == report::TaskStatus::kFailed) agent_tails_[r.id] = output_tail;
         r.number = task_n_;
         ur.tasks.push_back(std::move(r));
       }
@@ -1187,9 +1189,15 @@ void Runner::classify_unit(report::UnitReport& ur, const verify::Summary& s,
 }
 
 void Runner::print_tasks(const report::UnitReport& ur) {
-  for (const auto& tr : ur.tasks)
-    if (tr.number > 0 && tr.status != report::TaskStatus::kNotRun)
-      console_.task_done(tr.number, task_total_, tr);
+  for (const auto& tr : ur.tasks) {
+    if (tr.number <= 0 || tr.status == report::TaskStatus::kNotRun) continue;
+    console_.task_done(tr.number, task_total_, tr);
+    // A failed agent call: the end of its output and its log, under its line.
+    auto tail = agent_tails_.find(tr.id);
+    if (tail == agent_tails_.end()) continue;
+    if (tr.status == report::TaskStatus::kFailed) console_.agent_output(tail->second, tr.log);
+    agent_tails_.erase(tail);
+  }
 }
 
 Result<void> Runner::write_reports(std::string& json) {

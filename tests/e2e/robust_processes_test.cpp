@@ -64,7 +64,8 @@ TEST(Processes, ASetsidDaemonOfAnAgentDiesWithItsCallAndNeverWritesIntoALaterUni
   auto r = run_tool({"run", "--prompts-dir", pack, "--tasks", "tasks.md", "--agent", agent.string(),
                      "--agent-per", "unit"},
                     repo, fast_env());
-  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  // 1: the agent's files do not satisfy the tasks' evidence (applied, not verified).
+  ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
   int daemons = 0;
   for (const auto& e : fs::directory_iterator(pids)) {
     ++daemons;
@@ -122,10 +123,10 @@ TEST(Processes, WhatAKilledRunLeftRunningIsEndedBeforeTheResumedRunTouchesTheWor
   EXPECT_TRUE(eventually([&] { return process_gone(pid_in(agent_pid)); }));
   ASSERT_FALSE(process_gone(daemon));
 
-  auto resumed = run_tool({"run", "--prompts-dir", pack, "--tasks", "tasks.md", "--resume",
+  auto resumed = run_tool({"run", "--prompts-dir", pack, "--tasks", "tasks.md", "--resume", "--force",
                            "--agent", "true", "--agent-per", "unit"},
                           repo, fast_env());
-  EXPECT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+  EXPECT_EQ(resumed.exit_code, 1) << resumed.out << resumed.err;  // applied, not verified
   EXPECT_NE(resumed.err.find("process(es) left running by an interrupted run"), std::string::npos)
       << resumed.err;
   EXPECT_TRUE(process_gone(daemon)) << daemon;
@@ -172,10 +173,10 @@ TEST(Processes, SigintEndsARunningAgentAndItsTreeAndExits3) {
   EXPECT_EQ(git(repo, {"rev-parse", "smartspec/" + kRunId}), base);
   EXPECT_FALSE(fs::exists(fs::path(repo) / ".git" / "smartspec" / "lock"));
 
-  auto resumed = run_tool({"run", "--prompts-dir", pack, "--tasks", "tasks.md", "--resume",
+  auto resumed = run_tool({"run", "--prompts-dir", pack, "--tasks", "tasks.md", "--resume", "--force",
                            "--agent", "true", "--agent-per", "unit"},
                           repo, fast_env());
-  EXPECT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+  EXPECT_EQ(resumed.exit_code, 1) << resumed.out << resumed.err;  // applied, not verified
 }
 
 TEST(Processes, AnEndlessWriterLeavesABoundedLogAndABoundedTool) {

@@ -208,7 +208,7 @@ TEST_F(PackSecurity, APathInsideASubmoduleIsRefusedAndTheGitlinkKept) {
                        "refused"),
             std::string::npos)
       << r.out;
-  EXPECT_NE(r.out.find("✅ [3/3] TSK-SEC-022: Next to it"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("⚠️ [3/3] TSK-SEC-022: Next to it — applied (no evidence to verify)"), std::string::npos) << r.out;
   // The result keeps the gitlink, and holds the one accepted file.
   EXPECT_EQ(git(repo, {"ls-tree", "smartspec/hostile", "vendor/lib"}),
             "160000 commit " + sub + "\tvendor/lib");
@@ -257,7 +257,7 @@ TEST_F(PackSecurity, EscapeSequencesInTitlesAndPathsReachNeitherTerminalNorCommi
     EXPECT_EQ(out.find('\x1b'), std::string::npos) << out;
     EXPECT_EQ(out.find("\xc2\x9b"), std::string::npos) << out;
   }
-  EXPECT_NE(r.out.find("✅ [1/2] TSK-SEC-030: " + shown), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("⚠️ [1/2] TSK-SEC-030: " + shown), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("❌ [2/2] TSK-SEC-031: Path — docs/\\x1b[31mred.py: control character in path refused"),
             std::string::npos)
       << r.out;
