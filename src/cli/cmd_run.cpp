@@ -55,6 +55,11 @@ void register_run(CLI::App& app, Context& ctx) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--agent-per", o.agent_per, "Call the agent once per task or per unit")
       ->check(CLI::IsMember({"task", "unit"}));
+  cmd->add_flag("--agent-sandbox", o.agent_sandbox,
+                "Run the agent under bubblewrap: filesystem read-only except its worktree");
+  cmd->add_option("--agent-writable", o.agent_writable,
+                  "A directory the sandboxed agent may write (repeatable), e.g. its config")
+      ->take_all();
   cmd->add_flag("--land", o.land, "Fast-forward the current branch to the result when done");
   cmd->add_flag("--run-hooks", o.run_hooks,
                 "Run the repository's pre-commit and commit-msg hooks for each unit commit");

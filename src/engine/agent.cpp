@@ -4,6 +4,7 @@
 // committed, check syntax, add evidence hooks, build the new tree. Any
 // failure puts the worktree back to the snapshot, so no trace remains.
 #include "engine/agent.hpp"
+#include "engine/isolation.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -455,7 +456,8 @@ Result<AgentResult> run_agent(AgentContext& ctx,
     }
   }
   exec::ProcSpec spec;
-  spec.argv = std::move(argv);
+  spec.argv = agent_argv(ctx.opts, ctx.repo, ctx.scratch, std::move(argv),
+                         {ctx.log_dir, fs::path(tasks_file).parent_path().string()});
   spec.cwd = root;
   spec.stdin_data = prompt;
   spec.timeout_seconds = ctx.opts.agent_timeout;
@@ -470,7 +472,10 @@ Result<AgentResult> run_agent(AgentContext& ctx,
 
   const std::string gitlink_path = root + "/.git";
   const std::string gitlink_before = fingerprint(gitlink_path);
+  UserStateCheck user_state(ctx.repo, ctx.scratch);
+  TRY_VOID(user_state.before());
   auto proc = exec::run_process(spec);
+  TRY(const std::string escaped, user_state.after("agent"));
 
   // Everything after the agent: one outcome for the tasks of this call.
   std::string error, error_file;
@@ -479,7 +484,9 @@ Result<AgentResult> run_agent(AgentContext& ctx,
   std::vector<WorktreeChange> changes;
   std::vector<std::pair<std::string, std::string>> specials;
   bool ran = true;
-  if (!proc) {
+  if (!escaped.empty()) {
+    error = escaped;  // outside the scratch: named, not undone
+  } else if (!proc) {
     error = "agent could not be started: " + proc.error().message;
     ran = false;
   } else if (proc->timed_out) {

@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "engine/agent.hpp"
+#include "engine/isolation.hpp"
 #include "engine/inputs.hpp"
 #include "engine/run_internal.hpp"
 #include "engine/state.hpp"
@@ -95,9 +96,7 @@ void clear_stale_locks(const git::Repository& repo, const std::string& run_id) {
       repo.common_dir() + "/" + refs.checkpoint + ".lock",
       repo.common_dir() + "/" + refs.state + ".lock",
       repo.common_dir() + "/" + std::string(kNotesRef) + ".lock",
-      repo.common_dir() + "/worktrees/smartspec-main/HEAD.lock",
-      repo.common_dir() + "/worktrees/smartspec-main/index.lock",
-  };
+  };  // the scratch repository's own lock files: git::Scratch::open
   std::error_code ec;
   fs::path failed = fs::path(repo.common_dir()) / refs.failed_prefix;
   if (fs::is_directory(failed, ec)) {
@@ -643,7 +642,11 @@ Result<std::string> Runner::run_commit_hooks(std::string& tree, std::string& mes
     spec.argv = {pre_commit};
     spec.cwd = scratch_->path();
     spec.timeout_seconds = opts_.agent_timeout;
+    UserStateCheck user_state(repo_, *scratch_);
+    TRY_VOID(user_state.before());
     TRY(auto res, exec::run_process(spec));
+    TRY(const std::string escaped, user_state.after("pre-commit hook"));
+    if (!escaped.empty()) return escaped;
     if (!res.ok()) {
       return "pre-commit hook failed (exit " + std::to_string(res.exit_code) + ")" +
              tail(res.output);
@@ -665,7 +668,14 @@ Result<std::string> Runner::run_commit_hooks(std::string& tree, std::string& mes
     spec.argv = {commit_msg, file};
     spec.cwd = scratch_->path();
     spec.timeout_seconds = opts_.agent_timeout;
+    UserStateCheck user_state(repo_, *scratch_);
+    TRY_VOID(user_state.before());
     TRY(auto res, exec::run_process(spec));
+    TRY(const std::string escaped, user_state.after("commit-msg hook"));
+    if (!escaped.empty()) {
+      ::unlink(file.c_str());
+      return escaped;
+    }
     auto edited = text::read_file(file);
     ::unlink(file.c_str());
     if (!res.ok()) {
@@ -786,10 +796,15 @@ Result<bool> Runner::run_unit(const plan::PlannedUnit& unit, report::UnitReport&
     spec.argv = argv;
     spec.cwd = scratch_->path();
     spec.timeout_seconds = opts_.agent_timeout;
+    UserStateCheck user_state(repo_, *scratch_);
+    TRY_VOID(user_state.before());
     auto res = exec::run_process(spec);
+    TRY(const std::string escaped, user_state.after("--verify-cmd"));
     checkout_checked_ = false;  // what it wrote is put back before the next unit
     verify_cmd_ran_ = true;
-    if (!res) {
+    if (!escaped.empty()) {
+      fail_reason = escaped;
+    } else if (!res) {
       fail_reason = "--verify-cmd: " + res.error().message;
     } else {
       std::string out = res->output;
@@ -1043,6 +1058,10 @@ int run_command(const RunOptions& opts) {
       std::fprintf(stderr, "smartspec-batch: error: --agent: %s\n", argv.error().message.c_str());
       return 2;
     }
+  }
+  if (auto sandbox = check_sandbox_options(opts); !sandbox) {
+    std::fprintf(stderr, "smartspec-batch: error: %s\n", sandbox.error().message.c_str());
+    return 2;
   }
   if (in->plan.units.empty() && !opts.resume) {
     console.note("nothing to do: the pack has no task to run");

@@ -40,6 +40,8 @@ struct RunOptions {
   std::string agent_per = "task";  // task | unit
   bool land = false;
   bool run_hooks = false;
+  bool agent_sandbox = false;               // --agent-sandbox (bubblewrap)
+  std::vector<std::string> agent_writable;  // --agent-writable DIR (repeatable)
 };
 
 }  // namespace smartspec::engine
