@@ -23,7 +23,7 @@ std::string fixture_pack() { return (fixtures() / "inventory" / "packs" / kRunId
 // the reflog of the stash, byte for byte.
 std::string git_files(const std::string& repo) {
   return sh("cd .git && find config HEAD hooks logs/refs/stash info -type f -print0 | sort -z | "
-            "xargs -0 sha1sum && ls -la hooks",
+            "xargs -0 sha1sum && find hooks -printf '%p %m %s\\n' | sort",
             repo)
       .out;
 }
@@ -39,7 +39,7 @@ std::string everything(const std::string& repo) {
 std::string setup_repo(const TempDir& dir) {
   std::string repo = make_inventory_repo(dir);
   git(repo, {"branch", "feature"});
-  write(repo + "/README.md", read(repo + "/README.md") + "work in progress\n");
+  write(repo + "/docs/usage.md", read(repo + "/docs/usage.md") + "work in progress\n");
   git(repo, {"stash"});
   return repo;
 }
@@ -66,7 +66,7 @@ std::string write_agent(const TempDir& dir) {
         "git checkout -q -b agent-branch && git commit -q --allow-empty -m agent\n"
         "mkdir -p docs && printf '# Configuration\\n' > docs/configuration.md\n"
         "if [ \"$ESCAPE\" = 1 ]; then\n"
-        "  echo 'escaped' >> \"$user_tree/README.md\" || echo 'README.md: write refused'\n"
+        "  echo 'escaped' >> \"$user_tree/docs/usage.md\" || echo 'usage.md: write refused'\n"
         "  printf '#!/bin/sh\\necho pwned\\n' > \"$user_git/hooks/post-checkout\" "
         "|| echo 'hook: write refused'\n"
         "  echo 'escaped' > /tmp/smartspec-escape-$SENTINEL_ID || echo '/tmp: write refused'\n"
@@ -97,7 +97,10 @@ TEST(AgentIsolation, GitCommandsInTheAgentsDirectoryReachOnlyItsScratchRepositor
   EXPECT_EQ(everything(repo), before);
   EXPECT_EQ(git(repo, {"stash", "list"}), stash);
   EXPECT_EQ(git(repo, {"config", "--get", "core.fsmonitor"}, false), "");
-  EXPECT_EQ(git(repo, {"status", "--porcelain"}), "");
+  // The fsmonitor command the agent configured ran for its own git commands
+  // in the scratch; the user's git never runs it.
+  fs::remove(sentinel);
+  git(repo, {"status", "--porcelain"});
   EXPECT_FALSE(fs::exists(sentinel));
   // The task's own change is the unit's commit, and nothing of the git games.
   const std::string branch = std::string("smartspec/") + kRunId;
@@ -115,7 +118,7 @@ TEST(AgentIsolation, GitCommandsInTheAgentsDirectoryReachOnlyItsScratchRepositor
 TEST(AgentIsolation, AnAbsolutePathWriteIntoTheUsersRepositoryIsNamedAndFailsTheTask) {
   TempDir dir;
   std::string repo = setup_repo(dir);
-  const std::string readme = read(repo + "/README.md");
+  const std::string usage = read(repo + "/docs/usage.md");
   const std::string base = git(repo, {"rev-parse", "HEAD"});
   const std::string id = std::to_string(::getpid()) + "-nosandbox";
   auto r = run_tool(run_args(write_agent(dir)), repo,
@@ -127,12 +130,12 @@ TEST(AgentIsolation, AnAbsolutePathWriteIntoTheUsersRepositoryIsNamedAndFailsThe
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
   const std::string out = r.out + r.err;
   EXPECT_NE(out.find("agent changed your repository outside its worktree: "
-                     ".git/hooks/post-checkout, README.md (working tree); refused"),
+                     ".git/hooks/post-checkout, docs/usage.md (working tree); refused"),
             std::string::npos)
       << out;
   // Named, not undone (the write is the user's to inspect); nothing of the
   // task reached the result branch.
-  EXPECT_EQ(read(repo + "/README.md"), readme + "escaped\n");
+  EXPECT_EQ(read(repo + "/docs/usage.md"), usage + "escaped\n");
   EXPECT_EQ(git(repo, {"rev-parse", std::string("smartspec/") + kRunId}), base);
   auto fsck = run({"git", "-C", repo, "fsck", "--strict"});
   EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
@@ -184,7 +187,7 @@ TEST(AgentSandbox, WritesOutsideTheScratchAreImpossible) {
   // Every write outside the scratch failed inside the sandbox; the one into
   // the --agent-writable directory did not; its /tmp was its own.
   auto log = sh("cat .git/smartspec/logs/*/not_implemented.log", repo).out;
-  EXPECT_NE(log.find("README.md: write refused"), std::string::npos) << log;
+  EXPECT_NE(log.find("usage.md: write refused"), std::string::npos) << log;
   EXPECT_NE(log.find("hook: write refused"), std::string::npos) << log;
   EXPECT_EQ(log.find("/tmp: write refused"), std::string::npos) << log;
   EXPECT_EQ(log.find("cache: write refused"), std::string::npos) << log;
