@@ -485,7 +485,7 @@ Result<AgentResult> run_agent(AgentContext& ctx,
   std::vector<std::pair<std::string, std::string>> specials;
   bool ran = true;
   if (!escaped.empty()) {
-    error = escaped;  // outside the scratch: named, not undone
+    error = escaped + "; refused";  // outside the scratch: named, not undone
   } else if (!proc) {
     error = "agent could not be started: " + proc.error().message;
     ran = false;

@@ -34,7 +34,7 @@ Result<std::string> UserStateCheck::after(const std::string& who) {
   const std::size_t shown = std::min<std::size_t>(changed.size(), 3);
   for (std::size_t i = 0; i < shown; ++i) line += (i == 0 ? "" : ", ") + changed[i];
   if (changed.size() > shown) line += " and " + std::to_string(changed.size() - shown) + " more";
-  return line + "; refused";
+  return line;
 }
 
 Result<void> check_sandbox_options(const RunOptions& opts) {

@@ -21,7 +21,7 @@ class UserStateCheck {
   Result<void> before();
   // "" when nothing changed, else one line:
   // "<who> changed your repository outside its worktree: refs/heads/main,
-  // .git/config, README.md (working tree) and 2 more; refused".
+  // .git/config, README.md (working tree) and 2 more".
   Result<std::string> after(const std::string& who);
 
  private:

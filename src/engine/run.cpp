@@ -646,7 +646,7 @@ Result<std::string> Runner::run_commit_hooks(std::string& tree, std::string& mes
     TRY_VOID(user_state.before());
     TRY(auto res, exec::run_process(spec));
     TRY(const std::string escaped, user_state.after("pre-commit hook"));
-    if (!escaped.empty()) return escaped;
+    if (!escaped.empty()) spdlog::warn("{} (or someone else did meanwhile)", escaped);
     if (!res.ok()) {
       return "pre-commit hook failed (exit " + std::to_string(res.exit_code) + ")" +
              tail(res.output);
@@ -672,10 +672,7 @@ Result<std::string> Runner::run_commit_hooks(std::string& tree, std::string& mes
     TRY_VOID(user_state.before());
     TRY(auto res, exec::run_process(spec));
     TRY(const std::string escaped, user_state.after("commit-msg hook"));
-    if (!escaped.empty()) {
-      ::unlink(file.c_str());
-      return escaped;
-    }
+    if (!escaped.empty()) spdlog::warn("{} (or someone else did meanwhile)", escaped);
     auto edited = text::read_file(file);
     ::unlink(file.c_str());
     if (!res.ok()) {
@@ -799,12 +796,12 @@ Result<bool> Runner::run_unit(const plan::PlannedUnit& unit, report::UnitReport&
     UserStateCheck user_state(repo_, *scratch_);
     TRY_VOID(user_state.before());
     auto res = exec::run_process(spec);
+    // Named, not refused: the user may commit while a run goes on.
     TRY(const std::string escaped, user_state.after("--verify-cmd"));
+    if (!escaped.empty()) spdlog::warn("{} (or someone else did meanwhile)", escaped);
     checkout_checked_ = false;  // what it wrote is put back before the next unit
     verify_cmd_ran_ = true;
-    if (!escaped.empty()) {
-      fail_reason = escaped;
-    } else if (!res) {
+    if (!res) {
       fail_reason = "--verify-cmd: " + res.error().message;
     } else {
       std::string out = res->output;

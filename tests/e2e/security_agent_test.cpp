@@ -141,7 +141,10 @@ TEST(AgentIsolation, AnAbsolutePathWriteIntoTheUsersRepositoryIsNamedAndFailsThe
   EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
 }
 
-TEST(AgentIsolation, VerifyCmdIsCheckedTheSameWay) {
+// --verify-cmd (the user's own command, run on what a pack or an agent
+// wrote) is checked too, but a change is a warning, not a failure: the user
+// may commit while a run goes on (robust_concurrency_test.cpp).
+TEST(AgentIsolation, VerifyCmdChangesOutsideItsWorktreeAreNamed) {
   TempDir dir;
   std::string repo = setup_repo(dir);
   const std::string before = everything(repo);
@@ -152,16 +155,16 @@ TEST(AgentIsolation, VerifyCmdIsCheckedTheSameWay) {
                       "refs/heads/main HEAD && git config core.fsmonitor false'"},
                      repo);
   EXPECT_NE(ok.exit_code, 3) << ok.out << ok.err;
+  EXPECT_EQ(ok.err.find("changed your repository"), std::string::npos) << ok.err;
   EXPECT_EQ(everything(repo), before);
-  // By absolute path: the unit is rolled back with the line.
+  // By absolute path: named.
   auto bad = run_tool({"run", "--prompts-dir", fixture_pack(), "--tasks", "tasks.md", "--run-id",
                        "second", "--only-category", "not_implemented", "--no-verify-at-end",
-                       "--verify-cmd", "sh -c 'git -C \"$USER_REPO\" branch -f feature HEAD~0 && "
-                                       "git -C \"$USER_REPO\" tag evil'"},
+                       "--verify-cmd", "sh -c 'git -C \"$USER_REPO\" tag evil'"},
                       repo, {{"USER_REPO", repo}});
-  EXPECT_EQ(bad.exit_code, 3) << bad.out << bad.err;
-  EXPECT_NE((bad.out + bad.err)
-                .find("--verify-cmd changed your repository outside its worktree: refs/tags/evil"),
+  EXPECT_NE(bad.exit_code, 3) << bad.out << bad.err;
+  EXPECT_NE(bad.err.find("--verify-cmd changed your repository outside its worktree: "
+                         "refs/tags/evil (or someone else did meanwhile)"),
             std::string::npos)
       << bad.out << bad.err;
 }
