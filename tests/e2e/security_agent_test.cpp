@@ -6,10 +6,12 @@
 // writes are named and fail the task; with --agent-sandbox (bubblewrap) the
 // writes are impossible. Checked with checksums of what the user owns, the
 // real git, and `git fsck --strict`.
+#include <signal.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include "e2e/hostile/robust_support.hpp"
 #include "support/test_support.hpp"
 
 namespace smartspec::test {
@@ -201,6 +203,55 @@ TEST(AgentSandbox, WritesOutsideTheScratchAreImpossible) {
   EXPECT_EQ(git(repo, {"show", branch + ":docs/configuration.md"}), "# Configuration");
   auto fsck = run({"git", "-C", repo, "fsck", "--strict"});
   EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
+}
+
+// Pids of live processes whose command line contains `token`.
+std::vector<int> processes_with(const std::string& token) {
+  std::vector<int> out;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
+    std::string cmd;
+    try {
+      cmd = read(e.path() / "cmdline");
+    } catch (...) {
+      continue;
+    }
+    if (cmd.find(token) != std::string::npos && !process_gone(std::stoi(name))) {
+      out.push_back(std::stoi(name));
+    }
+  }
+  return out;
+}
+
+// The sandbox has its own PID namespace and dies with the tool: a process the
+// agent started with setsid (which leaves any process group) ends when the
+// tool is killed.
+TEST(AgentSandbox, WhatTheAgentStartedEndsWhenTheToolIsKilled) {
+  if (run({"bwrap", "--ro-bind", "/", "/", "--unshare-pid", "--", "/bin/true"}).exit_code != 0) {
+    GTEST_SKIP() << "bubblewrap cannot create a sandbox on this machine";
+  }
+  TempDir dir;
+  std::string repo = make_inventory_repo(dir);
+  const std::string cache = dir.str() + "/agent-cache";
+  fs::create_directories(cache);
+  const std::string token = "86399." + std::to_string(::getpid());
+  const std::string agent = dir.str() + "/agent.sh";
+  write(agent, "#!/bin/sh\ncat >/dev/null\nsetsid sleep " + token +
+                   " </dev/null >/dev/null 2>&1 &\necho started > \"$AGENT_CACHE/started\"\nsleep 86398\n");
+  fs::permissions(agent, fs::perms::owner_all);
+  auto env = robust::fast_env();
+  env["AGENT_CACHE"] = cache;
+  auto args = run_args(agent);
+  args.insert(args.end(), {"--agent-sandbox", "--agent-writable", cache});
+  robust::Child child(args, repo, dir.str() + "/run.log", env);
+  ASSERT_TRUE(robust::eventually([&] { return fs::exists(cache + "/started"); }))
+      << read(dir.str() + "/run.log");
+  ASSERT_TRUE(robust::eventually([&] { return !processes_with(token).empty(); }));
+  child.signal(SIGKILL);
+  child.wait();
+  EXPECT_TRUE(robust::eventually([&] { return processes_with(token).empty(); }));
+  for (int pid : processes_with(token)) ::kill(pid, SIGKILL);  // a failed test leaves nothing
 }
 
 TEST(AgentSandbox, MissingBubblewrapIsAUsageErrorBeforeAnythingIsWritten) {
