@@ -5,7 +5,6 @@
 
 #include <cstdlib>
 
-
 namespace smartspec::exec {
 
 namespace {
@@ -56,14 +55,12 @@ Result<std::vector<std::string>> sandboxed_argv(const std::string& bwrap,
       std::free(real);
     }
   }
-  std::vector<std::string> out = {bwrap,        "--die-with-parent", "--new-session",
-                                  "--unshare-pid", "--ro-bind",       "/",
-                                  "/",           "--dev",             "/dev",
-                                  "--proc",      "/proc",             "--tmpfs",
-                                  "/tmp"};
-  auto bind = [&out](const char* how, const std::string& p) {
-    out.insert(out.end(), {how, p, p});
-  };
+  std::vector<std::string> out = {bwrap, "--die-with-parent", "--new-session", "--unshare-pid"};
+  // Read-only everything, fresh /dev and /proc, a private /tmp.
+  for (const char* a :
+       {"--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"})
+    out.emplace_back(a);
+  auto bind = [&out](const char* how, const std::string& p) { out.insert(out.end(), {how, p, p}); };
   for (const auto& r : spec.readable)
     if (!r.empty() && r[0] == '/' && exists(r)) bind("--ro-bind", r);
   if (found) bind("--ro-bind", program);

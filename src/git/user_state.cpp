@@ -164,7 +164,7 @@ Result<UserState> user_state(const Repository& repo, const std::vector<std::stri
     rc = git_status_list_new(&list, repo.raw(), &so);
     if (rc != 0) return fail_git("cannot read the status of " + workdir, rc);
     std::unique_ptr<git_status_list, decltype(&git_status_list_free)> owner(list,
-                                                                           git_status_list_free);
+                                                                            git_status_list_free);
     const std::size_t n = git_status_list_entrycount(list);
     for (std::size_t i = 0; i < n; ++i) {
       const git_status_entry* e = git_status_byindex(list, i);

@@ -6,10 +6,9 @@
 // writes are named and fail the task; with --agent-sandbox (bubblewrap) the
 // writes are impossible. Checked with checksums of what the user owns, the
 // real git, and `git fsck --strict`.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include "e2e/hostile/robust_support.hpp"
 #include "support/test_support.hpp"
@@ -32,8 +31,9 @@ std::string git_files(const std::string& repo) {
 
 std::string everything(const std::string& repo) {
   return user_state(repo) + "\n--\n" + git_files(repo) + "\n--\n" +
-         git(repo, {"for-each-ref", "--format=%(refname) %(objectname)", "--exclude=refs/smartspec",
-                    "--exclude=refs/heads/smartspec", "--exclude=refs/notes/smartspec"},
+         git(repo,
+             {"for-each-ref", "--format=%(refname) %(objectname)", "--exclude=refs/smartspec",
+              "--exclude=refs/heads/smartspec", "--exclude=refs/notes/smartspec"},
              false);
 }
 
@@ -51,38 +51,39 @@ std::string setup_repo(const TempDir& dir) {
 // .git/hooks by absolute path; always the task's own file.
 std::string write_agent(const TempDir& dir) {
   const std::string path = dir.str() + "/agent.sh";
-  write(path,
-        "#!/bin/sh\n"
-        "cat >/dev/null\n"
-        "gd=$(git rev-parse --git-common-dir)\n"
-        "user_git=$(sed 's|/objects$||' \"$gd/objects/info/alternates\")\n"
-        "user_tree=$(dirname \"$user_git\")\n"
-        "echo \"cwd $(pwd) git $gd user $user_git\"\n"
-        "git stash clear\n"
-        "git branch -D feature || true\n"
-        "git update-ref refs/heads/main \"$(git commit-tree 'HEAD^{tree}' -m moved)\"\n"
-        "git update-ref refs/heads/feature HEAD\n"
-        "git config core.fsmonitor \"touch $SENTINEL\"\n"
-        "git config core.hooksPath /nonexistent\n"
-        "echo scratch > scratch-only.txt && git add scratch-only.txt && git stash && git stash list\n"
-        "git checkout -q -b agent-branch && git commit -q --allow-empty -m agent\n"
-        "mkdir -p docs && printf '# Configuration\\n' > docs/configuration.md\n"
-        "if [ \"$ESCAPE\" = 1 ]; then\n"
-        "  echo 'escaped' >> \"$user_tree/docs/usage.md\" || echo 'usage.md: write refused'\n"
-        "  printf '#!/bin/sh\\necho pwned\\n' > \"$user_git/hooks/post-checkout\" "
-        "|| echo 'hook: write refused'\n"
-        "  echo 'escaped' > /tmp/smartspec-escape-$SENTINEL_ID || echo '/tmp: write refused'\n"
-        "  echo ok > \"$AGENT_CACHE/written\" || echo 'cache: write refused'\n"
-        "fi\n"
-        "exit 0\n");
+  write(
+      path,
+      "#!/bin/sh\n"
+      "cat >/dev/null\n"
+      "gd=$(git rev-parse --git-common-dir)\n"
+      "user_git=$(sed 's|/objects$||' \"$gd/objects/info/alternates\")\n"
+      "user_tree=$(dirname \"$user_git\")\n"
+      "echo \"cwd $(pwd) git $gd user $user_git\"\n"
+      "git stash clear\n"
+      "git branch -D feature || true\n"
+      "git update-ref refs/heads/main \"$(git commit-tree 'HEAD^{tree}' -m moved)\"\n"
+      "git update-ref refs/heads/feature HEAD\n"
+      "git config core.fsmonitor \"touch $SENTINEL\"\n"
+      "git config core.hooksPath /nonexistent\n"
+      "echo scratch > scratch-only.txt && git add scratch-only.txt && git stash && git stash list\n"
+      "git checkout -q -b agent-branch && git commit -q --allow-empty -m agent\n"
+      "mkdir -p docs && printf '# Configuration\\n' > docs/configuration.md\n"
+      "if [ \"$ESCAPE\" = 1 ]; then\n"
+      "  echo 'escaped' >> \"$user_tree/docs/usage.md\" || echo 'usage.md: write refused'\n"
+      "  printf '#!/bin/sh\\necho pwned\\n' > \"$user_git/hooks/post-checkout\" "
+      "|| echo 'hook: write refused'\n"
+      "  echo 'escaped' > /tmp/smartspec-escape-$SENTINEL_ID || echo '/tmp: write refused'\n"
+      "  echo ok > \"$AGENT_CACHE/written\" || echo 'cache: write refused'\n"
+      "fi\n"
+      "exit 0\n");
   fs::permissions(path, fs::perms::owner_all);
   return path;
 }
 
 std::vector<std::string> run_args(const std::string& agent) {
-  return {"run",     "--prompts-dir", fixture_pack(), "--tasks",         "tasks.md",
-          "--agent", agent,           "--only-category", "not_implemented", "--agent-per",
-          "unit",    "--no-verify-at-end"};
+  return {
+      "run", "--prompts-dir",   fixture_pack(),    "--tasks",     "tasks.md", "--agent",
+      agent, "--only-category", "not_implemented", "--agent-per", "unit",     "--no-verify-at-end"};
 }
 
 TEST(AgentIsolation, GitCommandsInTheAgentsDirectoryReachOnlyItsScratchRepository) {
@@ -237,8 +238,10 @@ TEST(AgentSandbox, WhatTheAgentStartedEndsWhenTheToolIsKilled) {
   fs::create_directories(cache);
   const std::string token = "86399." + std::to_string(::getpid());
   const std::string agent = dir.str() + "/agent.sh";
-  write(agent, "#!/bin/sh\ncat >/dev/null\nsetsid sleep " + token +
-                   " </dev/null >/dev/null 2>&1 &\necho started > \"$AGENT_CACHE/started\"\nsleep 86398\n");
+  write(
+      agent,
+      "#!/bin/sh\ncat >/dev/null\nsetsid sleep " + token +
+          " </dev/null >/dev/null 2>&1 &\necho started > \"$AGENT_CACHE/started\"\nsleep 86398\n");
   fs::permissions(agent, fs::perms::owner_all);
   auto env = robust::fast_env();
   env["AGENT_CACHE"] = cache;
