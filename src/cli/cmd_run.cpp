@@ -57,6 +57,11 @@ void register_run(CLI::App& app, Context& ctx) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--agent-per", o.agent_per, "Call the agent once per task or per unit")
       ->check(CLI::IsMember({"task", "unit"}));
+  cmd->add_flag("--agent-sandbox", o.agent_sandbox,
+                "Run the agent under bubblewrap: filesystem read-only except its worktree");
+  cmd->add_option("--agent-writable", o.agent_writable,
+                  "A directory the sandboxed agent may write (repeatable), e.g. its config")
+      ->take_all();
   cmd->add_flag("--land", o.land, "Fast-forward the current branch to the result when done");
   cmd->add_flag("--rename-files", o.rename_files,
                 "naming_issue: rename the file instead of updating the evidence path in tasks.md");
@@ -77,7 +82,8 @@ void register_run(CLI::App& app, Context& ctx) {
          {"--skip-category", "--only-category", "--max-failures", "--verify-after-each",
           "--verify-at-end", "--verify-cmd", "--overwrite", "--no-evidence-hooks", "--mark-done",
           "--apply-skeletons", "--check", "--agent", "--agent-timeout", "--agent-attempts",
-          "--agent-per", "--land", "--run-hooks", "--checkpoint", "--rename-files"}) {
+          "--agent-per", "--agent-sandbox", "--agent-writable", "--land", "--run-hooks",
+          "--checkpoint", "--rename-files"}) {
       if (cmd->count(name) > 0) o.given.insert(name);
     }
     for (const auto& spec : checks) {

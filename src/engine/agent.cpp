@@ -4,6 +4,7 @@
 // committed, check syntax, add evidence hooks, build the new tree. Any
 // failure puts the worktree back to the snapshot, so no trace remains.
 #include "engine/agent.hpp"
+#include "engine/isolation.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -525,7 +526,8 @@ Result<AgentResult> run_agent(AgentContext& ctx,
       }
     }
     exec::ProcSpec spec;
-    spec.argv = std::move(argv);
+    spec.argv = agent_argv(ctx.opts, ctx.repo, ctx.scratch, std::move(argv),
+                           {ctx.log_dir, fs::path(tasks_file).parent_path().string()});
     spec.cwd = root;
     spec.stdin_data = prompt;
     spec.timeout_seconds = ctx.opts.agent_timeout;
@@ -539,12 +541,17 @@ Result<AgentResult> run_agent(AgentContext& ctx,
                 {"SMARTSPEC_WORKTREE", root},
                 {"SMARTSPEC_ATTEMPT", std::to_string(attempt)}};
 
+    UserStateCheck user_state(ctx.repo, ctx.scratch);
+    TRY_VOID(user_state.before());
     Result<exec::ProcResult> proc = [&] {
       AgentTicker ticker(log_path, ctx.on_tick);
       return exec::run_process(spec);
     }();
+    TRY(const std::string escaped, user_state.after("agent"));
 
-    if (!proc) {
+    if (!escaped.empty()) {
+      error = escaped + "; refused";  // outside the scratch: named, not undone
+    } else if (!proc) {
       error = "agent could not be started: " + proc.error().message;
       ran = attempt > 1;  // earlier attempts' changes are in the worktree
     } else if (proc->interrupted) {

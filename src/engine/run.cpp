@@ -16,6 +16,7 @@
 
 #include "engine/agent.hpp"
 #include "engine/agent_progress.hpp"
+#include "engine/isolation.hpp"
 #include "engine/inputs.hpp"
 #include "engine/run_internal.hpp"
 #include "engine/state.hpp"
@@ -129,7 +130,11 @@ std::string command_line(const RunOptions& o, const std::string& run_id) {
   if (!o.skip_categories.empty()) cmd += " --skip-category " + quote(join(o.skip_categories, ","));
   if (!o.agent.empty()) cmd += " --agent " + quote(o.agent);
   if (o.agent_timeout != d.agent_timeout) cmd += " --agent-timeout " + std::to_string(o.agent_timeout);
+  if (o.agent_attempts != d.agent_attempts)
+    cmd += " --agent-attempts " + std::to_string(o.agent_attempts);
   if (o.agent_per != d.agent_per) cmd += " --agent-per " + quote(o.agent_per);
+  if (o.agent_sandbox) cmd += " --agent-sandbox";
+  for (const auto& w : o.agent_writable) cmd += " --agent-writable " + quote(w);
   if (!o.verify_cmd.empty()) cmd += " --verify-cmd " + quote(o.verify_cmd);
   if (o.max_failures != d.max_failures) cmd += " --max-failures " + std::to_string(o.max_failures);
   if (o.verify_after_each) cmd += " --verify-after-each";
@@ -173,7 +178,10 @@ Result<RunOptions> merge_resume_options(const RunOptions& cli, const RunOptions&
   take("--skip-category", &RunOptions::skip_categories, list);
   take("--agent", &RunOptions::agent, str);
   take("--agent-timeout", &RunOptions::agent_timeout, num);
+  take("--agent-attempts", &RunOptions::agent_attempts, num);
   take("--agent-per", &RunOptions::agent_per, str);
+  take("--agent-sandbox", &RunOptions::agent_sandbox, flag);
+  take("--agent-writable", &RunOptions::agent_writable, list);
   take("--verify-cmd", &RunOptions::verify_cmd, str);
   take("--max-failures", &RunOptions::max_failures, num);
   take("--verify-after-each", &RunOptions::verify_after_each, flag);
@@ -224,9 +232,7 @@ void clear_stale_locks(const git::Repository& repo, const std::string& run_id,
       repo.common_dir() + "/" + refs.checkpoint + ".lock",
       repo.common_dir() + "/" + refs.state + ".lock",
       repo.common_dir() + "/" + std::string(kNotesRef) + ".lock",
-      repo.common_dir() + "/worktrees/smartspec-main/HEAD.lock",
-      repo.common_dir() + "/worktrees/smartspec-main/index.lock",
-  };
+  };  // the scratch repository's own lock files: git::Scratch::open
   std::error_code ec;
   fs::path failed = fs::path(repo.common_dir()) / refs.failed_prefix;
   if (fs::is_directory(failed, ec)) {
@@ -858,7 +864,11 @@ Result<std::string> Runner::run_commit_hooks(std::string& tree, std::string& mes
     spec.argv = {pre_commit};
     spec.cwd = scratch_->path();
     spec.timeout_seconds = opts_.agent_timeout;
+    UserStateCheck user_state(repo_, *scratch_);
+    TRY_VOID(user_state.before());
     TRY(auto res, exec::run_process(spec));
+    TRY(const std::string escaped, user_state.after("pre-commit hook"));
+    if (!escaped.empty()) spdlog::warn("{} (or someone else did meanwhile)", escaped);
     if (res.interrupted) return std::string("interrupted");
     if (!res.ok()) {
       return "pre-commit hook failed (exit " + std::to_string(res.exit_code) + ")" +
@@ -881,7 +891,11 @@ Result<std::string> Runner::run_commit_hooks(std::string& tree, std::string& mes
     spec.argv = {commit_msg, file};
     spec.cwd = scratch_->path();
     spec.timeout_seconds = opts_.agent_timeout;
+    UserStateCheck user_state(repo_, *scratch_);
+    TRY_VOID(user_state.before());
     TRY(auto res, exec::run_process(spec));
+    TRY(const std::string escaped, user_state.after("commit-msg hook"));
+    if (!escaped.empty()) spdlog::warn("{} (or someone else did meanwhile)", escaped);
     auto edited = text::read_file(file);
     ::unlink(file.c_str());
     if (res.interrupted) return std::string("interrupted");
@@ -992,7 +1006,12 @@ Result<bool> Runner::run_unit(const plan::PlannedUnit& unit, report::UnitReport&
     spec.argv = argv;
     spec.cwd = scratch_->path();
     spec.timeout_seconds = opts_.agent_timeout;
+    UserStateCheck user_state(repo_, *scratch_);
+    TRY_VOID(user_state.before());
     auto res = exec::run_process(spec);
+    // Named, not refused: the user may commit while a run goes on.
+    TRY(const std::string escaped, user_state.after("--verify-cmd"));
+    if (!escaped.empty()) spdlog::warn("{} (or someone else did meanwhile)", escaped);
     checkout_checked_ = false;  // what it wrote is put back before the next unit
     verify_cmd_ran_ = true;
     if (!res) {
@@ -1478,6 +1497,10 @@ int run_command(const RunOptions& opts) {
       std::fprintf(stderr, "smartspec-batch: error: %s: %s\n", flag, argv.error().message.c_str());
       return 2;
     }
+  }
+  if (auto sandbox = check_sandbox_options(opts); !sandbox) {
+    std::fprintf(stderr, "smartspec-batch: error: %s\n", sandbox.error().message.c_str());
+    return 2;
   }
   if (in->plan.units.empty() && !opts.resume) {
     console.note("nothing to do: the pack has no task to run");

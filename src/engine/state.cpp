@@ -30,6 +30,8 @@ std::string state_to_json(const RunState& s) {
     w.field("mark_done", o.mark_done).field("apply_skeletons", o.apply_skeletons);
     w.field("run_hooks", o.run_hooks).field("checkpoint", o.checkpoint).field("land", o.land);
     w.field("rename_files", o.rename_files);
+    w.field("agent_attempts", o.agent_attempts).field("agent_sandbox", o.agent_sandbox);
+    w.key("agent_writable").string_array(o.agent_writable);
     w.key("only_categories").string_array(o.only_categories);
     w.key("skip_categories").string_array(o.skip_categories);
     w.key("checks").begin_object();
@@ -134,6 +136,9 @@ Result<RunState> state_from_json(const std::string& json) {
     obool(opts, "checkpoint", o.checkpoint);
     obool(opts, "land", o.land);
     obool(opts, "rename_files", o.rename_files);
+    oint(opts, "agent_attempts", o.agent_attempts);
+    obool(opts, "agent_sandbox", o.agent_sandbox);
+    oarr(opts, "agent_writable", o.agent_writable);
     oarr(opts, "only_categories", o.only_categories);
     oarr(opts, "skip_categories", o.skip_categories);
     simdjson::dom::object checks;

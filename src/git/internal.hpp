@@ -62,6 +62,11 @@ std::string strip_slash(const char* path);
 TreePtr tree_for(git_repository* repo, const Oid& id);
 CommitPtr lookup_commit(git_repository* repo, const Oid& id);
 
+// Opens the scratch checkout at `worktree` (a Scratch::path() of `repo`)
+// after rewriting its control files; workdir and git directory checked. Any
+// other directory: error "not a checkout of repository <common_dir>".
+Result<RepoPtr> open_scratch(const Repository& repo, const std::string& worktree);
+
 // Repository::Kind of a tree entry's file mode.
 Repository::Kind kind_of(git_filemode_t mode);
 

@@ -1,11 +1,19 @@
-// Scratch worktree: registered with git as "smartspec-<name>", directory
-// <common_dir>/smartspec/worktrees/<name>, HEAD detached, written lazily.
+// Scratch repository: a repository of its own outside the user's .git
+// (<cache>/smartspec-batch/<key>/<name>, git directory <name>.git beside it),
+// the user's objects reachable read-only through objects/info/alternates, HEAD
+// detached, written lazily. Processes run there (agents, --verify-cmd, hooks)
+// can run any git command: refs, config, hooks, index and stash they reach
+// are the scratch's, never the user's. The tool rewrites the scratch's control
+// files (config, alternates, info/, hooks/, the .git link) before every use,
+// so nothing a process left there redirects the tool elsewhere.
 //
 // Files are written without ever following a symlink on disk: parent
 // directories are checked with lstat() and replaced when they are not real
 // directories, and files are replaced by rename() (which replaces a symlink
 // itself, not its target).
+#include <dirent.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,11 +32,8 @@ using namespace detail;
 
 namespace {
 
+// Worktree admin name of the linked scratch worktree of earlier versions.
 constexpr const char* kPrefix = "smartspec-";
-
-std::string scratch_root(const Repository& repo) {
-  return repo.common_dir() + "/smartspec/worktrees";
-}
 
 bool valid_name(const std::string& name) {
   if (name.empty() || name[0] == '.' || name.size() > 100) return false;
@@ -301,143 +306,389 @@ Result<void> write_text(const std::string& path, const std::string& text) {
   return {};
 }
 
-Result<WorktreePtr> lookup_worktree(git_repository* repo, const std::string& name) {
-  git_worktree* wt = nullptr;
-  int rc = git_worktree_lookup(&wt, repo, (kPrefix + name).c_str());
-  if (rc != 0) return fail_git("scratch worktree " + name + " is not registered", rc, kNotFound);
-  return WorktreePtr(wt);
-}
+}  // namespace
 
-// git's worktree admin directories (<dir>/worktrees/<admin>) appear and
-// disappear only by rename(): `git fsck` reports a half-written or half-deleted
-// one ("worktrees/<admin>/HEAD: detached HEAD points at nothing"), so one is
-// built, and torn down, under <common>/smartspec/, where git does not look.
-std::string staging_dir(const Repository& repo, const std::string& admin) {
-  return repo.common_dir() + "/smartspec/" + admin + ".admin-tmp";
-}
+namespace {
 
-// Unregisters the worktree `admin` (its admin directory moved out of git's
-// sight, then deleted). The working tree itself is the caller's business.
-Result<void> unregister(const Repository& repo, const std::string& admin) {
-  const std::string trash = staging_dir(repo, admin);
-  std::error_code ec;
-  fs::remove_all(trash, ec);
-  fs::create_directories(repo.common_dir() + "/smartspec", ec);
-  for (const std::string& dir : {repo.common_dir(), repo.git_dir()}) {
-    const std::string registered = dir + "/worktrees/" + admin;
-    if (::rename(registered.c_str(), trash.c_str()) != 0 && errno != ENOENT) {
-      return fail_path(registered, "cannot unregister the worktree: " + errno_text());
+// ------------------------------------------------------------ where it lives
+std::string errno_of(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+// $XDG_CACHE_HOME when absolute (the XDG rule), else $HOME/.cache, else the
+// passwd entry's home + /.cache; "" when there is none.
+std::string cache_home() {
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  if (xdg != nullptr && xdg[0] == '/') return strip_slash(xdg);
+  std::string home;
+  if (const char* h = std::getenv("HOME"); h != nullptr && h[0] == '/') home = h;
+  if (home.empty()) {
+    if (struct passwd* pw = ::getpwuid(::getuid()); pw != nullptr && pw->pw_dir != nullptr &&
+                                                     pw->pw_dir[0] == '/') {
+      home = pw->pw_dir;
     }
-    fs::remove_all(trash, ec);
-    if (ec) return fail_path(trash, "cannot remove: " + ec.message());
+  }
+  if (home.empty()) return {};
+  return strip_slash(home.c_str()) + "/.cache";
+}
+
+std::string real_path(const std::string& p) {
+  char* r = ::realpath(p.c_str(), nullptr);
+  if (r == nullptr) return p;
+  std::string out(r);
+  std::free(r);
+  return out;
+}
+
+// "<name>-<16 hex digits>": the repository's directory name (readable) and a
+// hash of the real path of its git directory (unique per repository; linked
+// worktrees of one repository share it, as they share the run lock).
+std::string repo_key(const Repository& repo) {
+  const std::string common = real_path(repo.common_dir());
+  fs::path p(common);
+  std::string name = p.filename().string();
+  if (name == ".git") {
+    name = p.parent_path().filename().string();
+  } else if (name.size() > 4 && name.ends_with(".git")) {
+    name.resize(name.size() - 4);
+  }
+  std::string clean;
+  for (char c : name) {
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+    clean += ok ? c : '_';
+  }
+  if (clean.size() > 40) clean.resize(40);
+  if (clean.empty() || clean[0] == '.') clean.insert(0, "repo");
+  return clean + "-" + Repository::hash(common).substr(0, 16);
+}
+
+bool is_real_dir(const std::string& p) {
+  struct stat st {};
+  return ::lstat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// Removes whatever is at `p` without following a symlink; absent is fine.
+Result<void> remove_entry(const std::string& p) {
+  struct stat st {};
+  if (::lstat(p.c_str(), &st) != 0) {
+    if (errno == ENOENT) return {};
+    return fail_path(p, errno_of("cannot inspect"));
+  }
+  if (S_ISDIR(st.st_mode)) {
+    std::error_code ec;
+    fs::remove_all(p, ec);  // does not follow symlinks
+    if (ec) return fail_path(p, "cannot remove: " + ec.message());
+  } else if (::unlink(p.c_str()) != 0 && errno != ENOENT) {
+    return fail_path(p, errno_of("cannot remove"));
   }
   return {};
 }
 
-void delete_branch(git_repository* repo, const std::string& branch) {
+// Makes `p` a real directory (replacing a file or symlink there).
+Result<void> real_dir(const std::string& p, mode_t mode = 0777) {
+  if (is_real_dir(p)) return {};
+  TRY_VOID(remove_entry(p));
+  if (::mkdir(p.c_str(), mode) != 0 && errno != EEXIST) return fail_path(p, errno_of("cannot create"));
+  if (!is_real_dir(p)) return fail_path(p, "cannot create: not a directory");
+  return {};
+}
+
+std::optional<std::string> read_exact(const std::string& p, std::size_t max) {
+  int fd = ::open(p.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::string out;
+  char buf[8192];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) {
+    out.append(buf, static_cast<std::size_t>(n));
+    if (out.size() > max) break;
+  }
+  ::close(fd);
+  if (n < 0) return std::nullopt;
+  return out;
+}
+
+// Makes `p` a regular file holding exactly `bytes`: nothing is written when it
+// already does; otherwise a new file (created exclusively, never through a
+// link) is renamed over it, so a link or hard link planted there is replaced,
+// not written through.
+Result<void> put_file(const std::string& p, const std::string& bytes) {
+  struct stat st {};
+  if (::lstat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+      static_cast<std::size_t>(st.st_size) == bytes.size()) {
+    if (auto cur = read_exact(p, bytes.size()); cur && *cur == bytes) return {};
+  }
+  if (is_real_dir(p)) TRY_VOID(remove_entry(p));
+  const std::string tmp = p + ".smartspec-tmp";
+  TRY_VOID(remove_entry(tmp));
+  int fd = ::open(tmp.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) return fail_path(tmp, errno_of("cannot create"));
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      std::string err = errno_of("cannot write");
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return fail_path(tmp, err);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::close(fd) != 0 || ::rename(tmp.c_str(), p.c_str()) != 0) {
+    std::string err = errno_of("cannot write");
+    ::unlink(tmp.c_str());
+    return fail_path(p, err);
+  }
+  return {};
+}
+
+std::string config_quote(const std::string& v) {
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+// Settings of the user's repository configuration that decide how files are
+// checked out and stored, copied into the scratch's configuration (the user's
+// global and system files are read by both anyway). Nothing else is copied:
+// no hooksPath, fsmonitor, remotes, aliases or filters.
+constexpr const char* kCopiedCore[] = {
+    "autocrlf", "eol",         "safecrlf",          "symlinks",  "filemode",
+    "ignorecase", "precomposeunicode", "checkstat", "trustctime", "attributesfile",
+    "excludesfile"};
+
+std::string scratch_config(const Repository& repo, const std::string& git_dir,
+                           const std::string& worktree) {
+  std::string c = "# smartspec-batch: scratch repository of " + repo.common_dir() +
+                  "\n# (rewritten by smartspec-batch before every use)\n[core]\n"
+                  "\trepositoryformatversion = 0\n\tbare = false\n\tlogallrefupdates = true\n"
+                  "\tworktree = " + config_quote(worktree) + "\n"
+                  "\thooksPath = " + config_quote(git_dir + "/hooks") + "\n";
+  git_config* all = nullptr;
+  if (git_repository_config_snapshot(&all, repo.raw()) != 0) return c;
+  ConfigPtr all_owner(all);
+  git_config* local = nullptr;
+  if (git_config_open_level(&local, all, GIT_CONFIG_LEVEL_LOCAL) != 0) return c;
+  ConfigPtr local_owner(local);
+  for (const char* key : kCopiedCore) {
+    git_config_entry* e = nullptr;
+    if (git_config_get_entry(&e, local, (std::string("core.") + key).c_str()) == 0 && e != nullptr) {
+      c += std::string("\t") + key + " = " + config_quote(e->value != nullptr ? e->value : "") + "\n";
+      git_config_entry_free(e);
+    }
+  }
+  return c;
+}
+
+bool valid_head(const std::string& text) {
+  if (text.rfind("ref: refs/", 0) == 0 && text.back() == '\n') return true;
+  return text.size() == 41 && parse_oid(text.substr(0, 40)).has_value() && text[40] == '\n';
+}
+
+// Rewrites everything in the scratch's git directory that decides where git
+// (libgit2 or a process's git) reads and writes, and the worktree's .git
+// link: whatever a process changed there, the tool then opens the scratch
+// repository, with the user's objects as its alternate, and nothing else.
+Result<void> ensure_control(const Repository& repo, const std::string& git_dir,
+                            const std::string& worktree) {
+  if (!is_real_dir(git_dir)) return fail_path(git_dir, "scratch git directory is missing or not a directory");
+  if (!is_real_dir(worktree)) return fail_path(worktree, "scratch worktree is missing or not a directory");
+  for (const char* d : {"objects", "objects/info", "objects/pack", "refs", "refs/heads", "refs/tags",
+                        "info", "hooks"}) {
+    TRY_VOID(real_dir(git_dir + "/" + d));
+  }
+  TRY_VOID(put_file(git_dir + "/config", scratch_config(repo, git_dir, worktree)));
+  TRY_VOID(put_file(git_dir + "/objects/info/alternates", repo.common_dir() + "/objects\n"));
+  // What the user's repository says about ignores, attributes and history
+  // (a shallow clone's boundary), as the linked worktree used to share it.
+  for (const char* f : {"info/exclude", "info/attributes", "info/grafts", "shallow"}) {
+    auto bytes = read_exact(repo.common_dir() + "/" + f, 64u << 20);
+    if (bytes) {
+      TRY_VOID(put_file(git_dir + "/" + f, *bytes));
+    } else {
+      TRY_VOID(remove_entry(git_dir + "/" + f));
+    }
+  }
+  // Files that would make this git directory another repository's worktree
+  // or add configuration; lock files of a killed process.
+  for (const char* f : {"commondir", "gitdir", "config.worktree", "objects/info/http-alternates",
+                        "index.lock", "HEAD.lock", "config.lock"}) {
+    TRY_VOID(remove_entry(git_dir + "/" + f));
+  }
+  // No hooks: git commands run there never run anything of the user's or a process's.
+  if (DIR* d = ::opendir((git_dir + "/hooks").c_str())) {
+    std::vector<std::string> names;
+    while (dirent* e = ::readdir(d)) {
+      std::string n = e->d_name;
+      if (n != "." && n != "..") names.push_back(n);
+    }
+    ::closedir(d);
+    for (const auto& n : names) TRY_VOID(remove_entry(git_dir + "/hooks/" + n));
+  }
+  struct stat st {};
+  auto head = ::lstat((git_dir + "/HEAD").c_str(), &st) == 0 && S_ISREG(st.st_mode)
+                  ? read_exact(git_dir + "/HEAD", 4096)
+                  : std::nullopt;
+  if (!head || !valid_head(*head)) {
+    auto commit = repo.resolve_commit("HEAD");
+    TRY_VOID(put_file(git_dir + "/HEAD", commit ? *commit + "\n" : "ref: refs/heads/main\n"));
+  }
+  TRY_VOID(put_file(worktree + "/.git", "gitdir: " + git_dir + "\n"));
+  return {};
+}
+
+// The linked worktree of earlier versions (<common>/smartspec/worktrees/<name>,
+// registered as <common>/worktrees/smartspec-<name>): unregistered (moved out
+// of git's sight in one rename, then deleted) and removed.
+Result<void> remove_legacy(Repository& repo, const std::string& name) {
+  const std::string old = repo.common_dir() + "/smartspec/worktrees/" + name;
+  const std::string admin = kPrefix + name;
+  struct stat st {};
+  bool any = ::lstat(old.c_str(), &st) == 0 ||
+             ::lstat((repo.common_dir() + "/worktrees/" + admin).c_str(), &st) == 0 ||
+             ::lstat((repo.git_dir() + "/worktrees/" + admin).c_str(), &st) == 0;
+  if (!any) return {};
+  const std::string trash = repo.common_dir() + "/smartspec/" + admin + ".admin-tmp";
+  TRY_VOID(remove_entry(trash));
+  for (const std::string& dir : {repo.common_dir(), repo.git_dir()}) {
+    const std::string registered = dir + "/worktrees/" + admin;
+    if (::rename(registered.c_str(), trash.c_str()) != 0 && errno != ENOENT) {
+      return fail_path(registered, errno_of("cannot unregister the old scratch worktree"));
+    }
+    TRY_VOID(remove_entry(trash));
+  }
+  TRY_VOID(remove_entry(old));
+  TRY_VOID(remove_entry(old + ".full"));
   git_reference* ref = nullptr;
-  if (git_reference_lookup(&ref, repo, ("refs/heads/" + branch).c_str()) == 0) {
+  if (git_reference_lookup(&ref, repo.raw(), ("refs/heads/smartspec/scratch+tmp+" + name).c_str()) == 0) {
     RefPtr owner(ref);
     git_reference_delete(ref);
   }
+  return {};
+}
+
+// mkdir -p for the scratch's base directory: what this tool creates is
+// private to the user (0700); every level it uses must be a real directory.
+Result<void> make_base(const std::string& base) {
+  const std::string top = fs::path(base).parent_path().string();  // <cache>/smartspec-batch
+  std::error_code ec;
+  fs::create_directories(fs::path(top).parent_path(), ec);
+  if (ec) return fail_path(top, "cannot create directory: " + ec.message());
+  for (const std::string& d : {top, base}) {
+    if (::mkdir(d.c_str(), 0700) != 0 && errno != EEXIST) return fail_path(d, errno_of("cannot create"));
+    if (!is_real_dir(d)) return fail_path(d, "not a directory (a symbolic link?); refused");
+  }
+  return {};
+}
+
+std::optional<std::string> name_in(const std::string& base, const std::string& worktree) {
+  if (worktree.size() <= base.size() + 1 || worktree.compare(0, base.size(), base) != 0 ||
+      worktree[base.size()] != '/') {
+    return std::nullopt;
+  }
+  std::string name = worktree.substr(base.size() + 1);
+  if (!valid_name(name) || name.ends_with(".git") || name.ends_with(".full")) return std::nullopt;
+  return name;
 }
 
 }  // namespace
 
+namespace detail {
+
+Result<RepoPtr> open_scratch(const Repository& repo, const std::string& worktree) {
+  ensure_init();
+  auto not_ours = [&] { return fail(worktree, 0, "not a checkout of repository " + repo.common_dir()); };
+  auto base = Scratch::base_dir(repo);
+  if (!base) return not_ours();
+  auto name = name_in(*base, worktree);
+  if (!name || !is_real_dir(*base)) return not_ours();
+  const std::string git_dir = worktree + ".git";
+  if (!is_real_dir(git_dir)) return not_ours();
+  TRY_VOID(ensure_control(repo, git_dir, worktree));
+  git_repository* raw = nullptr;
+  int rc = git_repository_open_ext(&raw, git_dir.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr);
+  if (rc != 0) return fail_git("cannot open the scratch repository " + git_dir, rc);
+  RepoPtr r(raw);
+  rc = git_repository_set_workdir(raw, worktree.c_str(), 0);
+  if (rc != 0) return fail_git("cannot open the scratch worktree " + worktree, rc);
+  if (git_repository_workdir(raw) == nullptr || strip_slash(git_repository_workdir(raw)) != worktree ||
+      strip_slash(git_repository_commondir(raw)) != git_dir) {
+    return not_ours();
+  }
+  return r;
+}
+
+}  // namespace detail
+
+Result<std::string> Scratch::base_dir(const Repository& repo) {
+  const std::string cache = cache_home();
+  if (cache.empty()) {
+    return fail("cannot find a cache directory for the scratch repository: set XDG_CACHE_HOME or HOME");
+  }
+  return cache + "/smartspec-batch/" + repo_key(repo);
+}
+
 Result<Scratch> Scratch::open(Repository& repo, const std::string& name) {
-  if (!valid_name(name)) return fail("invalid scratch worktree name '" + name + "'");
-  git_repository* raw = repo.raw();
+  if (!valid_name(name) || name.ends_with(".git") || name.ends_with(".full")) {
+    return fail("invalid scratch worktree name '" + name + "'");
+  }
+  ensure_init();
+  TRY(std::string base, base_dir(repo));
   Scratch s;
   s.repo_ = &repo;
   s.name_ = name;
-  const std::string root = scratch_root(repo);
-  s.path_ = root + "/" + name;
-  const std::string admin = kPrefix + name;
-  const std::string tmp_branch = "smartspec/scratch+tmp+" + name;
-
-  git_worktree* found = nullptr;
-  if (git_worktree_lookup(&found, raw, admin.c_str()) == 0) {
-    WorktreePtr wt(found);
-    if (git_worktree_validate(wt.get()) == 0 &&
-        strip_slash(git_worktree_path(wt.get())) == s.path_) {
-      // A kill during an earlier creation may have left HEAD on the temporary
-      // branch (or on nothing) and the branch itself: repair both.
-      git_repository* wt_repo = nullptr;
-      if (git_repository_open_from_worktree(&wt_repo, wt.get()) == 0) {
-        RepoPtr wt_owner(wt_repo);
-        git_reference* head = nullptr;
-        bool ok = git_repository_head_detached(wt_repo) == 1 &&
-                  git_repository_head(&head, wt_repo) == 0;
-        if (head != nullptr) git_reference_free(head);
-        if (!ok) {
-          TRY(Oid target, repo.resolve_commit("HEAD"));
-          auto oid = parse_oid(target);
-          if (!oid || git_repository_set_head_detached(wt_repo, &*oid) != 0) {
-            return fail("cannot repair HEAD of scratch worktree " + s.path_);
-          }
-          std::error_code ec;
-          fs::remove(s.path_ + ".full", ec);  // its files are unknown now
-        }
-      }
-      delete_branch(raw, tmp_branch);
-      return s;
+  s.path_ = base + "/" + name;
+  s.git_dir_ = s.path_ + ".git";
+  TRY_VOID(remove_legacy(repo, name));
+  TRY_VOID(make_base(base));
+  struct stat st {};
+  const bool valid = is_real_dir(s.git_dir_) && is_real_dir(s.path_) &&
+                     ::lstat((s.git_dir_ + "/HEAD").c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  if (!valid) {
+    // Debris of an interrupted creation or removal, or something else in its
+    // place: the git directory is built aside and appears by one rename, the
+    // worktree (empty: lazy) after it.
+    TRY_VOID(remove_entry(s.path_ + ".full"));
+    TRY_VOID(remove_entry(s.git_dir_));
+    TRY_VOID(remove_entry(s.path_));
+    const std::string staging = s.git_dir_ + ".new";
+    TRY_VOID(remove_entry(staging));
+    if (::mkdir(staging.c_str(), 0777) != 0) return fail_path(staging, errno_of("cannot create"));
+    TRY(Oid head, repo.resolve_commit("HEAD"));
+    TRY_VOID(put_file(staging + "/HEAD", head + "\n"));
+    if (::rename(staging.c_str(), s.git_dir_.c_str()) != 0) {
+      return fail_path(s.git_dir_, errno_of("cannot create the scratch repository"));
     }
+    if (::mkdir(s.path_.c_str(), 0777) != 0) return fail_path(s.path_, errno_of("cannot create"));
   }
-  // Debris of a failed or interrupted creation or removal (or a moved
-  // directory): the registration, an unregistered directory, the
-  // full-checkout marker, the temporary branch of older versions.
-  TRY_VOID(unregister(repo, admin));
-  std::error_code ec;
-  fs::remove_all(s.path_, ec);
-  if (ec) return fail(s.path_, 0, "cannot remove leftover directory: " + ec.message());
-  fs::remove(s.path_ + ".full", ec);
-  delete_branch(raw, tmp_branch);
-  fs::create_directories(root, ec);
-  if (ec) return fail(root, 0, "cannot create directory: " + ec.message());
-
-  TRY(Oid head, repo.resolve_commit("HEAD"));
-  // Registered the way `git worktree add --detach --no-checkout` does it, by
-  // writing git's worktree files: <common>/worktrees/<admin>/{gitdir,
-  // commondir,HEAD} and the <path>/.git link. libgit2 1.5.1 cannot add a
-  // detached worktree (libgit2 #4823) and its git_worktree_add diffs the whole
-  // tree for its checkout even with GIT_CHECKOUT_NONE (~100 ms at 50,000
-  // files): lazy means nothing of the tree is touched here. The admin
-  // directory is complete before one rename() makes it git's: killed at any
-  // point, git sees no worktree or a whole one, and the next open clears the
-  // rest as debris.
-  const std::string admin_dir = repo.common_dir() + "/worktrees/" + admin;
-  const std::string staging = staging_dir(repo, admin);
-  fs::create_directories(staging, ec);
-  if (ec) return fail(staging, 0, "cannot create directory: " + ec.message());
-  fs::create_directories(s.path_, ec);
-  if (ec) return fail(s.path_, 0, "cannot create directory: " + ec.message());
-  TRY_VOID(write_text(staging + "/commondir", "../.."));
-  TRY_VOID(write_text(staging + "/gitdir", s.path_ + "/.git"));
-  TRY_VOID(write_text(staging + "/HEAD", head));
-  TRY_VOID(write_text(s.path_ + "/.git", "gitdir: " + admin_dir));
-  fs::create_directories(repo.common_dir() + "/worktrees", ec);
-  if (ec)
-    return fail(repo.common_dir() + "/worktrees", 0, "cannot create directory: " + ec.message());
-  if (::rename(staging.c_str(), admin_dir.c_str()) != 0) {
-    return fail_path(admin_dir, "cannot register the scratch worktree: " + errno_text());
-  }
+  TRY_VOID(ensure_control(repo, s.git_dir_, s.path_));
   return s;
 }
 
 std::vector<std::pair<std::string, std::string>> Scratch::list(const Repository& repo) {
   std::vector<std::pair<std::string, std::string>> out;
-  git_strarray names{};
-  if (git_worktree_list(&names, repo.raw()) != 0) return out;
-  const std::string prefix = kPrefix;
-  for (std::size_t i = 0; i < names.count; ++i) {
-    std::string admin = names.strings[i];
-    if (admin.rfind(prefix, 0) != 0) continue;
-    git_worktree* wt = nullptr;
-    if (git_worktree_lookup(&wt, repo.raw(), admin.c_str()) != 0) continue;
-    WorktreePtr owner(wt);
-    out.emplace_back(admin.substr(prefix.size()), strip_slash(git_worktree_path(wt)));
+  auto base = base_dir(repo);
+  if (!base || !is_real_dir(*base)) return out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(*base, ec)) {
+    std::string n = e.path().filename().string();
+    if (n.size() <= 4 || !n.ends_with(".git")) continue;
+    std::string name = n.substr(0, n.size() - 4);
+    if (!name_in(*base, *base + "/" + name)) continue;
+    if (is_real_dir(*base + "/" + n) && is_real_dir(*base + "/" + name)) {
+      out.emplace_back(name, *base + "/" + name);
+    }
   }
-  git_strarray_dispose(&names);
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -446,6 +697,9 @@ Result<void> Scratch::materialize(const Oid& commit, const std::vector<std::stri
   git_repository* raw = repo_->raw();
   TreePtr tree = tree_for(raw, commit);
   if (!tree) return fail_code("commit " + commit + " does not exist", kNotFound);
+  // The root itself is checked too: a process may have put a symbolic link
+  // in its place, and nothing is ever written through one.
+  if (!is_real_dir(path_)) return fail_path(path_, "scratch worktree is missing or not a directory");
   for (const std::string& rel : paths) {
     std::string why = invalid_path(rel);
     if (!why.empty()) return fail(rel, 0, "refused path: " + why);
@@ -499,13 +753,12 @@ Result<void> Scratch::checkout_full(const Oid& commit) {
   std::error_code ec;
   fs::remove(marker, ec);
 
-  git_repository* wt_raw = nullptr;
-  int rc = git_repository_open(&wt_raw, path_.c_str());
-  if (rc != 0) return fail_git("cannot open scratch worktree " + path_, rc);
-  RepoPtr wt_repo(wt_raw);
-  // Objects handed to the worktree's handle must be looked up through it.
+  TRY(RepoPtr wt_repo, open_scratch(*repo_, path_));
+  git_repository* wt_raw = wt_repo.get();
+  // Objects handed to the worktree's handle must be looked up through it
+  // (the user's objects, through the alternates).
   git_tree* tree_raw = nullptr;
-  rc = git_tree_lookup(&tree_raw, wt_raw, git_commit_tree_id(target.get()));
+  int rc = git_tree_lookup(&tree_raw, wt_raw, git_commit_tree_id(target.get()));
   if (rc != 0) return fail_git("cannot read tree of " + commit, rc);
   TreePtr tree(tree_raw);
 
@@ -561,39 +814,24 @@ Result<void> Scratch::checkout_full(const Oid& commit) {
   return write_text(marker, commit);
 }
 
+// The scratch is no longer registered with the user's repository, so there
+// is nothing for git to lock; the reason is kept as the scratch repository's
+// description (`cat <git dir>/description`), written only when it changes.
 Result<void> Scratch::lock(const std::string& reason) {
-  TRY(WorktreePtr wt, lookup_worktree(repo_->raw(), name_));
-  // Locked with this reason already (every unit and run asks): nothing to
-  // write. Re-locking replaces the reason (libgit2 refuses to lock a locked
-  // worktree).
-  git_buf current = GIT_BUF_INIT;
-  const int locked = git_worktree_is_locked(&current, wt.get());
-  const bool same = locked > 0 && std::string_view(current.ptr, current.size) == reason;
-  git_buf_dispose(&current);
-  if (same) return {};
-  if (locked > 0) git_worktree_unlock(wt.get());
-  int rc = git_worktree_lock(wt.get(), reason.c_str());
-  if (rc != 0) return fail_git("cannot lock scratch worktree " + path_, rc);
-  return {};
+  if (!is_real_dir(git_dir_)) return fail_path(git_dir_, "scratch repository is missing");
+  return put_file(git_dir_ + "/description", reason + "\n");
 }
 
-Result<void> Scratch::unlock() {
-  TRY(WorktreePtr wt, lookup_worktree(repo_->raw(), name_));
-  int rc = git_worktree_unlock(wt.get());
-  if (rc < 0) return fail_git("cannot unlock scratch worktree " + path_, rc);
-  return {};
-}
+Result<void> Scratch::unlock() { return remove_entry(git_dir_ + "/description"); }
 
 Result<void> Scratch::remove() {
-  // Unregistered first (atomically), so that a kill while the files go leaves
-  // an unregistered directory, which the next open clears.
-  TRY_VOID(unregister(*repo_, kPrefix + name_));
-  std::error_code ec;
-  fs::remove_all(path_, ec);
-  if (ec) return fail(path_, 0, "cannot remove: " + ec.message());
-  fs::remove(path_ + ".full", ec);
-  delete_branch(repo_->raw(), "smartspec/scratch+tmp+" + name_);
-  return {};
+  // The marker first (a half-removed checkout is never taken for a full one),
+  // then the git directory (a worktree without it is debris the next open clears).
+  TRY_VOID(remove_entry(path_ + ".full"));
+  TRY_VOID(remove_entry(git_dir_));
+  TRY_VOID(remove_entry(path_));
+  TRY_VOID(remove_entry(git_dir_ + ".new"));
+  return remove_legacy(*repo_, name_);
 }
 
 }  // namespace smartspec::git

@@ -9,17 +9,12 @@ using namespace detail;
 
 Result<void> set_worktree_index(const Repository& repo, const std::string& worktree,
                                 const Oid& tree_or_commit) {
-  ensure_init();
-  git_repository* wt_raw = nullptr;
-  int rc = git_repository_open_ext(&wt_raw, worktree.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH,
-                                   nullptr);
-  if (rc != 0) return fail_git("cannot open the worktree " + worktree, rc);
-  RepoPtr wt(wt_raw);
+  TRY(RepoPtr wt, open_scratch(repo, worktree));
   TreePtr tree = tree_for(wt.get(), tree_or_commit);
   if (!tree) tree = tree_for(repo.raw(), tree_or_commit);
   if (!tree) return fail_code("no tree " + tree_or_commit, kNotFound);
   git_index* index_raw = nullptr;
-  rc = git_repository_index(&index_raw, wt.get());
+  int rc = git_repository_index(&index_raw, wt.get());
   if (rc != 0) return fail_git("cannot open the worktree's index", rc);
   IndexPtr index(index_raw);
   rc = git_index_read_tree(index.get(), tree.get());

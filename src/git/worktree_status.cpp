@@ -24,27 +24,13 @@ Result<std::string> stored_content(git_repository* wt, const std::string& path) 
                      static_cast<std::size_t>(git_blob_rawsize(blob)));
 }
 
-std::string canonical(const std::string& dir) {
-  std::error_code ec;
-  auto p = std::filesystem::weakly_canonical(dir, ec);
-  return ec ? dir : strip_slash(p.string().c_str());
-}
-
 }  // namespace
 
 Result<std::vector<WorktreeChange>> worktree_changes(const Repository& repo,
                                                      const std::string& worktree, const Oid& tree,
                                                      bool include_ignored) {
-  ensure_init();
-  git_repository* wt_raw = nullptr;
-  int rc = git_repository_open_ext(&wt_raw, worktree.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH,
-                                   nullptr);
-  if (rc != 0) return fail_git("cannot open worktree " + worktree, rc);
-  RepoPtr wt(wt_raw);
-  if (git_repository_workdir(wt_raw) == nullptr ||
-      canonical(git_repository_commondir(wt_raw)) != canonical(repo.common_dir())) {
-    return fail(worktree, 0, "not a checkout of repository " + repo.common_dir());
-  }
+  TRY(RepoPtr wt, open_scratch(repo, worktree));
+  git_repository* wt_raw = wt.get();
   // Objects handed to the worktree's handle are looked up through it.
   TreePtr base = tree_for(wt_raw, tree);
   if (!base) return fail_code("tree " + tree + " does not exist", kNotFound);
@@ -61,7 +47,7 @@ Result<std::vector<WorktreeChange>> worktree_changes(const Repository& repo,
   // against the bare workdir would hash every file of the checkout on every
   // call. Whatever the process staged is overwritten: the files are the truth.
   git_index* index_raw = nullptr;
-  rc = git_repository_index(&index_raw, wt_raw);
+  int rc = git_repository_index(&index_raw, wt_raw);
   if (rc != 0) return fail_git("cannot open the index of " + worktree, rc);
   IndexPtr index(index_raw);
   // Usually the index already holds `tree` (checkout_full and the previous

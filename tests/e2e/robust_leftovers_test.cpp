@@ -32,7 +32,7 @@ TEST(Leftovers, AKilledAgentsFilesAreNotCommittedByTheResume) {
     child.wait();
   }
   ::kill(std::stoi(read(pid_file)), SIGKILL);
-  const fs::path wt = fs::path(repo) / ".git" / "smartspec" / "worktrees" / "main";
+  const fs::path wt = scratch_path(repo);
   ASSERT_TRUE(fs::exists(wt / "leftover.txt"));
 
   // Resumed with an agent that changes nothing (another agent than the run's:

@@ -51,8 +51,9 @@ TEST_F(RunHooks, ReformattingPreCommitAndCommitMsgShapeTheUnitCommit) {
                        "smartspec/20250404_000000"}),
             "missing_code\n");
   // The hook ran in the scratch worktree, and the user's state is untouched.
-  EXPECT_NE(read(fs::path(repo) / ".git" / "pre-commit.cwd").find("/smartspec/worktrees/"),
-            std::string::npos);
+  // In the scratch repository: its git directory is the hook's, not the user's.
+  EXPECT_EQ(read(scratch_path(repo) + ".git/pre-commit.cwd"), scratch_path(repo) + "\n");
+  EXPECT_FALSE(fs::exists(fs::path(repo) / ".git" / "pre-commit.cwd"));
   EXPECT_EQ(user_state(repo), before);
   EXPECT_EQ(run({"git", "-C", repo, "fsck", "--strict"}).exit_code, 0);
 }

@@ -81,15 +81,14 @@ TEST_F(RunTest, OneCommitPerUnitInPlanOrderWithTrailers) {
 
   auto fsck = run({"git", "-C", repo, "fsck", "--strict"});
   EXPECT_EQ(fsck.exit_code, 0) << fsck.err;
-  // The scratch worktree is kept for the next run, locked; it holds only what
-  // the units touched.
-  std::string porcelain = git(repo, {"worktree", "list", "--porcelain"});
-  EXPECT_NE(porcelain.find("/smartspec/worktrees/main\n"), std::string::npos) << porcelain;
-  EXPECT_NE(porcelain.find("locked smartspec-batch: scratch worktree kept for reuse (remove with "
-                           "smartspec-batch clean)"),
-            std::string::npos)
-      << porcelain;
-  EXPECT_FALSE(fs::exists(fs::path(repo) / ".git/smartspec/worktrees/main/web/index.html"));
+  // The scratch repository is kept for the next run, outside the user's .git
+  // (git does not list it); it holds only what the units touched.
+  const std::string scratch = scratch_path(repo);
+  EXPECT_EQ(git(repo, {"worktree", "list", "--porcelain"}).find("smartspec-batch"), std::string::npos);
+  EXPECT_EQ(read(scratch + ".git/description"),
+            "smartspec-batch: scratch worktree kept for reuse (remove with smartspec-batch clean)\n");
+  EXPECT_TRUE(fs::exists(scratch + "/src"));
+  EXPECT_FALSE(fs::exists(scratch + "/web/index.html"));
   // Refs of a finished run: checkpoint = branch tip; the note is on the tip.
   EXPECT_EQ(git(repo, {"rev-parse", "refs/smartspec/checkpoints/20251226_083000"}),
             git(repo, {"rev-parse", branch}));
@@ -222,7 +221,7 @@ TEST_F(RunTest, FailureBudgetRollsBackTheUnitAndResumeFinishes) {
   EXPECT_EQ(git(repo, {"rev-parse", failed + "^"}), git(repo, {"rev-parse", branch}));
   EXPECT_NE(r.out.find("unit missing_code: rolled back"), std::string::npos) << r.out;
   // The scratch worktree stays for --resume.
-  EXPECT_NE(git(repo, {"worktree", "list"}).find("/smartspec/worktrees/"), std::string::npos);
+  EXPECT_TRUE(fs::exists(scratch_path(repo) + ".git/HEAD"));
 
   // A resume with the unchanged pack runs into the same wall; a changed pack
   // is refused without --force.
@@ -258,7 +257,8 @@ TEST_F(RunTest, FailureBudgetRollsBackTheUnitAndResumeFinishes) {
   // `clean` removes the kept scratch worktree.
   auto cleaned = run_tool({"clean"}, repo);
   EXPECT_EQ(cleaned.exit_code, 0) << cleaned.err;
-  EXPECT_EQ(git(repo, {"worktree", "list", "--porcelain"}).find("/smartspec/worktrees/"), std::string::npos);
+  EXPECT_FALSE(fs::exists(scratch_path(repo)));
+  EXPECT_FALSE(fs::exists(scratch_path(repo) + ".git"));
 }
 
 TEST_F(RunTest, ConcurrentRunsOnlyOneProceeds) {

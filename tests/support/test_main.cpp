@@ -14,6 +14,8 @@ int main(int argc, char** argv) {
   fs::create_directories(home);
   setenv("HOME", home.c_str(), 1);
   setenv("XDG_CONFIG_HOME", (home + "/.config").c_str(), 1);
+  // The scratch repositories (<cache>/smartspec-batch/) stay inside the test's home.
+  setenv("XDG_CACHE_HOME", (home + "/.cache").c_str(), 1);
   setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
   setenv("GIT_CONFIG_GLOBAL", "/dev/null", 1);
   setenv("GIT_AUTHOR_NAME", "Test Author", 1);

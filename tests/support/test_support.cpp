@@ -202,6 +202,13 @@ std::string user_state(const std::string& repo) {
   return filtered;
 }
 
+std::string scratch_path(const std::string& repo, const std::string& name) {
+  const std::string common = fs::canonical(fs::path(repo) / ".git").string();
+  CmdResult h = run({"git", "hash-object", "--stdin"}, ".", {}, common);
+  std::string key = fs::path(repo).filename().string() + "-" + h.out.substr(0, 16);
+  return std::string(std::getenv("XDG_CACHE_HOME")) + "/smartspec-batch/" + key + "/" + name;
+}
+
 std::set<std::string> files_under(const std::string& root) {
   std::set<std::string> out;
   for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();

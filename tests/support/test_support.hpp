@@ -68,6 +68,10 @@ std::string make_inventory_repo(const TempDir& dir, const std::string& name = "r
 // (including untracked and ignored files). Equal snapshots = untouched.
 std::string user_state(const std::string& repo);
 
+// The tool's scratch worktree of `repo`: $XDG_CACHE_HOME/smartspec-batch/
+// <dir name>-<16 hex of the git blob hash of the real path of .git>/<name>.
+std::string scratch_path(const std::string& repo, const std::string& name = "main");
+
 // Every path under root except a worktree's .git link; directories end in '/'.
 std::set<std::string> files_under(const std::string& root);
 

@@ -50,6 +50,8 @@ struct RunOptions {
   // --resume restores the others from the run state, and refuses a given one
   // that differs from the run's unless --force.
   std::set<std::string> given;
+  bool agent_sandbox = false;               // --agent-sandbox (bubblewrap)
+  std::vector<std::string> agent_writable;  // --agent-writable DIR (repeatable)
 };
 
 }  // namespace smartspec::engine

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -171,19 +172,31 @@ class RepoLock {
   std::string content_;  // what this lock wrote; release() removes only that
 };
 
-// The scratch worktree: under <common_dir>/smartspec/worktrees/<name>,
-// registered with git (`git worktree list` shows it), HEAD detached, no
-// branch left behind. Lazy: materialize() writes only the paths asked for.
+// The scratch repository: a repository of its own, outside the user's .git,
+// under <cache>/smartspec-batch/<key>/ (<cache> = $XDG_CACHE_HOME when
+// absolute, else $HOME/.cache; <key> = the repository's directory name and 16
+// hex digits of a hash of the real path of its git directory). The worktree
+// is <base>/<name>, its git directory <base>/<name>.git (own refs, config,
+// index, stash, an empty hooks directory), the user's objects reachable
+// read-only through objects/info/alternates. HEAD detached. Lazy:
+// materialize() writes only the paths asked for. Whatever git commands a
+// process runs there, the user's refs, config, hooks, stash, index and
+// working tree are another repository's. Its control files (config,
+// alternates, info/, hooks/, the .git link) are rewritten before every use.
 class Scratch {
  public:
-  // Opens the registered scratch worktree `name`, or creates it (no checkout).
-  // Cleans debris of a failed earlier creation.
+  // Opens the scratch `name` of `repo`, or creates it (no checkout). Cleans
+  // debris of an interrupted creation, and removes the linked worktree of
+  // earlier versions (<common_dir>/smartspec/worktrees/<name>).
   static Result<Scratch> open(Repository& repo, const std::string& name);
-  // Registered scratch worktrees of this repository: (name as given to open(), path),
+  // Existing scratches of this repository: (name as given to open(), path),
   // sorted by name.
   static std::vector<std::pair<std::string, std::string>> list(const Repository& repo);
+  // <cache>/smartspec-batch/<key> for this repository (not created).
+  static Result<std::string> base_dir(const Repository& repo);
 
-  [[nodiscard]] const std::string& path() const { return path_; }
+  [[nodiscard]] const std::string& path() const { return path_; }        // the worktree
+  [[nodiscard]] const std::string& git_dir() const { return git_dir_; }  // its git directory
   [[nodiscard]] const std::string& name() const { return name_; }
 
   // Makes exactly `paths` match `commit`'s tree in the worktree (writes
@@ -196,16 +209,18 @@ class Scratch {
   [[nodiscard]] bool is_full() const;          // a full checkout is present
   [[nodiscard]] std::optional<Oid> full_commit() const;  // which commit it is at
 
-  // Lock/unlock the worktree in git's sense (`git worktree list` shows "locked").
+  // Records why the scratch is kept (its git directory's `description`);
+  // the same reason again writes nothing. unlock() drops it.
   Result<void> lock(const std::string& reason);
   Result<void> unlock();
-  // Removes directory and admin data (prune).
+  // Removes worktree and git directory.
   Result<void> remove();
 
  private:
   Repository* repo_ = nullptr;
   std::string name_;
   std::string path_;
+  std::string git_dir_;
 };
 
 // A verify::FileSource over a commit's tree (no checkout).
@@ -238,8 +253,8 @@ struct WorktreeChange {
 };
 
 // The differences between `tree` (a tree or commit id) and the files of the
-// checkout at `worktree` (opened as a repository: a linked worktree of
-// `repo`, such as a Scratch), regardless of its index or HEAD: untracked
+// checkout at `worktree` (a Scratch of `repo`: anything else is refused
+// with "not a checkout of repository <common_dir>"), regardless of its index or HEAD: untracked
 // files included and untracked directories recursed, ignored files left out
 // unless `include_ignored` (then reported as kIgnored, directories whole),
 // submodules not entered. A file replaced by a directory is a deletion plus
@@ -325,5 +340,25 @@ namespace smartspec::git {
 // only .gitattributes files in the tree can, and a path with none on its way
 // checks out with "\n".
 bool eol_settings_neutral(const Repository& repo);
+
+}  // namespace smartspec::git
+
+// ------------------------------------------------------------------------
+// What a process must leave as it found it (src/git/user_state.cpp).
+namespace smartspec::git {
+
+// A fingerprint of what the user owns in `repo`: every ref except the
+// tool's own (refs/smartspec/*, refs/notes/smartspec), HEAD, the config
+// files, the hooks directory (hooks_dir() and .git/hooks), the stash reflog,
+// the index (by its entries: a stat refresh is no change), and the working
+// tree's files as git status lists them (tracked and untracked, not ignored)
+// with their stat data. Name → fingerprint; a name is what a failure line
+// shows ("refs/heads/main", ".git/config", ".git/hooks/pre-commit",
+// "src/a.py (working tree)"). Paths under a `skip` directory (absolute)
+// are left out. Costs a status of the working tree and small-file reads.
+using UserState = std::map<std::string, std::string>;
+Result<UserState> user_state(const Repository& repo, const std::vector<std::string>& skip = {});
+// Names added, removed or changed between two snapshots, sorted.
+std::vector<std::string> user_state_changes(const UserState& before, const UserState& after);
 
 }  // namespace smartspec::git
