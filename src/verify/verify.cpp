@@ -9,18 +9,16 @@
 //    filesystem's directory order, which is not stable across machines).
 // Speed: directory listings, recursive file lists and name data are cached
 // per run, so no subtree is walked twice however many files are missing.
-#include <pthread.h>
-
 #include <algorithm>
 #include <array>
 #include <functional>
 #include <map>
 #include <memory>
-#include <regex>
 #include <unordered_map>
 
 #include "smartspec/verify/verify.hpp"
 #include "verify/difflib.hpp"
+#include "verify/pyre.hpp"
 
 namespace smartspec::verify {
 
@@ -176,70 +174,6 @@ bool has_heading(std::string_view text, std::string_view h) {
   return false;
 }
 
-// Python patterns in ECMAScript: named groups become plain groups, a leading
-// (?i) becomes the icase flag. Anything std::regex cannot compile does not
-// match (the Python tool treats re.error the same way).
-std::optional<std::regex> compile_python_regex(std::string pattern) {
-  auto flags = std::regex::ECMAScript | std::regex::multiline;
-  for (;;) {
-    if (pattern.rfind("(?i)", 0) == 0) {
-      flags |= std::regex::icase;
-      pattern.erase(0, 4);
-    } else if (pattern.rfind("(?m)", 0) == 0) {
-      pattern.erase(0, 4);
-    } else {
-      break;
-    }
-  }
-  for (std::size_t at = pattern.find("(?P<"); at != std::string::npos;
-       at = pattern.find("(?P<", at)) {
-    std::size_t close = pattern.find('>', at);
-    if (close == std::string::npos) break;
-    pattern = pattern.substr(0, at) + "(" + pattern.substr(close + 1);
-  }
-  try {
-    return std::regex(pattern, flags);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-}
-
-// libstdc++'s regex executor recurses per character of a match; run it on a
-// thread with a large stack (reserved, not committed) so a long match in a
-// 2 MB file cannot overflow the caller's stack.
-bool regex_search_guarded(const std::regex& re, const std::string& text) {
-  struct Job {
-    const std::regex* re;
-    const std::string* text;
-    bool found = false;
-  } job{&re, &text};
-  auto body = [](void* arg) -> void* {
-    auto* j = static_cast<Job*>(arg);
-    try {
-      j->found = std::regex_search(*j->text, *j->re);
-    } catch (const std::exception&) {
-      j->found = false;
-    }
-    return nullptr;
-  };
-  if (text.size() < 4096) {
-    body(&job);
-    return job.found;
-  }
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setstacksize(&attr, std::size_t{1} << 30);
-  pthread_t th;
-  if (pthread_create(&th, &attr, body, &job) != 0) {
-    pthread_attr_destroy(&attr);
-    body(&job);
-    return job.found;
-  }
-  pthread_attr_destroy(&attr);
-  pthread_join(th, nullptr);
-  return job.found;
-}
-
 struct FileRec {
   std::string path;
   std::u32string name;
@@ -284,10 +218,14 @@ class Cache {
     return bytes ? decode_ignore(*bytes) : std::string();
   }
 
+  // re.search(pattern, text, flags=re.MULTILINE) is not None; a pattern
+  // re rejects matches nothing (the Python tool catches re.error).
   bool regex_matches(const std::string& pattern, const std::string& text) {
     auto it = regexes_.find(pattern);
-    if (it == regexes_.end()) it = regexes_.emplace(pattern, compile_python_regex(pattern)).first;
-    return it->second && regex_search_guarded(*it->second, text);
+    if (it == regexes_.end()) {
+      it = regexes_.emplace(pattern, pyre::Regex::compile(pattern, pyre::kMultiline, nullptr)).first;
+    }
+    return it->second && it->second->search(text);
   }
 
   // Files beneath dir (recursively, .git excluded) in Python rglob order:
@@ -465,7 +403,7 @@ class Cache {
   const Options& opt_;
   std::unordered_map<std::string, FileSource::Kind> kinds_;
   std::unordered_map<std::string, std::string> texts_;
-  std::unordered_map<std::string, std::optional<std::regex>> regexes_;
+  std::unordered_map<std::string, std::shared_ptr<pyre::Regex>> regexes_;
   std::unordered_map<std::string, std::vector<FileSource::Entry>> listings_;
   std::unordered_map<std::string, std::vector<std::uint32_t>> subtree_;
   std::unordered_map<std::string, std::uint32_t> index_;

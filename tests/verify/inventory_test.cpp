@@ -110,7 +110,7 @@ TEST(VerifyInventory, ReportIsThePythonReportButForTheRunHeader) {
   verify::Summary s = verify::verify(inv.doc, src);
   verify::RunInfo info;
   info.run_id = "20261124_073153";
-  info.generated_at = "2026-11-24T07:31:53.710004";
+  info.generated_at = "2026-11-24T07:31:53";  // faketime: no fraction
   info.tasks_path = "tasks.md";
   EXPECT_EQ(verify::to_markdown(s, info),
             test::read(test::fixtures() / "inventory" / "verify-python-report.md"));

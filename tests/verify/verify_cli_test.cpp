@@ -30,6 +30,23 @@ TEST(VerifyCli, WorkingTreeHumanSummaryAndExitCode) {
             "❌ TSK-INV-012 (not_implemented, priority 2): Task without evidence yet\n");
 }
 
+TEST(VerifyCli, VerifiedTasksCarryNoPriorityKey) {
+  // The prompter reads task.get("priority", 4) and takes min() over a
+  // category's priorities: a null for each verified task made it crash.
+  test::TempDir dir;
+  std::string repo = test::make_repo(
+      dir, {{"tasks.md",
+             "- [x] T1 One\n  evidence: code path=a.py\n- [ ] T2 Two\n  evidence: code path=a.py\n"
+             "- [ ] T3 Three\n  evidence: code path=b.py\n"},
+            {"a.py", "x = 1\n"}});
+  auto r = test::run_tool({"verify", "tasks.md", "--json"}, repo);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.out.find("\"priority\": null"), std::string::npos) << r.out;
+  std::size_t t3 = r.out.find("\"task_id\": \"T3\"");
+  ASSERT_NE(t3, std::string::npos);
+  EXPECT_EQ(r.out.find("\"priority\""), r.out.find("\"priority\": 4,", t3)) << r.out;
+}
+
 TEST(VerifyCli, RootIsTheWorkTreeContainingTheCwd) {
   test::TempDir dir;
   std::string repo = test::make_inventory_repo(dir);
