@@ -26,6 +26,7 @@ struct VerifyArgs {
   std::string tasks;
   std::string rev;
   std::string out;
+  bool python_compat = false;
 };
 
 int error_exit(const Error& e) { return usage_error(e.to_string()); }
@@ -85,20 +86,22 @@ int run_verify(const VerifyArgs& args, const engine::CommonOptions& common) {
       if (!bytes) {
         return error_exit(Error{args.tasks, 0, "no such file in " + args.rev});
       }
-      auto parsed = tasks::parse(*bytes, args.tasks);
+      auto parsed = tasks::parse(*bytes, args.tasks, tasks::ParseOptions{args.python_compat});
       if (!parsed) return error_exit(parsed.error());
       doc = std::move(*parsed);
     }
   }
   if (doc.path.empty()) {
-    auto loaded = tasks::load(args.tasks);
+    auto loaded = tasks::load(args.tasks, tasks::ParseOptions{args.python_compat});
     if (!loaded) return error_exit(loaded.error());
     doc = std::move(*loaded);
   }
-  if (!source) source = std::make_unique<verify::DirSource>(root);
+  if (!source) source = std::make_unique<verify::DirSource>(root, args.python_compat);
 
   for (const auto& w : doc.warnings) spdlog::warn("{}:{}: {}", w.file, w.line, w.message);
-  verify::Summary summary = verify::verify(doc, *source);
+  verify::Options vopt;
+  vopt.python_compat = args.python_compat;
+  verify::Summary summary = verify::verify(doc, *source, vopt);
   verify::RunInfo info = verify::run_info_now(args.tasks);
   info.repo_root = root;
   info.rev = oid;
@@ -135,6 +138,8 @@ void register_verify(CLI::App& app, Context& ctx) {
   cmd->add_option("TASKS", args.tasks, "The project's tasks.md")->required();
   cmd->add_option("--rev", args.rev, "Verify this commit's tree (no checkout)");
   cmd->add_option("--out", args.out, "Write <DIR>/<run_id>/summary.json and report.md");
+  cmd->add_flag("--python-compat", args.python_compat,
+                "Exactly SmartSpec's Python verdicts, its bugs included (README: Deliberate differences)");
   cmd->callback([&ctx]() {
     apply_verbosity(ctx);
     ctx.exit_code = run_verify(args, ctx.common);

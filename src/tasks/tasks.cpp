@@ -34,11 +34,11 @@ struct TaskMatch {
   std::string_view title;
 };
 
-// ^\s*[-*]\s*\[([ xX])\]\s+(ID)(\s+|\s*$)(title.*)$   (the Python tool accepts
-// only "-" bullets; "*" bullets are accepted here too, as markdown allows).
+// ^\s*-\s*\[([ xX])\]\s+(ID)(\s+|\s*$)(title.*)$ (only "-" bullets, as the
+// Python tool: a "* [ ]" line is prose to it).
 bool match_task(std::string_view line, TaskMatch& m) {
   std::size_t p = skip_spaces(line, 0);
-  if (p >= line.size() || (line[p] != '-' && line[p] != '*')) return false;
+  if (p >= line.size() || line[p] != '-') return false;
   p = skip_spaces(line, p + 1);
   if (p + 3 > line.size() || line[p] != '[' || line[p + 2] != ']') return false;
   char chk = line[p + 1];
@@ -138,7 +138,8 @@ const std::map<std::string, std::vector<std::string>, std::less<>>& allowed_keys
 }
 
 // Parses one evidence payload; on rejection returns false with the reason.
-bool parse_evidence(std::string_view payload, int line, Evidence& ev, std::string& why) {
+bool parse_evidence(std::string_view payload, int line, Evidence& ev, std::string& why,
+                    const ParseOptions& options) {
   auto tokens = shell_split(payload);
   if (!tokens) {
     why = "tokenization error: " + tokens.error().message;
@@ -192,22 +193,26 @@ bool parse_evidence(std::string_view payload, int line, Evidence& ev, std::strin
     why = "missing required key path=";
     return false;
   }
-  // Normalise as the Python tool does (backslashes to '/', leading "./"
-  // dropped), except that an absolute path is refused instead of being made
-  // relative by stripping its '/' (the Python tool's lstrip("./") also eats
-  // the dot of ".github/…"; here only "./" and "/" prefixes after a "./" go).
-  std::string path = path_it->second;
+  // _safe_rel_path: quotes stripped a second time, backslashes to '/', then
+  // Python's lstrip("./"), which eats every leading '.' and '/': the dot of
+  // ".github/…", the "../" of "../x" and the '/' of "/etc/passwd". By default
+  // only "./" prefixes go; an absolute path or a ".." component is refused.
+  std::string path = strip_quotes(path_it->second);
   std::replace(path.begin(), path.end(), '\\', '/');
-  if (!path.empty() && path.front() == '/') {
-    why = "invalid path (absolute/traversal): " + path;
-    return false;
+  if (options.python_compat) {
+    path.erase(0, std::min(path.find_first_not_of("./"), path.size()));
+  } else {
+    if (!path.empty() && path.front() == '/') {
+      why = "invalid path (absolute/traversal): " + path;
+      return false;
+    }
+    while (path.size() >= 2 && path[0] == '.' && path[1] == '/') {
+      std::size_t n = 2;
+      while (n < path.size() && path[n] == '/') ++n;
+      path.erase(0, n);
+    }
+    if (path == ".") path.clear();
   }
-  while (path.size() >= 2 && path[0] == '.' && path[1] == '/') {
-    std::size_t n = 2;
-    while (n < path.size() && path[n] == '/') ++n;
-    path.erase(0, n);
-  }
-  if (path == ".") path.clear();
   std::size_t start = 0;
   while (start <= path.size()) {
     std::size_t slash = path.find('/', start);
@@ -312,9 +317,13 @@ std::string shell_quote(std::string_view s) {
   return out + "'";
 }
 
-Result<TasksDoc> parse(std::string_view input, const std::string& path) {
-  TRY_VOID(text::require_utf8(input, path));
-  std::string_view body = text::strip_bom(input);
+Result<TasksDoc> parse(std::string_view input, const std::string& path,
+                       const ParseOptions& options) {
+  // read_text(encoding="utf-8", errors="ignore"): undecodable bytes are
+  // dropped (a Windows-1252 file loses its accented letters, not its tasks)
+  // and a BOM stays, as U+FEFF, which `\s` does not match.
+  std::string decoded = py::decode_ignore(input);
+  std::string_view body = decoded;
   TasksDoc doc;
   doc.path = path;
   std::map<std::string, int, std::less<>> first_line;  // id → line of its first task
@@ -347,7 +356,7 @@ Result<TasksDoc> parse(std::string_view input, const std::string& path) {
     current->last_line = number;
     Evidence ev;
     std::string why;
-    if (parse_evidence(payload, number, ev, why)) {
+    if (parse_evidence(payload, number, ev, why, options)) {
       current->evidence.push_back(std::move(ev));
     } else {
       doc.warnings.push_back({path, number, "evidence rejected: " + why});
@@ -356,14 +365,14 @@ Result<TasksDoc> parse(std::string_view input, const std::string& path) {
   return doc;
 }
 
-Result<TasksDoc> load(const std::string& path) {
+Result<TasksDoc> load(const std::string& path, const ParseOptions& options) {
   auto bytes = text::read_file(path);
   if (!bytes) {
     Error e = bytes.error();
     if (e.file.empty()) e.file = path;
     return fail(std::move(e));
   }
-  return parse(*bytes, path);
+  return parse(*bytes, path, options);
 }
 
 }  // namespace smartspec::tasks

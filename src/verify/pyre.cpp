@@ -935,8 +935,19 @@ constexpr std::string_view kUniSpace =
 constexpr std::string_view kAsciiSpace = "\\x{9}-\\x{D}\\x{20}";
 constexpr std::string_view kAsciiWord = "A-Za-z0-9_";
 
+bool has_capture(const Seq& seq) {
+  for (const Node& n : seq) {
+    if (n.op == Op::kGroup && n.group != 0) return true;
+    for (const Seq& a : n.alts) {
+      if (has_capture(a)) return true;
+    }
+  }
+  return false;
+}
+
 class Emitter {
  public:
+  explicit Emitter(const State& st) : st_(st) {}
   std::string seq(const Seq& s, unsigned fl) {
     std::string out;
     for (const Node& n : s) out += node(n, fl);
@@ -1065,6 +1076,13 @@ class Emitter {
   }
 
   std::string repeat(const Node& n, unsigned fl) {
+    // A zero-width body (assertions, anchors) matches as often as once; zero
+    // times always succeeds. PCRE2 would call a quantified assertion inside a
+    // lookbehind "not fixed length", Python computes its width as 0.
+    if (width_of(n.alts[0], st_).hi == 0) {
+      if (n.min == 0 && !has_capture(n.alts[0])) return "";
+      if (n.min >= 1) return "(?:" + seq(n.alts[0], fl) + ")";
+    }
     // PCRE2 copies a group once per repetition (its compiled patterns are
     // limited to 64 KiB); a single character or set is repeated in place.
     std::string body = seq(n.alts[0], fl);
@@ -1157,6 +1175,8 @@ class Emitter {
     }
     return "";
   }
+
+  const State& st_;
 };
 
 }  // namespace
@@ -1173,7 +1193,7 @@ Translation translate(std::string_view pattern, unsigned flags) {
       out.error = "ASCII and UNICODE flags are incompatible";
       return out;
     }
-    Emitter em;
+    Emitter em(parser.state());
     out.pcre = em.seq(tree, fl);
   } catch (const ReError& e) {
     out.error = e.what();

@@ -1,12 +1,14 @@
 // The checks and the classification. Rules, reason texts and suggestion texts
 // are those of SmartSpec's Python verifier (verify_evidence_enhanced.py v6);
-// the differences are deliberate and listed where they occur:
-//  * denied paths (.git, node_modules, .env… ) never exist, also for the
-//    directory checks the Python tool lets through;
+// the differences are deliberate, listed in the README ("Deliberate
+// differences") and switched off by Options::python_compat:
 //  * the similar-file search does not look inside .git (the Python tool's
 //    rglob does; a commit's tree has no .git, so both sources now agree);
-//  * ties between equally similar files keep name order (Python: the
-//    filesystem's directory order, which is not stable across machines).
+//  * ties between equally similar files, and the files of a directory scan,
+//    keep name order (Python: the filesystem's directory order, which is
+//    not stable across machines; DirSource gives that order in compat mode);
+//  * where the repository lies does not matter (Python denies every path
+//    when the root's own absolute path has a .venv, .git … component).
 // Speed: directory listings, recursive file lists and name data are cached
 // per run, so no subtree is walked twice however many files are missing.
 #include <algorithm>
@@ -204,8 +206,29 @@ class Cache {
     if (it != kinds_.end()) return it->second;
     return kinds_[norm] = src_.kind(norm);
   }
-  FileSource::Kind allowed_kind(const std::string& norm) {
-    return is_denied(norm) ? FileSource::Kind::kMissing : kind(norm);
+  // _is_path_allowed(): the deny list on the path as Path.resolve() gives
+  // it (symlinks followed). By default relative to the repository; in
+  // Python-compat mode the root's own absolute components count too (under
+  // ~/.venv/proj every path is denied to the Python tool).
+  bool denied(const std::string& norm) {
+    auto it = denied_.find(norm);
+    if (it != denied_.end()) return it->second;
+    return denied_[norm] = is_denied(src_.resolve(norm, opt_.python_compat));
+  }
+  // The same test for a file met while walking a directory, lexically.
+  bool denied_in_walk(const std::string& path) {
+    if (!root_checked_) {
+      root_checked_ = true;
+      root_denied_ = false;
+      if (opt_.python_compat) {
+        std::string root = src_.resolve("", true);
+        for (std::string_view d : kDenyDirs) {
+          std::string needle = "/" + std::string(d) + "/";
+          if ((root + "/").find(needle) != std::string::npos) root_denied_ = true;
+        }
+      }
+    }
+    return root_denied_ || is_denied(path);
   }
 
   const std::string& text(const std::string& norm) {
@@ -239,7 +262,9 @@ class Cache {
       if (!e.dir) out.push_back(record(child_of(dir, e.name), e.name));
     }
     for (const auto& e : entries) {
-      if (!e.dir || e.name == ".git") continue;
+      // .git is left out (a commit's tree has none; the Python tool offers
+      // ".git/…" files as similar names) unless in Python-compat mode.
+      if (!e.dir || (e.name == ".git" && !opt_.python_compat)) continue;
       const auto& sub = files_under(child_of(dir, e.name));
       out.insert(out.end(), sub.begin(), sub.end());
     }
@@ -249,7 +274,7 @@ class Cache {
 
   FileInfo file_info(const std::string& norm) {
     FileInfo fi;
-    if (is_denied(norm)) return fi;
+    if (denied(norm)) return fi;
     auto k = kind(norm);
     if (k == FileSource::Kind::kFile) {
       fi.exists = true;
@@ -402,6 +427,9 @@ class Cache {
   FileSource& src_;
   const Options& opt_;
   std::unordered_map<std::string, FileSource::Kind> kinds_;
+  std::unordered_map<std::string, bool> denied_;
+  bool root_checked_ = false;
+  bool root_denied_ = false;
   std::unordered_map<std::string, std::string> texts_;
   std::unordered_map<std::string, std::shared_ptr<pyre::Regex>> regexes_;
   std::unordered_map<std::string, std::vector<FileSource::Entry>> listings_;
@@ -420,7 +448,9 @@ struct Checker {
   std::string directory(const std::string& norm, const std::optional<std::string>& contains,
                         const std::optional<std::string>& regex, bool& ok) {
     ok = false;
-    if (cache.allowed_kind(norm) != FileSource::Kind::kDir) return "directory not found";
+    // As in the Python tool, the directory itself is not checked against
+    // the deny list; the files of its walk are.
+    if (cache.kind(norm) != FileSource::Kind::kDir) return "directory not found";
     bool want_contains = contains && !contains->empty();
     bool want_regex = regex && !regex->empty();
     if (!want_contains && !want_regex) {
@@ -430,7 +460,7 @@ struct Checker {
     std::size_t scanned = 0;
     for (std::uint32_t i : cache.files_under(norm)) {
       const std::string& path = cache.rec(i).path;
-      if (is_denied(path)) continue;
+      if (cache.denied_in_walk(path)) continue;
       std::string txt = cache.read_text(path);
       ok = true;
       if (want_contains && txt.find(*contains) != std::string::npos) {
@@ -470,7 +500,7 @@ struct Checker {
     if (ev.type == "code") {
       auto symbol = ev.get("symbol");
       if ((!c.path.empty() && c.path.back() == '/') || symbol == "Directory" ||
-          cache.allowed_kind(norm) == FileSource::Kind::kDir) {
+          cache.kind(norm) == FileSource::Kind::kDir) {
         bool ok = false;
         std::string why = directory(norm, ev.get("contains"), ev.get("regex"), ok);
         return verdict(ok, std::move(why));

@@ -153,11 +153,18 @@ TEST_F(Rules, DeniedPathsNeverExist) {
          {"keys/id_rsa.pub", "k\n"},
          {"pkg/__pycache__/a.pyc", "x\n"}});
   for (std::string path : {".env.local", "node_modules/lib/index.js", ".venv/lib/site.py",
-                           "keys/id_rsa.pub", "pkg/__pycache__/a.pyc", "node_modules/"}) {
+                           "keys/id_rsa.pub", "pkg/__pycache__/a.pyc"}) {
     SCOPED_TRACE(path);
     EXPECT_EQ(one("code path=" + path), (Outcome{false, "not_implemented", 2}));
     EXPECT_FALSE(task().checks.at(0).exists);
   }
+  // As for the Python tool: a denied directory itself passes a bare
+  // directory check, but none of its files is ever read by a scan.
+  EXPECT_EQ(one("code path=node_modules/"), (Outcome{true, "verified", 0}));
+  EXPECT_EQ(task().checks.at(0).reason, "directory exists");
+  EXPECT_FALSE(task().checks.at(0).exists);
+  EXPECT_EQ(one("code path=node_modules/ contains=x"), (Outcome{false, "not_implemented", 2}));
+  EXPECT_EQ(task().checks.at(0).reason, "no match found in directory scan");
   EXPECT_TRUE(verify::is_denied(".git/config"));
   EXPECT_TRUE(verify::is_denied("a/.smartspec/x"));
   EXPECT_TRUE(verify::is_denied("a/id_ed25519"));

@@ -10,12 +10,26 @@
 
 namespace smartspec::tasks {
 
-// Parses tasks.md text. Rejected evidence lines become warnings (with line
-// numbers), never errors. Errors only for invalid UTF-8.
-Result<TasksDoc> parse(std::string_view text, const std::string& path);
+// How evidence paths are read. By default as SmartSpec's Python verifier
+// reads them except for two fixes (README, "Deliberate differences"): a
+// leading dot is kept (Python's lstrip("./") turns ".github/x" into
+// "github/x" and "../x" into "x") and an absolute path is refused (Python
+// makes "/etc/passwd" the repository path "etc/passwd"). python_compat
+// reads them exactly as Python does; neither ever leaves the repository.
+struct ParseOptions {
+  bool python_compat = false;
+};
+
+// Parses tasks.md bytes as the Python verifier reads them: UTF-8 with
+// undecodable bytes dropped (errors="ignore"), a BOM kept as a character
+// (so a task on the first line after a BOM is not a task), lines split as
+// str.splitlines(). Rejected evidence lines become warnings (with line
+// numbers), never errors.
+Result<TasksDoc> parse(std::string_view text, const std::string& path,
+                       const ParseOptions& options = {});
 
 // Reads and parses a file (missing/unreadable → error naming the file).
-Result<TasksDoc> load(const std::string& path);
+Result<TasksDoc> load(const std::string& path, const ParseOptions& options = {});
 
 // POSIX-shell-like tokenizer (shlex.split semantics, posix=True). Error on
 // an unterminated quote.
