@@ -935,15 +935,15 @@ constexpr std::string_view kUniSpace =
 constexpr std::string_view kAsciiSpace = "\\x{9}-\\x{D}\\x{20}";
 constexpr std::string_view kAsciiWord = "A-Za-z0-9_";
 
-bool has_capture(const Seq& seq) {
-  for (const Node& n : seq) {
-    if (n.op == Op::kGroup && n.group != 0) return true;
-    for (const Seq& a : n.alts) {
-      if (has_capture(a)) return true;
-    }
+int captures(const Seq& seq) {
+  int n = 0;
+  for (const Node& x : seq) {
+    if (x.op == Op::kGroup && x.group != 0) ++n;
+    for (const Seq& a : x.alts) n += captures(a);
   }
-  return false;
+  return n;
 }
+bool has_capture(const Seq& seq) { return captures(seq) != 0; }
 
 class Emitter {
  public:
@@ -1079,6 +1079,15 @@ class Emitter {
     // A zero-width body (assertions, anchors) matches as often as once; zero
     // times always succeeds. PCRE2 would call a quantified assertion inside a
     // lookbehind "not fixed length", Python computes its width as 0.
+    // {0}: never tried. Its groups keep their numbers (and stay unset) in a
+    // DEFINE block, which also has no length inside a lookbehind.
+    if (n.max == 0) {
+      int k = captures(n.alts[0]);
+      if (k == 0) return "";
+      std::string out = "(?(DEFINE)";
+      for (int i = 0; i < k; ++i) out += "()";
+      return out + ")";
+    }
     if (width_of(n.alts[0], st_).hi == 0) {
       if (n.min == 0 && !has_capture(n.alts[0])) return "";
       if (n.min >= 1) return "(?:" + seq(n.alts[0], fl) + ")";
@@ -1231,11 +1240,30 @@ std::shared_ptr<Regex> Regex::compile(std::string_view pattern, unsigned flags,
 
 Regex::~Regex() { pcre2_code_free(static_cast<pcre2_code*>(code_)); }
 
+namespace {
+
+// One JIT stack per thread, reserved up to 256 MiB (address space; pages are
+// touched only as deep as a match goes), so that long matches stay on the JIT.
+struct JitStack {
+  pcre2_jit_stack* stack = pcre2_jit_stack_create(32 * 1024, 256 * 1024 * 1024, nullptr);
+  pcre2_match_context* ctx = pcre2_match_context_create(nullptr);
+  JitStack() {
+    if (stack != nullptr && ctx != nullptr) pcre2_jit_stack_assign(ctx, nullptr, stack);
+  }
+  ~JitStack() {
+    pcre2_match_context_free(ctx);
+    pcre2_jit_stack_free(stack);
+  }
+};
+
+}  // namespace
+
 bool Regex::search(std::string_view text) const {
   auto* re = static_cast<pcre2_code*>(code_);
+  thread_local JitStack jit;
   pcre2_match_data* md = pcre2_match_data_create(1, nullptr);
   auto subject = reinterpret_cast<PCRE2_SPTR>(text.data());
-  int rc = pcre2_match(re, subject, text.size(), 0, PCRE2_NO_UTF_CHECK, md, nullptr);
+  int rc = pcre2_match(re, subject, text.size(), 0, PCRE2_NO_UTF_CHECK, md, jit_ ? jit.ctx : nullptr);
   if (rc == PCRE2_ERROR_JIT_STACKLIMIT) {
     // The JIT's stack is small; the interpreter keeps its backtracking on the heap.
     rc = pcre2_match(re, subject, text.size(), 0, PCRE2_NO_UTF_CHECK | PCRE2_NO_JIT, md, nullptr);
