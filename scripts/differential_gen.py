@@ -365,5 +365,6 @@ def make_case(seed: int, directory: str, n_tasks: int = 10):
     if r.random() < 0.05:  # a BOM before a first-line task
         data = b"\xef\xbb\xbf" + text.split("\n", 2)[-1].encode("utf-8")
         tags = {k - 2: v for k, v in tags.items()}
+        tags[1] = sorted(set(tags.get(1, []) + ["bom_first_line"]))
     _write(os.path.join(repo, "tasks.md"), data)
     return tags

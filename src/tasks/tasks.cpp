@@ -320,10 +320,12 @@ std::string shell_quote(std::string_view s) {
 Result<TasksDoc> parse(std::string_view input, const std::string& path,
                        const ParseOptions& options) {
   // read_text(encoding="utf-8", errors="ignore"): undecodable bytes are
-  // dropped (a Windows-1252 file loses its accented letters, not its tasks)
-  // and a BOM stays, as U+FEFF, which `\s` does not match.
+  // dropped (a Windows-1252 file loses its accented letters, not its tasks).
+  // Python keeps a BOM as U+FEFF, which `\s` does not match, so a task on
+  // the first line is lost: a bug not copied unless python_compat.
   std::string decoded = py::decode_ignore(input);
   std::string_view body = decoded;
+  if (!options.python_compat) body = text::strip_bom(body);
   TasksDoc doc;
   doc.path = path;
   std::map<std::string, int, std::less<>> first_line;  // id → line of its first task

@@ -140,13 +140,18 @@ TEST(TasksParse, CrlfAndPythonLineBreaks) {
   EXPECT_EQ(doc.tasks[1].title, "b");
 }
 
-TEST(TasksParse, ABomIsACharacterAsForThePythonTool) {
-  // U+FEFF is not `\s`: a task on the first line after a BOM is not a task.
-  TasksDoc doc = parse_ok("\xEF\xBB\xBF- [ ] T1 a\n  evidence: code path=a.py\n- [ ] T2 b\n");
-  ASSERT_EQ(doc.tasks.size(), 1u);
-  EXPECT_EQ(doc.tasks[0].id, "T2");
-  EXPECT_EQ(doc.tasks[0].line, 3);
-  EXPECT_TRUE(parse_ok("\xEF\xBB\xBF# Tasks\n- [ ] T1 a\n").tasks.size() == 1);
+TEST(TasksParse, ABomIsSkippedButIsACharacterInPythonCompatMode) {
+  const std::string text = "\xEF\xBB\xBF- [ ] T1 a\n  evidence: code path=a.py\n- [ ] T2 b\n";
+  TasksDoc doc = parse_ok(text);
+  ASSERT_EQ(doc.tasks.size(), 2u);
+  EXPECT_EQ(doc.tasks[0].id, "T1");
+  EXPECT_EQ(doc.tasks[0].evidence.at(0).line, 2);
+  // Python: U+FEFF is not `\s`, so the first line is not a task.
+  auto compat = tasks::parse(text, "tasks.md", tasks::ParseOptions{true});
+  ASSERT_TRUE(compat.has_value());
+  ASSERT_EQ(compat->tasks.size(), 1u);
+  EXPECT_EQ(compat->tasks[0].id, "T2");
+  EXPECT_EQ(compat->tasks[0].line, 3);
 }
 
 TEST(TasksParse, UndecodableBytesAreDroppedAsPythonsErrorsIgnore) {

@@ -10,8 +10,9 @@
 
 namespace smartspec::tasks {
 
-// How evidence paths are read. By default as SmartSpec's Python verifier
-// reads them except for two fixes (README, "Deliberate differences"): a
+// How tasks.md is read. By default as SmartSpec's Python verifier reads it
+// except for three fixes (README, "Deliberate differences"): a BOM is
+// skipped, a
 // leading dot is kept (Python's lstrip("./") turns ".github/x" into
 // "github/x" and "../x" into "x") and an absolute path is refused (Python
 // makes "/etc/passwd" the repository path "etc/passwd"). python_compat
@@ -21,9 +22,10 @@ struct ParseOptions {
 };
 
 // Parses tasks.md bytes as the Python verifier reads them: UTF-8 with
-// undecodable bytes dropped (errors="ignore"), a BOM kept as a character
-// (so a task on the first line after a BOM is not a task), lines split as
-// str.splitlines(). Rejected evidence lines become warnings (with line
+// undecodable bytes dropped (errors="ignore"), lines split as
+// str.splitlines(). A leading BOM is skipped (Python keeps it as a
+// character, so a task on the first line is not a task to it: copied only
+// with python_compat). Rejected evidence lines become warnings (with line
 // numbers), never errors.
 Result<TasksDoc> parse(std::string_view text, const std::string& path,
                        const ParseOptions& options = {});
