@@ -236,6 +236,19 @@ class Cache {
     if (it != texts_.end()) return it->second;
     return texts_[norm] = read_text(norm);
   }
+  // A directory scan's file: kept while the scans' texts stay under 64 MiB,
+  // so that many scans of one directory (one per task) read it once.
+  const std::string& scan_text(const std::string& norm) {
+    auto it = texts_.find(norm);
+    if (it != texts_.end()) return it->second;
+    std::string txt = read_text(norm);
+    if (scan_bytes_ + txt.size() <= (std::size_t{64} << 20)) {
+      scan_bytes_ += txt.size();
+      return texts_[norm] = std::move(txt);
+    }
+    scratch_ = std::move(txt);
+    return scratch_;
+  }
   std::string read_text(const std::string& norm) {
     auto bytes = src_.read(norm, opt_.max_read_bytes);
     return bytes ? decode_ignore(*bytes) : std::string();
@@ -428,6 +441,8 @@ class Cache {
   const Options& opt_;
   std::unordered_map<std::string, FileSource::Kind> kinds_;
   std::unordered_map<std::string, bool> denied_;
+  std::size_t scan_bytes_ = 0;
+  std::string scratch_;
   bool root_checked_ = false;
   bool root_denied_ = false;
   std::unordered_map<std::string, std::string> texts_;
@@ -461,7 +476,7 @@ struct Checker {
     for (std::uint32_t i : cache.files_under(norm)) {
       const std::string& path = cache.rec(i).path;
       if (cache.denied_in_walk(path)) continue;
-      std::string txt = cache.read_text(path);
+      const std::string& txt = cache.scan_text(path);
       ok = true;
       if (want_contains && txt.find(*contains) != std::string::npos) {
         return "found contains in " + path;
