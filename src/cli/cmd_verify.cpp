@@ -1,14 +1,13 @@
 // `smartspec-batch verify TASKS [--repo-root DIR] [--rev REV] [--json] [--out DIR]`:
 // the native evidence verifier, against the working tree or a commit's tree
 // read straight from the object database.
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <string>
-
-#include <spdlog/spdlog.h>
 
 #include "cli/commands.hpp"
 #include "smartspec/git/git.hpp"
@@ -112,11 +111,11 @@ int run_verify(const VerifyArgs& args, const engine::CommonOptions& common) {
     fs::path dir = fs::path(args.out) / info.run_id;
     fs::create_directories(dir, ec);
     if (ec) return error_exit(Error{dir.string(), 0, "cannot create: " + ec.message()});
-    auto json_ok = text::write_file_atomic((dir / "summary.json").string(),
-                                           verify::to_json(summary, info));
+    auto json_ok =
+        text::write_file_atomic((dir / "summary.json").string(), verify::to_json(summary, info));
     if (!json_ok) return error_exit(json_ok.error());
-    auto md_ok = text::write_file_atomic((dir / "report.md").string(),
-                                         verify::to_markdown(summary, info));
+    auto md_ok =
+        text::write_file_atomic((dir / "report.md").string(), verify::to_markdown(summary, info));
     if (!md_ok) return error_exit(md_ok.error());
     saved = (dir / "report.md").string();
   }
@@ -138,8 +137,9 @@ void register_verify(CLI::App& app, Context& ctx) {
   cmd->add_option("TASKS", args.tasks, "The project's tasks.md")->required();
   cmd->add_option("--rev", args.rev, "Verify this commit's tree (no checkout)");
   cmd->add_option("--out", args.out, "Write <DIR>/<run_id>/summary.json and report.md");
-  cmd->add_flag("--python-compat", args.python_compat,
-                "Exactly SmartSpec's Python verdicts, its bugs included (README: Deliberate differences)");
+  cmd->add_flag(
+      "--python-compat", args.python_compat,
+      "Exactly SmartSpec's Python verdicts, its bugs included (README: Deliberate differences)");
   cmd->callback([&ctx]() {
     apply_verbosity(ctx);
     ctx.exit_code = run_verify(args, ctx.common);

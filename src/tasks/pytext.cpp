@@ -1,9 +1,8 @@
-#include <algorithm>
-#include <string>
-
 #include "tasks/pytext.hpp"
 
+#include <algorithm>
 #include <cstdint>
+#include <string>
 
 namespace smartspec::tasks::py {
 
@@ -40,7 +39,13 @@ bool is_space(std::uint32_t c) {
   if (c >= 0x09 && c <= 0x0D) return true;
   if (c >= 0x1C && c <= 0x20) return true;
   switch (c) {
-    case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F:
+    case 0x85:
+    case 0xA0:
+    case 0x1680:
+    case 0x2028:
+    case 0x2029:
+    case 0x202F:
+    case 0x205F:
     case 0x3000:
       return true;
     default:

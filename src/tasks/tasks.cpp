@@ -2,6 +2,8 @@
 // (verify_evidence_enhanced.py v6): the same task-line and evidence-line
 // patterns, shlex tokenisation, and the same reasons to reject an evidence
 // line, so both tools see the same evidence in the same file.
+#include "smartspec/tasks/tasks.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <map>
@@ -9,7 +11,6 @@
 #include <string_view>
 #include <vector>
 
-#include "smartspec/tasks/tasks.hpp"
 #include "smartspec/util/text.hpp"
 #include "tasks/pytext.hpp"
 
@@ -18,9 +19,7 @@ namespace smartspec::tasks {
 namespace {
 
 bool is_id_start(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
-bool is_id_char(char c) {
-  return is_id_start(c) || c == '.' || c == '_' || c == ':' || c == '-';
-}
+bool is_id_char(char c) { return is_id_start(c) || c == '.' || c == '_' || c == ':' || c == '-'; }
 
 // Skips Python `\s*` from pos; returns the new position.
 std::size_t skip_spaces(std::string_view s, std::size_t pos) {
@@ -119,8 +118,8 @@ std::string py_list_repr(const std::vector<std::string>& items) {
 // surrounding quotes (a lone quote character counts as a pair).
 std::string strip_quotes(std::string_view v) {
   v = py::strip(v);
-  if (!v.empty() && ((v.front() == '"' && v.back() == '"') ||
-                     (v.front() == '\'' && v.back() == '\''))) {
+  if (!v.empty() &&
+      ((v.front() == '"' && v.back() == '"') || (v.front() == '\'' && v.back() == '\''))) {
     if (v.size() == 1) return {};
     return std::string(v.substr(1, v.size() - 2));
   }
@@ -156,7 +155,8 @@ bool parse_evidence(std::string_view payload, int line, Evidence& ev, std::strin
     why = "invalid evidence type '" + type + "'";
     return false;
   }
-  std::vector<std::pair<std::string, std::string>> kv;  // a dict: later values win, first position kept
+  std::vector<std::pair<std::string, std::string>>
+      kv;  // a dict: later values win, first position kept
   std::vector<std::string> stray;
   for (std::size_t i = 1; i < tokens->size(); ++i) {
     const std::string& t = (*tokens)[i];
@@ -188,7 +188,8 @@ bool parse_evidence(std::string_view payload, int line, Evidence& ev, std::strin
     why = "unknown keys for " + type + ": " + py_list_repr(unknown);
     return false;
   }
-  auto path_it = std::find_if(kv.begin(), kv.end(), [](const auto& p) { return p.first == "path"; });
+  auto path_it =
+      std::find_if(kv.begin(), kv.end(), [](const auto& p) { return p.first == "path"; });
   if (path_it == kv.end()) {
     why = "missing required key path=";
     return false;
@@ -302,8 +303,8 @@ std::string shell_quote(std::string_view s) {
   if (s.empty()) return "''";
   bool safe = std::all_of(s.begin(), s.end(), [](char ch) {
     auto c = static_cast<unsigned char>(ch);
-    return c < 0x80 && (std::isalnum(c) != 0 || std::string_view("_@%+=:,./-").find(ch) !=
-                                                    std::string_view::npos);
+    return c < 0x80 && (std::isalnum(c) != 0 ||
+                        std::string_view("_@%+=:,./-").find(ch) != std::string_view::npos);
   });
   if (safe) return std::string(s);
   std::string out = "'";

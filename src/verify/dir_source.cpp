@@ -159,7 +159,8 @@ std::vector<FileSource::Entry> DirSource::list(const std::string& rel) {
     }
   }
   if (!compat_) {
-    std::sort(out.begin(), out.end(), [](const Entry& a, const Entry& b) { return a.name < b.name; });
+    std::sort(out.begin(), out.end(),
+              [](const Entry& a, const Entry& b) { return a.name < b.name; });
   }
   return out;
 }

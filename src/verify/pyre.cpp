@@ -4,14 +4,14 @@
 // Only whether a match exists matters to the verifier, so the emitted
 // pattern need only accept the same texts.
 #define PCRE2_CODE_UNIT_WIDTH 8
+#include "verify/pyre.hpp"
+
 #include <pcre2.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <stdexcept>
 #include <vector>
-
-#include "verify/pyre.hpp"
 
 namespace smartspec::verify::pyre {
 
@@ -42,7 +42,8 @@ std::u32string decode(std::string_view s) {
     std::size_t n = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
     char32_t c = n == 4 ? (b & 0x07) : n == 3 ? (b & 0x0F) : n == 2 ? (b & 0x1F) : b;
     if (n > 1 && i + n <= s.size()) {
-      for (std::size_t k = 1; k < n; ++k) c = (c << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+      for (std::size_t k = 1; k < n; ++k)
+        c = (c << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
     } else {
       n = 1;
       c = b;
@@ -77,9 +78,7 @@ std::string encode(std::u32string_view s) {
 
 bool is_digit(char32_t c) { return c >= '0' && c <= '9'; }
 bool is_oct(char32_t c) { return c >= '0' && c <= '7'; }
-bool is_hex(char32_t c) {
-  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
+bool is_hex(char32_t c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 bool is_ascii_letter(char32_t c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 int hex_value(char32_t c) {
   if (is_digit(c)) return static_cast<int>(c - '0');
@@ -245,9 +244,7 @@ class Source {
     }
     return false;
   }
-  [[nodiscard]] std::size_t tell() const {
-    return index_ - (next.end ? 0 : (next.esc ? 2 : 1));
-  }
+  [[nodiscard]] std::size_t tell() const { return index_ - (next.end ? 0 : (next.esc ? 2 : 1)); }
   void seek(std::size_t i) {
     index_ = i;
     advance();
@@ -345,27 +342,57 @@ class Parser {
     if (!t.esc) return false;
     item.kind = SetItem::kCat;
     switch (t.c) {
-      case 'd': item.cat = Cat::kDigit; return true;
-      case 'D': item.cat = Cat::kNotDigit; return true;
-      case 's': item.cat = Cat::kSpace; return true;
-      case 'S': item.cat = Cat::kNotSpace; return true;
-      case 'w': item.cat = Cat::kWord; return true;
-      case 'W': item.cat = Cat::kNotWord; return true;
-      default: return false;
+      case 'd':
+        item.cat = Cat::kDigit;
+        return true;
+      case 'D':
+        item.cat = Cat::kNotDigit;
+        return true;
+      case 's':
+        item.cat = Cat::kSpace;
+        return true;
+      case 'S':
+        item.cat = Cat::kNotSpace;
+        return true;
+      case 'w':
+        item.cat = Cat::kWord;
+        return true;
+      case 'W':
+        item.cat = Cat::kNotWord;
+        return true;
+      default:
+        return false;
     }
   }
 
   static bool simple_escape(char32_t c, char32_t& out) {
     switch (c) {
-      case 'a': out = 7; return true;
-      case 'b': out = 8; return true;
-      case 'f': out = 12; return true;
-      case 'n': out = 10; return true;
-      case 'r': out = 13; return true;
-      case 't': out = 9; return true;
-      case 'v': out = 11; return true;
-      case '\\': out = '\\'; return true;
-      default: return false;
+      case 'a':
+        out = 7;
+        return true;
+      case 'b':
+        out = 8;
+        return true;
+      case 'f':
+        out = 12;
+        return true;
+      case 'n':
+        out = 10;
+        return true;
+      case 'r':
+        out = 13;
+        return true;
+      case 't':
+        out = 9;
+        return true;
+      case 'v':
+        out = 11;
+        return true;
+      case '\\':
+        out = '\\';
+        return true;
+      default:
+        return false;
     }
   }
 
@@ -378,7 +405,8 @@ class Parser {
         src_.error("incomplete escape " + encode(escape), escape.size());
       }
       std::uint64_t v = 0;
-      for (std::size_t i = 2; i < escape.size(); ++i) v = v * 16 + static_cast<unsigned>(hex_value(escape[i]));
+      for (std::size_t i = 2; i < escape.size(); ++i)
+        v = v * 16 + static_cast<unsigned>(hex_value(escape[i]));
       if (v > 0x10FFFF) src_.error("bad escape " + encode(escape), escape.size());
       out = static_cast<char32_t>(v);
       return true;
@@ -428,11 +456,20 @@ class Parser {
     Node n;
     n.op = Op::kAt;
     switch (t.c) {
-      case 'A': n.at = At::kBeginningString; return n;
-      case 'Z': n.at = At::kEndString; return n;
-      case 'b': n.at = At::kBoundary; return n;
-      case 'B': n.at = At::kNonBoundary; return n;
-      default: break;
+      case 'A':
+        n.at = At::kBeginningString;
+        return n;
+      case 'Z':
+        n.at = At::kEndString;
+        return n;
+      case 'b':
+        n.at = At::kBoundary;
+        return n;
+      case 'B':
+        n.at = At::kNonBoundary;
+        return n;
+      default:
+        break;
     }
     SetItem cat;
     if (in_class_category(t, cat)) {
@@ -515,15 +552,32 @@ class Parser {
 
   static bool flag_of(char32_t c, unsigned& f) {
     switch (c) {
-      case 'i': f = kIgnoreCase; return true;
-      case 'L': f = kLocale; return true;
-      case 'm': f = kMultiline; return true;
-      case 's': f = kDotAll; return true;
-      case 'x': f = kVerbose; return true;
-      case 'a': f = kAscii; return true;
-      case 't': f = kTemplate; return true;
-      case 'u': f = kUnicode; return true;
-      default: return false;
+      case 'i':
+        f = kIgnoreCase;
+        return true;
+      case 'L':
+        f = kLocale;
+        return true;
+      case 'm':
+        f = kMultiline;
+        return true;
+      case 's':
+        f = kDotAll;
+        return true;
+      case 'x':
+        f = kVerbose;
+        return true;
+      case 'a':
+        f = kAscii;
+        return true;
+      case 't':
+        f = kTemplate;
+        return true;
+      case 'u':
+        f = kUnicode;
+        return true;
+      default:
+        return false;
     }
   }
   static bool is_alpha(char32_t c) { return c >= 0x80 || is_ascii_letter(c); }
@@ -841,7 +895,8 @@ class Parser {
               ok = false;
             }
           }
-          if (!ok) src_.error("bad character in group name '" + encode(cond) + "'", cond.size() + 1);
+          if (!ok)
+            src_.error("bad character in group name '" + encode(cond) + "'", cond.size() + 1);
           if (gid == 0) src_.error("bad group number", cond.size() + 1);
           if (gid >= kMaxGroups) {
             src_.error("invalid group reference " + std::to_string(gid), cond.size() + 1);
@@ -1098,7 +1153,7 @@ class Emitter {
     std::string prefix, suffix;
     std::string atom;
     if (n.alts[0].size() == 1 && (n.alts[0][0].op == Op::kLiteral || n.alts[0][0].op == Op::kIn ||
-                                   n.alts[0][0].op == Op::kAny)) {
+                                  n.alts[0][0].op == Op::kAny)) {
       if (body.rfind("(?i:", 0) == 0 && body.size() > 5 && body[4] != '(') {
         prefix = "(?i:";
         suffix = ")";
@@ -1263,7 +1318,8 @@ bool Regex::search(std::string_view text) const {
   thread_local JitStack jit;
   pcre2_match_data* md = pcre2_match_data_create(1, nullptr);
   auto subject = reinterpret_cast<PCRE2_SPTR>(text.data());
-  int rc = pcre2_match(re, subject, text.size(), 0, PCRE2_NO_UTF_CHECK, md, jit_ ? jit.ctx : nullptr);
+  int rc =
+      pcre2_match(re, subject, text.size(), 0, PCRE2_NO_UTF_CHECK, md, jit_ ? jit.ctx : nullptr);
   if (rc == PCRE2_ERROR_JIT_STACKLIMIT) {
     // The JIT's stack is small; the interpreter keeps its backtracking on the heap.
     rc = pcre2_match(re, subject, text.size(), 0, PCRE2_NO_UTF_CHECK | PCRE2_NO_JIT, md, nullptr);

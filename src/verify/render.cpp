@@ -43,7 +43,8 @@ void write_similar(JsonWriter& w, const std::vector<SimilarFile>& files) {
     w.field("name", base_name(f.path));
     w.field("ratio", f.ratio);
     w.field("percent", static_cast<int>(std::lround(f.ratio * 100)));
-    w.field("similarity", static_cast<int>(std::lround(f.ratio * 100)));  // what the prompter prints
+    w.field("similarity",
+            static_cast<int>(std::lround(f.ratio * 100)));  // what the prompter prints
     w.end_object();
   }
   w.end_array();
@@ -61,8 +62,9 @@ int count_of(const Summary& s, std::string_view cat) {
 RunInfo run_info_now(std::string tasks_path) {
   auto now = std::chrono::system_clock::now();
   std::time_t secs = std::chrono::system_clock::to_time_t(now);
-  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() %
-                1000000;
+  auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() %
+      1000000;
   std::tm tm{};
   ::localtime_r(&secs, &tm);
   char id[32];

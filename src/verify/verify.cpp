@@ -11,6 +11,8 @@
 //    when the root's own absolute path has a .venv, .git … component).
 // Speed: directory listings, recursive file lists and name data are cached
 // per run, so no subtree is walked twice however many files are missing.
+#include "smartspec/verify/verify.hpp"
+
 #include <algorithm>
 #include <array>
 #include <functional>
@@ -18,7 +20,6 @@
 #include <memory>
 #include <unordered_map>
 
-#include "smartspec/verify/verify.hpp"
 #include "verify/difflib.hpp"
 #include "verify/pyre.hpp"
 
@@ -26,7 +27,7 @@ namespace smartspec::verify {
 
 namespace {
 
-constexpr std::array<std::string_view, 6> kDenyDirs = {".git",        ".venv",  "node_modules",
+constexpr std::array<std::string_view, 6> kDenyDirs = {".git",        ".venv", "node_modules",
                                                        "__pycache__", ".spec", ".smartspec"};
 constexpr std::array<std::string_view, 3> kDenyPrefixes = {".env", "id_rsa", "id_ed25519"};
 
@@ -129,7 +130,8 @@ bool is_space_ascii_or_more(std::string_view s, std::size_t pos, std::size_t& le
     auto d = static_cast<unsigned char>(s[pos + 1]);
     auto e = static_cast<unsigned char>(s[pos + 2]);
     if ((c == 0xE1 && d == 0x9A && e == 0x80) ||
-        (c == 0xE2 && d == 0x80 && ((e >= 0x80 && e <= 0x8A) || e == 0xA8 || e == 0xA9 || e == 0xAF)) ||
+        (c == 0xE2 && d == 0x80 &&
+         ((e >= 0x80 && e <= 0x8A) || e == 0xA8 || e == 0xA9 || e == 0xAF)) ||
         (c == 0xE2 && d == 0x81 && e == 0x9F) || (c == 0xE3 && d == 0x80 && e == 0x80)) {
       len = 3;
     }
@@ -259,7 +261,8 @@ class Cache {
   bool regex_matches(const std::string& pattern, const std::string& text) {
     auto it = regexes_.find(pattern);
     if (it == regexes_.end()) {
-      it = regexes_.emplace(pattern, pyre::Regex::compile(pattern, pyre::kMultiline, nullptr)).first;
+      it =
+          regexes_.emplace(pattern, pyre::Regex::compile(pattern, pyre::kMultiline, nullptr)).first;
     }
     return it->second && it->second->search(text);
   }
@@ -599,7 +602,8 @@ std::vector<std::string> suggestions_for(const TaskResult& t) {
                 "] but no implementation or test files exist");
     if (t.checked) s.emplace_back("→ Update checkbox to [ ] until implementation is complete");
     for (const auto& c : t.checks) {
-      if (c.evidence.type == "code" && !c.ok) s.push_back("→ Create implementation file: " + c.path);
+      if (c.evidence.type == "code" && !c.ok)
+        s.push_back("→ Create implementation file: " + c.path);
     }
     for (const auto& c : t.checks) {
       if (c.evidence.type == "test" && !c.ok) s.push_back("→ Create test file: " + c.path);
@@ -627,7 +631,8 @@ std::vector<std::string> suggestions_for(const TaskResult& t) {
     s.emplace_back("⚠️ File exists but symbol not found");
     for (const auto& c : t.checks) {
       if (c.evidence.type != "code" || !reason_has(c, "symbol not found")) continue;
-      s.push_back("→ Symbol '" + c.evidence.get("symbol").value_or("") + "' not found in " + c.path);
+      s.push_back("→ Symbol '" + c.evidence.get("symbol").value_or("") + "' not found in " +
+                  c.path);
       if (c.exists) s.push_back("   File exists (" + size_text(c.size) + " bytes)");
       s.emplace_back("→ Check if symbol is exported or has a different name");
     }

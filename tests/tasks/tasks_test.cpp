@@ -1,9 +1,10 @@
+#include "smartspec/tasks/tasks.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "smartspec/tasks/tasks.hpp"
 #include "support/test_support.hpp"
 
 namespace smartspec {
@@ -62,8 +63,8 @@ TEST(TasksParse, TaskLinesWithEvidenceHeadingsAndProse) {
 
 TEST(TasksParse, LinesThatAreNotTasks) {
   TasksDoc doc = parse_ok(
-      "- [ ] **BOLD** title\n"        // id must start with a letter or digit
-      "- [ ] T-1, comma\n"            // id must be followed by whitespace
+      "- [ ] **BOLD** title\n"  // id must start with a letter or digit
+      "- [ ] T-1, comma\n"      // id must be followed by whitespace
       "- [y] T2 wrong box\n"
       "- [ ]T3 no space after box\n"
       "+ [ ] T4 plus bullet\n"
@@ -163,7 +164,8 @@ TEST(TasksParse, UndecodableBytesAreDroppedAsPythonsErrorsIgnore) {
 }
 
 TEST(TasksParse, PathQuotesAreStrippedTwiceAsByThePythonTool) {
-  TasksDoc doc = parse_ok("- [ ] T1 a\n  evidence: code path=\"\\\"'a.py'\\\"\" contains=\"\\\"'x'\\\"\"\n");
+  TasksDoc doc =
+      parse_ok("- [ ] T1 a\n  evidence: code path=\"\\\"'a.py'\\\"\" contains=\"\\\"'x'\\\"\"\n");
   ASSERT_EQ(doc.tasks.at(0).evidence.size(), 1u);
   EXPECT_EQ(doc.tasks[0].evidence[0].fields, (Fields{{"path", "a.py"}, {"contains", "'x'"}}));
 }
@@ -181,9 +183,10 @@ TEST(TasksParse, PathsInPythonCompatModeAreLstrippedOfDotsAndSlashes) {
   std::vector<std::string> paths;
   for (const auto& ev : compat->tasks.at(0).evidence) paths.push_back(*ev.get("path"));
   EXPECT_EQ(paths, (Strings{"github/workflows/ci.yml", "etc/passwd", "up.py", "env"}));
-  EXPECT_EQ(compat->warnings, (std::vector<Diagnostic>{
-                                  {"tasks.md", 6,
-                                   "evidence rejected: invalid path (absolute/traversal): src/../../x.py"}}));
+  EXPECT_EQ(compat->warnings,
+            (std::vector<Diagnostic>{
+                {"tasks.md", 6,
+                 "evidence rejected: invalid path (absolute/traversal): src/../../x.py"}}));
   TasksDoc fixed = parse_ok(text);
   paths.clear();
   for (const auto& ev : fixed.tasks.at(0).evidence) paths.push_back(*ev.get("path"));
@@ -208,8 +211,8 @@ TEST(TasksLoad, InventoryFixture) {
   EXPECT_TRUE(doc->warnings.empty());
   EXPECT_EQ(doc->tasks[1].id, "TSK-INV-002");
   EXPECT_TRUE(doc->tasks[1].checked);
-  EXPECT_EQ(doc->tasks[1].evidence.at(1).fields,
-            (Fields{{"path", "tests/test_pricing_rules.py"}, {"contains", "def test_pricing_rules"}}));
+  EXPECT_EQ(doc->tasks[1].evidence.at(1).fields, (Fields{{"path", "tests/test_pricing_rules.py"},
+                                                         {"contains", "def test_pricing_rules"}}));
   EXPECT_EQ(doc->tasks[11].evidence_lines, 0);
 }
 
@@ -235,9 +238,9 @@ TEST(ShellQuote, LikeShlexQuoteAndRoundTrips) {
   EXPECT_EQ(tasks::shell_quote("src/a-b_c.py"), "src/a-b_c.py");
   EXPECT_EQ(tasks::shell_quote("a b"), "'a b'");
   EXPECT_EQ(tasks::shell_quote("it's"), "'it'\"'\"'s'");
-  const Strings tricky = {"",        "plain",   "two words", "it's",  "say \"hi\"", "$HOME",
-                          "a\\b\\",  "`cmd`",   "tab\there", "é ü 日本", "'\"'\"'",    "x=y z",
-                          "new\nline", "\\\"", "--flag"};
+  const Strings tricky = {"",        "plain",  "two words", "it's",      "say \"hi\"",
+                          "$HOME",   "a\\b\\", "`cmd`",     "tab\there", "é ü 日本",
+                          "'\"'\"'", "x=y z",  "new\nline", "\\\"",      "--flag"};
   for (const auto& s : tricky) {
     auto back = tasks::shell_split(tasks::shell_quote(s));
     ASSERT_TRUE(back.has_value()) << s;

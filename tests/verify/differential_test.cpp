@@ -17,9 +17,9 @@ TEST(Differential, NativeVerdictsEqualTheRecordedPythonVerdicts) {
   auto script = test::source_dir() / "scripts" / "differential";
   auto golden = test::fixtures() / "differential" / "golden.json";
   test::TempDir dir;
-  auto r = test::run({"python3", script.string(), "--check-golden", golden.string(), "--bin",
-                      test::binary()},
-                     dir.str());
+  auto r = test::run(
+      {"python3", script.string(), "--check-golden", golden.string(), "--bin", test::binary()},
+      dir.str());
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("golden check: "), std::string::npos) << r.out << r.err;
 }

@@ -32,9 +32,10 @@ std::string stable(const std::string& json) {
 
 std::string all_verified_repo(const test::TempDir& dir) {
   fs::path data = test::fixtures() / "prompter-native" / "all-verified";
-  return test::make_repo(dir, {{"tasks.md", test::read(data / "tasks.md")},
-                               {"src/greet.py", test::read(data / "repo/src/greet.py")},
-                               {"tests/test_greet.py", test::read(data / "repo/tests/test_greet.py")}});
+  return test::make_repo(dir,
+                         {{"tasks.md", test::read(data / "tasks.md")},
+                          {"src/greet.py", test::read(data / "repo/src/greet.py")},
+                          {"tests/test_greet.py", test::read(data / "repo/tests/test_greet.py")}});
 }
 
 void check(const std::string& name, const std::string& repo, int verify_exit, bool plan) {
@@ -46,8 +47,8 @@ void check(const std::string& name, const std::string& repo, int verify_exit, bo
   EXPECT_TRUE(fs::is_regular_file(data / "pack" / "README.md"));
   EXPECT_TRUE(fs::is_regular_file(data / "pack" / "meta" / "summary.json"));
   if (!plan) return;
-  auto p = test::run_tool({"plan", "--prompts-dir", (data / "pack").string(), "--tasks", "tasks.md"},
-                          repo);
+  auto p = test::run_tool(
+      {"plan", "--prompts-dir", (data / "pack").string(), "--tasks", "tasks.md"}, repo);
   EXPECT_EQ(p.exit_code, 0) << p.out << p.err;
 }
 

@@ -2,12 +2,12 @@
 // re.search(pattern, text, flags=re.MULTILINE) gives in Debian 12's Python
 // 3.11.2 ("1" found, "0" not found, "E:<message>" re.error's text), recorded
 // once from the real interpreter (the test never runs Python).
+#include "verify/pyre.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
 #include <string_view>
-
-#include "verify/pyre.hpp"
 
 namespace smartspec::verify::pyre {
 namespace {
@@ -38,8 +38,8 @@ TEST(PythonRegex, SameOutcomeAsPython311) {
     if (got != row.expected) {
       ++failures;
       ADD_FAILURE() << "pattern " << row.pattern << " on text '" << row.text << "': expected "
-                    << row.expected << ", got " << got << " (PCRE2: "
-                    << translate(row.pattern, kMultiline).pcre.value_or("-") << ")";
+                    << row.expected << ", got " << got
+                    << " (PCRE2: " << translate(row.pattern, kMultiline).pcre.value_or("-") << ")";
     }
   }
   EXPECT_EQ(failures, 0);

@@ -58,9 +58,9 @@ TEST(VerifyCli, RootIsTheWorkTreeContainingTheCwd) {
 
 TEST(VerifyCli, AllVerifiedExitsZeroAndOutWritesBothFiles) {
   test::TempDir dir;
-  std::string repo = test::make_repo(
-      dir, {{"tasks.md", "- [x] T1 Done\n  evidence: code path=a.py symbol=A\n"},
-            {"a.py", "class A: pass\n"}});
+  std::string repo =
+      test::make_repo(dir, {{"tasks.md", "- [x] T1 Done\n  evidence: code path=a.py symbol=A\n"},
+                            {"a.py", "class A: pass\n"}});
   auto r = test::run_tool({"verify", "tasks.md", "--out", "reports"}, repo);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   ASSERT_TRUE(fs::is_directory(fs::path(repo) / "reports"));
@@ -70,8 +70,7 @@ TEST(VerifyCli, AllVerifiedExitsZeroAndOutWritesBothFiles) {
     EXPECT_TRUE(fs::is_regular_file(e.path() / "summary.json"));
     std::string md = test::read(e.path() / "report.md");
     EXPECT_NE(md.find("- T1: Done\n"), std::string::npos) << md;
-    EXPECT_NE(r.out.find("Report saved to reports/" + e.path().filename().string() +
-                         "/report.md"),
+    EXPECT_NE(r.out.find("Report saved to reports/" + e.path().filename().string() + "/report.md"),
               std::string::npos)
         << r.out;
   }
@@ -80,9 +79,9 @@ TEST(VerifyCli, AllVerifiedExitsZeroAndOutWritesBothFiles) {
 
 TEST(VerifyCli, RevReadsTheCommitTreeAndItsTasksMd) {
   test::TempDir dir;
-  std::string repo = test::make_repo(
-      dir, {{"tasks.md", "- [ ] T1 A\n  evidence: code path=a.py symbol=A\n"},
-            {"a.py", "class A: pass\n"}});
+  std::string repo =
+      test::make_repo(dir, {{"tasks.md", "- [ ] T1 A\n  evidence: code path=a.py symbol=A\n"},
+                            {"a.py", "class A: pass\n"}});
   // Working tree: a.py loses the symbol and tasks.md gains a failing task.
   test::write(fs::path(repo) / "a.py", "# gone\n");
   test::write(fs::path(repo) / "tasks.md",

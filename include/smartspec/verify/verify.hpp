@@ -41,8 +41,8 @@ class DirSource final : public FileSource {
  private:
   // Absolute path of rel when it (after resolving symlinks) stays inside the root.
   std::optional<std::string> inside(const std::string& rel) const;
-  std::string root_;      // as given, no trailing '/'
-  std::string real_root_; // realpath of root_
+  std::string root_;       // as given, no trailing '/'
+  std::string real_root_;  // realpath of root_
   bool compat_ = false;
 };
 
@@ -71,10 +71,11 @@ struct SimilarFile {
 
 struct EvidenceCheck {
   Evidence evidence;
-  std::string path;    // evidence path as written (normalised by the tasks reader)
+  std::string path;  // evidence path as written (normalised by the tasks reader)
   bool ok = false;
-  std::string reason;  // the Python tool's text: "matched", "file not found", "symbol not found" ...
-  bool exists = false; // the path is an existing, allowed file or directory
+  std::string
+      reason;  // the Python tool's text: "matched", "file not found", "symbol not found" ...
+  bool exists = false;                // the path is an existing, allowed file or directory
   std::optional<std::uint64_t> size;  // when it is a file
   std::vector<SimilarFile> similar;   // when it does not exist: best first, at most max_similar
   bool operator==(const EvidenceCheck&) const = default;
