@@ -17,6 +17,9 @@ void register_verify(CLI::App& app, Context& ctx) {
   cmd->add_option("--out", args.out, "Write <DIR>/<run_id>/summary.json and report.md");
   cmd->add_flag("--checked-only", args.checked_only,
                 "Exit 1 only when a task marked [x] fails verification (for hooks)");
+  cmd->add_flag(
+      "--python-compat", args.python_compat,
+      "Exactly SmartSpec's Python verdicts, its bugs included (README: Deliberate differences)");
   cmd->callback([&ctx]() {
     apply_verbosity(ctx);
     args.common = ctx.common;

@@ -82,24 +82,26 @@ int verify_command(const VerifyOptions& args) {
       if (!bytes) {
         return error_exit(Error{args.tasks, 0, "no such file in " + args.rev});
       }
-      auto parsed = tasks::parse(*bytes, args.tasks);
+      auto parsed = tasks::parse(*bytes, args.tasks, tasks::ParseOptions{args.python_compat});
       if (!parsed) return error_exit(parsed.error());
       doc = std::move(*parsed);
     }
   }
   if (doc.path.empty()) {
-    auto loaded = tasks::load(args.tasks);
+    auto loaded = tasks::load(args.tasks, tasks::ParseOptions{args.python_compat});
     if (!loaded) return error_exit(loaded.error());
     doc = std::move(*loaded);
   }
-  if (!source) source = std::make_unique<verify::DirSource>(root);
+  if (!source) source = std::make_unique<verify::DirSource>(root, args.python_compat);
   if (!args.task.empty()) {
     std::erase_if(doc.tasks, [&](const TaskLine& t) { return t.id != args.task; });
     if (doc.tasks.empty()) return error_exit(Error{args.tasks, 0, "no task " + args.task});
   }
 
   for (const auto& w : doc.warnings) spdlog::warn("{}:{}: {}", w.file, w.line, w.message);
-  verify::Summary summary = verify::verify(doc, *source);
+  verify::Options vopt;
+  vopt.python_compat = args.python_compat;
+  verify::Summary summary = verify::verify(doc, *source, vopt);
   verify::RunInfo info = verify::run_info_now(args.tasks);
   info.repo_root = root;
   info.rev = oid;

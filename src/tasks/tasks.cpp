@@ -2,6 +2,8 @@
 // (verify_evidence_enhanced.py v6): the same task-line and evidence-line
 // patterns, shlex tokenisation, and the same reasons to reject an evidence
 // line, so both tools see the same evidence in the same file.
+#include "smartspec/tasks/tasks.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <map>
@@ -9,7 +11,6 @@
 #include <string_view>
 #include <vector>
 
-#include "smartspec/tasks/tasks.hpp"
 #include "smartspec/util/text.hpp"
 #include "tasks/pytext.hpp"
 
@@ -18,9 +19,7 @@ namespace smartspec::tasks {
 namespace {
 
 bool is_id_start(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
-bool is_id_char(char c) {
-  return is_id_start(c) || c == '.' || c == '_' || c == ':' || c == '-';
-}
+bool is_id_char(char c) { return is_id_start(c) || c == '.' || c == '_' || c == ':' || c == '-'; }
 
 // Skips Python `\s*` from pos; returns the new position.
 std::size_t skip_spaces(std::string_view s, std::size_t pos) {
@@ -34,11 +33,11 @@ struct TaskMatch {
   std::string_view title;
 };
 
-// ^\s*[-*]\s*\[([ xX])\]\s+(ID)(\s+|\s*$)(title.*)$   (the Python tool accepts
-// only "-" bullets; "*" bullets are accepted here too, as markdown allows).
+// ^\s*-\s*\[([ xX])\]\s+(ID)(\s+|\s*$)(title.*)$ (only "-" bullets, as the
+// Python tool: a "* [ ]" line is prose to it).
 bool match_task(std::string_view line, TaskMatch& m) {
   std::size_t p = skip_spaces(line, 0);
-  if (p >= line.size() || (line[p] != '-' && line[p] != '*')) return false;
+  if (p >= line.size() || line[p] != '-') return false;
   p = skip_spaces(line, p + 1);
   if (p + 3 > line.size() || line[p] != '[' || line[p + 2] != ']') return false;
   char chk = line[p + 1];
@@ -119,8 +118,8 @@ std::string py_list_repr(const std::vector<std::string>& items) {
 // surrounding quotes (a lone quote character counts as a pair).
 std::string strip_quotes(std::string_view v) {
   v = py::strip(v);
-  if (!v.empty() && ((v.front() == '"' && v.back() == '"') ||
-                     (v.front() == '\'' && v.back() == '\''))) {
+  if (!v.empty() &&
+      ((v.front() == '"' && v.back() == '"') || (v.front() == '\'' && v.back() == '\''))) {
     if (v.size() == 1) return {};
     return std::string(v.substr(1, v.size() - 2));
   }
@@ -138,7 +137,8 @@ const std::map<std::string, std::vector<std::string>, std::less<>>& allowed_keys
 }
 
 // Parses one evidence payload; on rejection returns false with the reason.
-bool parse_evidence(std::string_view payload, int line, Evidence& ev, std::string& why) {
+bool parse_evidence(std::string_view payload, int line, Evidence& ev, std::string& why,
+                    const ParseOptions& options) {
   auto tokens = shell_split(payload);
   if (!tokens) {
     why = "tokenization error: " + tokens.error().message;
@@ -155,7 +155,8 @@ bool parse_evidence(std::string_view payload, int line, Evidence& ev, std::strin
     why = "invalid evidence type '" + type + "'";
     return false;
   }
-  std::vector<std::pair<std::string, std::string>> kv;  // a dict: later values win, first position kept
+  std::vector<std::pair<std::string, std::string>>
+      kv;  // a dict: later values win, first position kept
   std::vector<std::string> stray;
   for (std::size_t i = 1; i < tokens->size(); ++i) {
     const std::string& t = (*tokens)[i];
@@ -187,27 +188,32 @@ bool parse_evidence(std::string_view payload, int line, Evidence& ev, std::strin
     why = "unknown keys for " + type + ": " + py_list_repr(unknown);
     return false;
   }
-  auto path_it = std::find_if(kv.begin(), kv.end(), [](const auto& p) { return p.first == "path"; });
+  auto path_it =
+      std::find_if(kv.begin(), kv.end(), [](const auto& p) { return p.first == "path"; });
   if (path_it == kv.end()) {
     why = "missing required key path=";
     return false;
   }
-  // Normalise as the Python tool does (backslashes to '/', leading "./"
-  // dropped), except that an absolute path is refused instead of being made
-  // relative by stripping its '/' (the Python tool's lstrip("./") also eats
-  // the dot of ".github/…"; here only "./" and "/" prefixes after a "./" go).
-  std::string path = path_it->second;
+  // _safe_rel_path: quotes stripped a second time, backslashes to '/', then
+  // Python's lstrip("./"), which eats every leading '.' and '/': the dot of
+  // ".github/…", the "../" of "../x" and the '/' of "/etc/passwd". By default
+  // only "./" prefixes go; an absolute path or a ".." component is refused.
+  std::string path = strip_quotes(path_it->second);
   std::replace(path.begin(), path.end(), '\\', '/');
-  if (!path.empty() && path.front() == '/') {
-    why = "invalid path (absolute/traversal): " + path;
-    return false;
+  if (options.python_compat) {
+    path.erase(0, std::min(path.find_first_not_of("./"), path.size()));
+  } else {
+    if (!path.empty() && path.front() == '/') {
+      why = "invalid path (absolute/traversal): " + path;
+      return false;
+    }
+    while (path.size() >= 2 && path[0] == '.' && path[1] == '/') {
+      std::size_t n = 2;
+      while (n < path.size() && path[n] == '/') ++n;
+      path.erase(0, n);
+    }
+    if (path == ".") path.clear();
   }
-  while (path.size() >= 2 && path[0] == '.' && path[1] == '/') {
-    std::size_t n = 2;
-    while (n < path.size() && path[n] == '/') ++n;
-    path.erase(0, n);
-  }
-  if (path == ".") path.clear();
   std::size_t start = 0;
   while (start <= path.size()) {
     std::size_t slash = path.find('/', start);
@@ -297,8 +303,8 @@ std::string shell_quote(std::string_view s) {
   if (s.empty()) return "''";
   bool safe = std::all_of(s.begin(), s.end(), [](char ch) {
     auto c = static_cast<unsigned char>(ch);
-    return c < 0x80 && (std::isalnum(c) != 0 || std::string_view("_@%+=:,./-").find(ch) !=
-                                                    std::string_view::npos);
+    return c < 0x80 && (std::isalnum(c) != 0 ||
+                        std::string_view("_@%+=:,./-").find(ch) != std::string_view::npos);
   });
   if (safe) return std::string(s);
   std::string out = "'";
@@ -312,9 +318,15 @@ std::string shell_quote(std::string_view s) {
   return out + "'";
 }
 
-Result<TasksDoc> parse(std::string_view input, const std::string& path) {
-  TRY_VOID(text::require_utf8(input, path));
-  std::string_view body = text::strip_bom(input);
+Result<TasksDoc> parse(std::string_view input, const std::string& path,
+                       const ParseOptions& options) {
+  // read_text(encoding="utf-8", errors="ignore"): undecodable bytes are
+  // dropped (a Windows-1252 file loses its accented letters, not its tasks).
+  // Python keeps a BOM as U+FEFF, which `\s` does not match, so a task on
+  // the first line is lost: a bug not copied unless python_compat.
+  std::string decoded = py::decode_ignore(input);
+  std::string_view body = decoded;
+  if (!options.python_compat) body = text::strip_bom(body);
   TasksDoc doc;
   doc.path = path;
   std::map<std::string, int, std::less<>> first_line;  // id → line of its first task
@@ -347,7 +359,7 @@ Result<TasksDoc> parse(std::string_view input, const std::string& path) {
     current->last_line = number;
     Evidence ev;
     std::string why;
-    if (parse_evidence(payload, number, ev, why)) {
+    if (parse_evidence(payload, number, ev, why, options)) {
       current->evidence.push_back(std::move(ev));
     } else {
       doc.warnings.push_back({path, number, "evidence rejected: " + why});
@@ -356,14 +368,14 @@ Result<TasksDoc> parse(std::string_view input, const std::string& path) {
   return doc;
 }
 
-Result<TasksDoc> load(const std::string& path) {
+Result<TasksDoc> load(const std::string& path, const ParseOptions& options) {
   auto bytes = text::read_file(path);
   if (!bytes) {
     Error e = bytes.error();
     if (e.file.empty()) e.file = path;
     return fail(std::move(e));
   }
-  return parse(*bytes, path);
+  return parse(*bytes, path, options);
 }
 
 }  // namespace smartspec::tasks

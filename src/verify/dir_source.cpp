@@ -30,7 +30,8 @@ bool within(const std::string& path, const std::string& root) {
 
 }  // namespace
 
-DirSource::DirSource(std::string root) : root_(std::move(root)) {
+DirSource::DirSource(std::string root, bool python_compat)
+    : root_(std::move(root)), compat_(python_compat) {
   while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
   real_root_ = real_path(root_);
 }
@@ -45,8 +46,41 @@ std::optional<std::string> DirSource::inside(const std::string& rel) const {
   return real;
 }
 
+std::string DirSource::resolve(const std::string& rel, bool absolute) {
+  // Path.resolve(strict=False): the real path of the longest existing
+  // prefix, then the rest as written.
+  std::string head = rel.empty() ? root_ : root_ + "/" + rel;
+  std::string tail;
+  std::string real;
+  for (;;) {
+    real = real_path(head);
+    if (!real.empty()) break;
+    std::size_t slash = head.rfind('/');
+    if (slash == std::string::npos || slash == 0 || head.size() <= root_.size()) {
+      real = head;
+      break;
+    }
+    tail = head.substr(slash) + tail;
+    head.erase(slash);
+  }
+  real += tail;
+  if (!absolute && !real_root_.empty() && within(real, real_root_)) {
+    return real.size() == real_root_.size() ? std::string() : real.substr(real_root_.size() + 1);
+  }
+  return real;
+}
+
 FileSource::Kind DirSource::kind(const std::string& rel) {
   auto real = inside(rel);
+  if (!real && compat_) {
+    // Python follows the link wherever it goes; only its kind is taken.
+    std::string full = rel.empty() ? root_ : root_ + "/" + rel;
+    struct stat st {};
+    if (::stat(full.c_str(), &st) != 0) return Kind::kMissing;
+    if (S_ISDIR(st.st_mode)) return Kind::kDir;
+    if (S_ISREG(st.st_mode)) return Kind::kFile;
+    return Kind::kMissing;
+  }
   if (!real) return Kind::kMissing;
   struct stat st {};
   if (::stat(real->c_str(), &st) != 0) return Kind::kMissing;
@@ -57,6 +91,7 @@ FileSource::Kind DirSource::kind(const std::string& rel) {
 
 std::optional<std::uint64_t> DirSource::size(const std::string& rel) {
   auto real = inside(rel);
+  if (!real && compat_) real = rel.empty() ? root_ : root_ + "/" + rel;  // stat only
   if (!real) return std::nullopt;
   struct stat st {};
   if (::stat(real->c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
@@ -114,7 +149,7 @@ std::vector<FileSource::Entry> DirSource::list(const std::string& rel) {
       // A symlink counts as the file it points to when that stays inside the
       // root; symlinked directories are not descended into.
       std::string target = real_path(child);
-      if (target.empty() || !within(target, real_root_)) continue;
+      if (target.empty() || (!compat_ && !within(target, real_root_))) continue;
       if (::stat(target.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
       out.push_back({name, false});
     } else if (S_ISDIR(st.st_mode)) {
@@ -123,7 +158,10 @@ std::vector<FileSource::Entry> DirSource::list(const std::string& rel) {
       out.push_back({name, false});
     }
   }
-  std::sort(out.begin(), out.end(), [](const Entry& a, const Entry& b) { return a.name < b.name; });
+  if (!compat_) {
+    std::sort(out.begin(), out.end(),
+              [](const Entry& a, const Entry& b) { return a.name < b.name; });
+  }
   return out;
 }
 

@@ -43,6 +43,8 @@ void write_similar(JsonWriter& w, const std::vector<SimilarFile>& files) {
     w.field("name", base_name(f.path));
     w.field("ratio", f.ratio);
     w.field("percent", static_cast<int>(std::lround(f.ratio * 100)));
+    w.field("similarity",
+            static_cast<int>(std::lround(f.ratio * 100)));  // what the prompter prints
     w.end_object();
   }
   w.end_array();
@@ -60,8 +62,9 @@ int count_of(const Summary& s, std::string_view cat) {
 RunInfo run_info_now(std::string tasks_path) {
   auto now = std::chrono::system_clock::now();
   std::time_t secs = std::chrono::system_clock::to_time_t(now);
-  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() %
-                1000000;
+  auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() %
+      1000000;
   std::tm tm{};
   ::localtime_r(&secs, &tm);
   char id[32];
@@ -129,12 +132,11 @@ std::string to_json(const Summary& s, const RunInfo& info) {
     w.field("code_evidence_count", t.code_evidence_count);
     w.field("test_evidence_count", t.test_evidence_count);
     w.key("suggestions").string_array(t.suggestions);
-    w.key("priority");
-    if (t.priority == 0) {
-      w.null();
-    } else {
-      w.value(t.priority);
-    }
+    // A verified task has no priority: the key is left out, as the Python
+    // verifier leaves it out for every task. The prompter reads
+    // .get("priority", 4) and then compares priorities (min(), sort), so a
+    // null here made it crash once two tasks verified.
+    if (t.priority != 0) w.field("priority", t.priority);
     w.field("checkbox_state", t.checkbox_state);
     w.field("line", t.line);
     w.field("code_path", t.code_path);

@@ -1,32 +1,33 @@
 // The checks and the classification. Rules, reason texts and suggestion texts
 // are those of SmartSpec's Python verifier (verify_evidence_enhanced.py v6);
-// the differences are deliberate and listed where they occur:
-//  * denied paths (.git, node_modules, .env… ) never exist, also for the
-//    directory checks the Python tool lets through;
+// the differences are deliberate, listed in the README ("Deliberate
+// differences") and switched off by Options::python_compat:
 //  * the similar-file search does not look inside .git (the Python tool's
 //    rglob does; a commit's tree has no .git, so both sources now agree);
-//  * ties between equally similar files keep name order (Python: the
-//    filesystem's directory order, which is not stable across machines).
+//  * ties between equally similar files, and the files of a directory scan,
+//    keep name order (Python: the filesystem's directory order, which is
+//    not stable across machines; DirSource gives that order in compat mode);
+//  * where the repository lies does not matter (Python denies every path
+//    when the root's own absolute path has a .venv, .git … component).
 // Speed: directory listings, recursive file lists and name data are cached
 // per run, so no subtree is walked twice however many files are missing.
-#include <pthread.h>
+#include "smartspec/verify/verify.hpp"
 
 #include <algorithm>
 #include <array>
 #include <functional>
 #include <map>
 #include <memory>
-#include <regex>
 #include <unordered_map>
 
-#include "smartspec/verify/verify.hpp"
 #include "verify/difflib.hpp"
+#include "verify/pyre.hpp"
 
 namespace smartspec::verify {
 
 namespace {
 
-constexpr std::array<std::string_view, 6> kDenyDirs = {".git",        ".venv",  "node_modules",
+constexpr std::array<std::string_view, 6> kDenyDirs = {".git",        ".venv", "node_modules",
                                                        "__pycache__", ".spec", ".smartspec"};
 constexpr std::array<std::string_view, 3> kDenyPrefixes = {".env", "id_rsa", "id_ed25519"};
 
@@ -129,7 +130,8 @@ bool is_space_ascii_or_more(std::string_view s, std::size_t pos, std::size_t& le
     auto d = static_cast<unsigned char>(s[pos + 1]);
     auto e = static_cast<unsigned char>(s[pos + 2]);
     if ((c == 0xE1 && d == 0x9A && e == 0x80) ||
-        (c == 0xE2 && d == 0x80 && ((e >= 0x80 && e <= 0x8A) || e == 0xA8 || e == 0xA9 || e == 0xAF)) ||
+        (c == 0xE2 && d == 0x80 &&
+         ((e >= 0x80 && e <= 0x8A) || e == 0xA8 || e == 0xA9 || e == 0xAF)) ||
         (c == 0xE2 && d == 0x81 && e == 0x9F) || (c == 0xE3 && d == 0x80 && e == 0x80)) {
       len = 3;
     }
@@ -176,70 +178,6 @@ bool has_heading(std::string_view text, std::string_view h) {
   return false;
 }
 
-// Python patterns in ECMAScript: named groups become plain groups, a leading
-// (?i) becomes the icase flag. Anything std::regex cannot compile does not
-// match (the Python tool treats re.error the same way).
-std::optional<std::regex> compile_python_regex(std::string pattern) {
-  auto flags = std::regex::ECMAScript | std::regex::multiline;
-  for (;;) {
-    if (pattern.rfind("(?i)", 0) == 0) {
-      flags |= std::regex::icase;
-      pattern.erase(0, 4);
-    } else if (pattern.rfind("(?m)", 0) == 0) {
-      pattern.erase(0, 4);
-    } else {
-      break;
-    }
-  }
-  for (std::size_t at = pattern.find("(?P<"); at != std::string::npos;
-       at = pattern.find("(?P<", at)) {
-    std::size_t close = pattern.find('>', at);
-    if (close == std::string::npos) break;
-    pattern = pattern.substr(0, at) + "(" + pattern.substr(close + 1);
-  }
-  try {
-    return std::regex(pattern, flags);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-}
-
-// libstdc++'s regex executor recurses per character of a match; run it on a
-// thread with a large stack (reserved, not committed) so a long match in a
-// 2 MB file cannot overflow the caller's stack.
-bool regex_search_guarded(const std::regex& re, const std::string& text) {
-  struct Job {
-    const std::regex* re;
-    const std::string* text;
-    bool found = false;
-  } job{&re, &text};
-  auto body = [](void* arg) -> void* {
-    auto* j = static_cast<Job*>(arg);
-    try {
-      j->found = std::regex_search(*j->text, *j->re);
-    } catch (const std::exception&) {
-      j->found = false;
-    }
-    return nullptr;
-  };
-  if (text.size() < 4096) {
-    body(&job);
-    return job.found;
-  }
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setstacksize(&attr, std::size_t{1} << 30);
-  pthread_t th;
-  if (pthread_create(&th, &attr, body, &job) != 0) {
-    pthread_attr_destroy(&attr);
-    body(&job);
-    return job.found;
-  }
-  pthread_attr_destroy(&attr);
-  pthread_join(th, nullptr);
-  return job.found;
-}
-
 struct FileRec {
   std::string path;
   std::u32string name;
@@ -270,8 +208,29 @@ class Cache {
     if (it != kinds_.end()) return it->second;
     return kinds_[norm] = src_.kind(norm);
   }
-  FileSource::Kind allowed_kind(const std::string& norm) {
-    return is_denied(norm) ? FileSource::Kind::kMissing : kind(norm);
+  // _is_path_allowed(): the deny list on the path as Path.resolve() gives
+  // it (symlinks followed). By default relative to the repository; in
+  // Python-compat mode the root's own absolute components count too (under
+  // ~/.venv/proj every path is denied to the Python tool).
+  bool denied(const std::string& norm) {
+    auto it = denied_.find(norm);
+    if (it != denied_.end()) return it->second;
+    return denied_[norm] = is_denied(src_.resolve(norm, opt_.python_compat));
+  }
+  // The same test for a file met while walking a directory, lexically.
+  bool denied_in_walk(const std::string& path) {
+    if (!root_checked_) {
+      root_checked_ = true;
+      root_denied_ = false;
+      if (opt_.python_compat) {
+        std::string root = src_.resolve("", true);
+        for (std::string_view d : kDenyDirs) {
+          std::string needle = "/" + std::string(d) + "/";
+          if ((root + "/").find(needle) != std::string::npos) root_denied_ = true;
+        }
+      }
+    }
+    return root_denied_ || is_denied(path);
   }
 
   const std::string& text(const std::string& norm) {
@@ -279,15 +238,33 @@ class Cache {
     if (it != texts_.end()) return it->second;
     return texts_[norm] = read_text(norm);
   }
+  // A directory scan's file: kept while the scans' texts stay under 64 MiB,
+  // so that many scans of one directory (one per task) read it once.
+  const std::string& scan_text(const std::string& norm) {
+    auto it = texts_.find(norm);
+    if (it != texts_.end()) return it->second;
+    std::string txt = read_text(norm);
+    if (scan_bytes_ + txt.size() <= (std::size_t{64} << 20)) {
+      scan_bytes_ += txt.size();
+      return texts_[norm] = std::move(txt);
+    }
+    scratch_ = std::move(txt);
+    return scratch_;
+  }
   std::string read_text(const std::string& norm) {
     auto bytes = src_.read(norm, opt_.max_read_bytes);
     return bytes ? decode_ignore(*bytes) : std::string();
   }
 
+  // re.search(pattern, text, flags=re.MULTILINE) is not None; a pattern
+  // re rejects matches nothing (the Python tool catches re.error).
   bool regex_matches(const std::string& pattern, const std::string& text) {
     auto it = regexes_.find(pattern);
-    if (it == regexes_.end()) it = regexes_.emplace(pattern, compile_python_regex(pattern)).first;
-    return it->second && regex_search_guarded(*it->second, text);
+    if (it == regexes_.end()) {
+      it =
+          regexes_.emplace(pattern, pyre::Regex::compile(pattern, pyre::kMultiline, nullptr)).first;
+    }
+    return it->second && it->second->search(text);
   }
 
   // Files beneath dir (recursively, .git excluded) in Python rglob order:
@@ -301,7 +278,9 @@ class Cache {
       if (!e.dir) out.push_back(record(child_of(dir, e.name), e.name));
     }
     for (const auto& e : entries) {
-      if (!e.dir || e.name == ".git") continue;
+      // .git is left out (a commit's tree has none; the Python tool offers
+      // ".git/…" files as similar names) unless in Python-compat mode.
+      if (!e.dir || (e.name == ".git" && !opt_.python_compat)) continue;
       const auto& sub = files_under(child_of(dir, e.name));
       out.insert(out.end(), sub.begin(), sub.end());
     }
@@ -311,7 +290,7 @@ class Cache {
 
   FileInfo file_info(const std::string& norm) {
     FileInfo fi;
-    if (is_denied(norm)) return fi;
+    if (denied(norm)) return fi;
     auto k = kind(norm);
     if (k == FileSource::Kind::kFile) {
       fi.exists = true;
@@ -464,8 +443,13 @@ class Cache {
   FileSource& src_;
   const Options& opt_;
   std::unordered_map<std::string, FileSource::Kind> kinds_;
+  std::unordered_map<std::string, bool> denied_;
+  std::size_t scan_bytes_ = 0;
+  std::string scratch_;
+  bool root_checked_ = false;
+  bool root_denied_ = false;
   std::unordered_map<std::string, std::string> texts_;
-  std::unordered_map<std::string, std::optional<std::regex>> regexes_;
+  std::unordered_map<std::string, std::shared_ptr<pyre::Regex>> regexes_;
   std::unordered_map<std::string, std::vector<FileSource::Entry>> listings_;
   std::unordered_map<std::string, std::vector<std::uint32_t>> subtree_;
   std::unordered_map<std::string, std::uint32_t> index_;
@@ -482,7 +466,9 @@ struct Checker {
   std::string directory(const std::string& norm, const std::optional<std::string>& contains,
                         const std::optional<std::string>& regex, bool& ok) {
     ok = false;
-    if (cache.allowed_kind(norm) != FileSource::Kind::kDir) return "directory not found";
+    // As in the Python tool, the directory itself is not checked against
+    // the deny list; the files of its walk are.
+    if (cache.kind(norm) != FileSource::Kind::kDir) return "directory not found";
     bool want_contains = contains && !contains->empty();
     bool want_regex = regex && !regex->empty();
     if (!want_contains && !want_regex) {
@@ -492,8 +478,8 @@ struct Checker {
     std::size_t scanned = 0;
     for (std::uint32_t i : cache.files_under(norm)) {
       const std::string& path = cache.rec(i).path;
-      if (is_denied(path)) continue;
-      std::string txt = cache.read_text(path);
+      if (cache.denied_in_walk(path)) continue;
+      const std::string& txt = cache.scan_text(path);
       ok = true;
       if (want_contains && txt.find(*contains) != std::string::npos) {
         return "found contains in " + path;
@@ -532,7 +518,7 @@ struct Checker {
     if (ev.type == "code") {
       auto symbol = ev.get("symbol");
       if ((!c.path.empty() && c.path.back() == '/') || symbol == "Directory" ||
-          cache.allowed_kind(norm) == FileSource::Kind::kDir) {
+          cache.kind(norm) == FileSource::Kind::kDir) {
         bool ok = false;
         std::string why = directory(norm, ev.get("contains"), ev.get("regex"), ok);
         return verdict(ok, std::move(why));
@@ -616,7 +602,8 @@ std::vector<std::string> suggestions_for(const TaskResult& t) {
                 "] but no implementation or test files exist");
     if (t.checked) s.emplace_back("→ Update checkbox to [ ] until implementation is complete");
     for (const auto& c : t.checks) {
-      if (c.evidence.type == "code" && !c.ok) s.push_back("→ Create implementation file: " + c.path);
+      if (c.evidence.type == "code" && !c.ok)
+        s.push_back("→ Create implementation file: " + c.path);
     }
     for (const auto& c : t.checks) {
       if (c.evidence.type == "test" && !c.ok) s.push_back("→ Create test file: " + c.path);
@@ -644,7 +631,8 @@ std::vector<std::string> suggestions_for(const TaskResult& t) {
     s.emplace_back("⚠️ File exists but symbol not found");
     for (const auto& c : t.checks) {
       if (c.evidence.type != "code" || !reason_has(c, "symbol not found")) continue;
-      s.push_back("→ Symbol '" + c.evidence.get("symbol").value_or("") + "' not found in " + c.path);
+      s.push_back("→ Symbol '" + c.evidence.get("symbol").value_or("") + "' not found in " +
+                  c.path);
       if (c.exists) s.push_back("   File exists (" + size_text(c.size) + " bytes)");
       s.emplace_back("→ Check if symbol is exported or has a different name");
     }

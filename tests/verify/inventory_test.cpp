@@ -1,7 +1,6 @@
 // End to end against the reference: the Python verifier's output for the
 // inventory fixture project (tests/data/inventory/).
 #include <gtest/gtest.h>
-
 #include <simdjson.h>
 
 #include <string>

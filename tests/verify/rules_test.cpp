@@ -57,11 +57,11 @@ TEST_F(Rules, CodeFileSymbolContainsRegex) {
   EXPECT_EQ(one("code path=src/a.py symbol=Baz\ntest path=tests/test_a.py"),
             (Outcome{false, "symbol_issue", 3}));
   EXPECT_EQ(task().checks.at(0).reason, "symbol not found");
-  EXPECT_EQ(task().suggestions,
-            (std::vector<std::string>{"⚠️ File exists but symbol not found",
-                                      "→ Symbol 'Baz' not found in src/a.py",
-                                      "   File exists (48 bytes)",
-                                      "→ Check if symbol is exported or has a different name"}));
+  EXPECT_EQ(
+      task().suggestions,
+      (std::vector<std::string>{"⚠️ File exists but symbol not found",
+                                "→ Symbol 'Baz' not found in src/a.py", "   File exists (48 bytes)",
+                                "→ Check if symbol is exported or has a different name"}));
   EXPECT_EQ(one("code path=src/a.py contains=\"def baz\"\ntest path=tests/test_a.py"),
             (Outcome{false, "content_issue", 3}));
   EXPECT_EQ(one("code path=src/a.py regex=\"^return\"\ntest path=tests/test_a.py", true),
@@ -84,8 +84,7 @@ TEST_F(Rules, CodeDirectoryChecks) {
   // Files under denied directories are not scanned.
   EXPECT_EQ(one("code path=pkg/ contains=needle"), (Outcome{false, "missing_tests", 2}));
   EXPECT_EQ(task().checks.at(0).reason, "no match found in directory scan");
-  EXPECT_EQ(one("code path=pkg/sub/mod.py symbol=Directory"),
-            (Outcome{false, "missing_tests", 2}));
+  EXPECT_EQ(one("code path=pkg/sub/mod.py symbol=Directory"), (Outcome{false, "missing_tests", 2}));
   EXPECT_EQ(task().checks.at(0).reason, "directory not found");
   EXPECT_EQ(one("code path=nothere/"), (Outcome{false, "not_implemented", 2}));
 }
@@ -124,8 +123,7 @@ TEST_F(Rules, TestEvidence) {
 TEST_F(Rules, DocsEvidence) {
   files({{"docs/guide.md", "Intro\n\n## Installation  \ntext\n#NoSpace\n"}});
   EXPECT_EQ(one("docs path=docs/guide.md heading=Installation"), (Outcome{true, "verified", 0}));
-  EXPECT_EQ(one("docs path=docs/guide.md heading=Install"),
-            (Outcome{false, "not_implemented", 2}));
+  EXPECT_EQ(one("docs path=docs/guide.md heading=Install"), (Outcome{false, "not_implemented", 2}));
   EXPECT_EQ(task().checks.at(0).reason, "heading not found");
   EXPECT_EQ(one("docs path=docs/guide.md heading=NoSpace"), (Outcome{false, "not_implemented", 2}));
   EXPECT_EQ(one("docs path=docs/guide.md contains=text regex=\"^Intro$\""),
@@ -153,11 +151,18 @@ TEST_F(Rules, DeniedPathsNeverExist) {
          {"keys/id_rsa.pub", "k\n"},
          {"pkg/__pycache__/a.pyc", "x\n"}});
   for (std::string path : {".env.local", "node_modules/lib/index.js", ".venv/lib/site.py",
-                           "keys/id_rsa.pub", "pkg/__pycache__/a.pyc", "node_modules/"}) {
+                           "keys/id_rsa.pub", "pkg/__pycache__/a.pyc"}) {
     SCOPED_TRACE(path);
     EXPECT_EQ(one("code path=" + path), (Outcome{false, "not_implemented", 2}));
     EXPECT_FALSE(task().checks.at(0).exists);
   }
+  // As for the Python tool: a denied directory itself passes a bare
+  // directory check, but none of its files is ever read by a scan.
+  EXPECT_EQ(one("code path=node_modules/"), (Outcome{true, "verified", 0}));
+  EXPECT_EQ(task().checks.at(0).reason, "directory exists");
+  EXPECT_FALSE(task().checks.at(0).exists);
+  EXPECT_EQ(one("code path=node_modules/ contains=x"), (Outcome{false, "not_implemented", 2}));
+  EXPECT_EQ(task().checks.at(0).reason, "no match found in directory scan");
   EXPECT_TRUE(verify::is_denied(".git/config"));
   EXPECT_TRUE(verify::is_denied("a/.smartspec/x"));
   EXPECT_TRUE(verify::is_denied("a/id_ed25519"));
@@ -183,7 +188,8 @@ TEST_F(Rules, SimilarFilesDecideNamingIssues) {
   const auto& code = task().checks.at(0);
   ASSERT_EQ(code.similar.size(), 2u);
   EXPECT_EQ(code.similar[0].path, "src/user_service.py");
-  EXPECT_DOUBLE_EQ(code.similar[0].ratio, verify::similarity("user_services.py", "user_service.py"));
+  EXPECT_DOUBLE_EQ(code.similar[0].ratio,
+                   verify::similarity("user_services.py", "user_service.py"));
   EXPECT_EQ(code.similar[1].path, "src/helpers/user_services_util.py");
   EXPECT_EQ(task().suggestions.at(1), "→ Found similar file: user_service.py");
   EXPECT_EQ(task().suggestions.at(2), "→ Update evidence path to: src/user_service.py");

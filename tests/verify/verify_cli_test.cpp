@@ -30,6 +30,23 @@ TEST(VerifyCli, WorkingTreeHumanSummaryAndExitCode) {
             "❌ TSK-INV-012 (not_implemented, priority 2): Task without evidence yet\n");
 }
 
+TEST(VerifyCli, VerifiedTasksCarryNoPriorityKey) {
+  // The prompter reads task.get("priority", 4) and takes min() over a
+  // category's priorities: a null for each verified task made it crash.
+  test::TempDir dir;
+  std::string repo = test::make_repo(
+      dir, {{"tasks.md",
+             "- [x] T1 One\n  evidence: code path=a.py\n- [ ] T2 Two\n  evidence: code path=a.py\n"
+             "- [ ] T3 Three\n  evidence: code path=b.py\n"},
+            {"a.py", "x = 1\n"}});
+  auto r = test::run_tool({"verify", "tasks.md", "--json"}, repo);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.out.find("\"priority\": null"), std::string::npos) << r.out;
+  std::size_t t3 = r.out.find("\"task_id\": \"T3\"");
+  ASSERT_NE(t3, std::string::npos);
+  EXPECT_EQ(r.out.find("\"priority\""), r.out.find("\"priority\": 4,", t3)) << r.out;
+}
+
 TEST(VerifyCli, RootIsTheWorkTreeContainingTheCwd) {
   test::TempDir dir;
   std::string repo = test::make_inventory_repo(dir);
@@ -41,9 +58,9 @@ TEST(VerifyCli, RootIsTheWorkTreeContainingTheCwd) {
 
 TEST(VerifyCli, AllVerifiedExitsZeroAndOutWritesBothFiles) {
   test::TempDir dir;
-  std::string repo = test::make_repo(
-      dir, {{"tasks.md", "- [x] T1 Done\n  evidence: code path=a.py symbol=A\n"},
-            {"a.py", "class A: pass\n"}});
+  std::string repo =
+      test::make_repo(dir, {{"tasks.md", "- [x] T1 Done\n  evidence: code path=a.py symbol=A\n"},
+                            {"a.py", "class A: pass\n"}});
   auto r = test::run_tool({"verify", "tasks.md", "--out", "reports"}, repo);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   ASSERT_TRUE(fs::is_directory(fs::path(repo) / "reports"));
@@ -53,8 +70,7 @@ TEST(VerifyCli, AllVerifiedExitsZeroAndOutWritesBothFiles) {
     EXPECT_TRUE(fs::is_regular_file(e.path() / "summary.json"));
     std::string md = test::read(e.path() / "report.md");
     EXPECT_NE(md.find("- T1: Done\n"), std::string::npos) << md;
-    EXPECT_NE(r.out.find("Report saved to reports/" + e.path().filename().string() +
-                         "/report.md"),
+    EXPECT_NE(r.out.find("Report saved to reports/" + e.path().filename().string() + "/report.md"),
               std::string::npos)
         << r.out;
   }
@@ -63,9 +79,9 @@ TEST(VerifyCli, AllVerifiedExitsZeroAndOutWritesBothFiles) {
 
 TEST(VerifyCli, RevReadsTheCommitTreeAndItsTasksMd) {
   test::TempDir dir;
-  std::string repo = test::make_repo(
-      dir, {{"tasks.md", "- [ ] T1 A\n  evidence: code path=a.py symbol=A\n"},
-            {"a.py", "class A: pass\n"}});
+  std::string repo =
+      test::make_repo(dir, {{"tasks.md", "- [ ] T1 A\n  evidence: code path=a.py symbol=A\n"},
+                            {"a.py", "class A: pass\n"}});
   // Working tree: a.py loses the symbol and tasks.md gains a failing task.
   test::write(fs::path(repo) / "a.py", "# gone\n");
   test::write(fs::path(repo) / "tasks.md",
@@ -89,10 +105,12 @@ TEST(VerifyCli, BadInputIsOneErrorLineAndExitTwo) {
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_EQ(missing.err, "smartspec-batch: error: nope.md: no such file\n");
   EXPECT_EQ(missing.out, "");
+  // Undecodable bytes are dropped, as by the Python tool (errors="ignore").
   test::write(fs::path(repo) / "bad.md", "- [ ] T1 ok\n- [ ] T2 \xff\n");
   auto bad = test::run_tool({"verify", "bad.md"}, repo);
-  EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_EQ(bad.err, "smartspec-batch: error: bad.md:2: invalid UTF-8\n");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_EQ(bad.err, "");
+  EXPECT_EQ(bad.out.find("Verified 0/2 tasks"), 0u) << bad.out;
   auto rev = test::run_tool({"verify", "bad.md", "--rev", "no-such-rev"}, repo);
   EXPECT_EQ(rev.exit_code, 2);
   EXPECT_EQ(rev.err.rfind("smartspec-batch: error: ", 0), 0u) << rev.err;

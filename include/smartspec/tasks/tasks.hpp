@@ -10,12 +10,28 @@
 
 namespace smartspec::tasks {
 
-// Parses tasks.md text. Rejected evidence lines become warnings (with line
-// numbers), never errors. Errors only for invalid UTF-8.
-Result<TasksDoc> parse(std::string_view text, const std::string& path);
+// How tasks.md is read. By default as SmartSpec's Python verifier reads it
+// except for three fixes (README, "Deliberate differences"): a BOM is
+// skipped, a
+// leading dot is kept (Python's lstrip("./") turns ".github/x" into
+// "github/x" and "../x" into "x") and an absolute path is refused (Python
+// makes "/etc/passwd" the repository path "etc/passwd"). python_compat
+// reads them exactly as Python does; neither ever leaves the repository.
+struct ParseOptions {
+  bool python_compat = false;
+};
+
+// Parses tasks.md bytes as the Python verifier reads them: UTF-8 with
+// undecodable bytes dropped (errors="ignore"), lines split as
+// str.splitlines(). A leading BOM is skipped (Python keeps it as a
+// character, so a task on the first line is not a task to it: copied only
+// with python_compat). Rejected evidence lines become warnings (with line
+// numbers), never errors.
+Result<TasksDoc> parse(std::string_view text, const std::string& path,
+                       const ParseOptions& options = {});
 
 // Reads and parses a file (missing/unreadable → error naming the file).
-Result<TasksDoc> load(const std::string& path);
+Result<TasksDoc> load(const std::string& path, const ParseOptions& options = {});
 
 // POSIX-shell-like tokenizer (shlex.split semantics, posix=True). Error on
 // an unterminated quote.

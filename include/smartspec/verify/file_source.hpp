@@ -25,6 +25,14 @@ class FileSource {
     bool dir = false;
   };
   virtual std::vector<Entry> list(const std::string& rel) = 0;
+  // The path as Path.resolve() gives it (symlinks followed as far as the
+  // path exists), for the deny list: relative to the root when it stays
+  // inside, absolute otherwise or when `absolute`. Sources without symlinks
+  // return rel.
+  virtual std::string resolve(const std::string& rel, bool absolute) {
+    (void)absolute;
+    return rel;
+  }
   // Size in bytes of a file (the whole file, not capped); nullopt when not a
   // readable file. The default reads the file; sources override it when the
   // size is cheaper to learn (stat, blob header).

@@ -23,9 +23,15 @@ namespace smartspec::verify {
 // when it resolves inside the root (then as what it points to); symlinked
 // directories are not listed (like Python's rglob, which does not descend
 // into them), so listings never leave the root or loop.
+//
+// python_compat: listings in the directory's own order (os.scandir's, as
+// Python's rglob sees it) instead of name order; a symlink leading out of
+// the root exists as what it points to (stat only) but is never read or
+// listed: its text is empty, as when Python cannot read a file.
 class DirSource final : public FileSource {
  public:
-  explicit DirSource(std::string root);
+  explicit DirSource(std::string root, bool python_compat = false);
+  std::string resolve(const std::string& rel, bool absolute) override;
   Kind kind(const std::string& rel) override;
   std::optional<std::string> read(const std::string& rel, std::size_t max_bytes) override;
   std::vector<Entry> list(const std::string& rel) override;
@@ -35,11 +41,17 @@ class DirSource final : public FileSource {
  private:
   // Absolute path of rel when it (after resolving symlinks) stays inside the root.
   std::optional<std::string> inside(const std::string& rel) const;
-  std::string root_;      // as given, no trailing '/'
-  std::string real_root_; // realpath of root_
+  std::string root_;       // as given, no trailing '/'
+  std::string real_root_;  // realpath of root_
+  bool compat_ = false;
 };
 
 struct Options {
+  // Exactly the Python verifier's verdicts, its bugs included, as far as
+  // that needs no read outside the repository (README, "Deliberate
+  // differences"). Pair with tasks::ParseOptions::python_compat and
+  // DirSource(root, true).
+  bool python_compat = false;
   std::size_t max_read_bytes = 2'000'000;  // text read per file
   std::size_t max_scan_files = 2'500;      // files read by one directory check
   double similar_threshold = 0.6;          // difflib ratio of file names
@@ -59,10 +71,11 @@ struct SimilarFile {
 
 struct EvidenceCheck {
   Evidence evidence;
-  std::string path;    // evidence path as written (normalised by the tasks reader)
+  std::string path;  // evidence path as written (normalised by the tasks reader)
   bool ok = false;
-  std::string reason;  // the Python tool's text: "matched", "file not found", "symbol not found" ...
-  bool exists = false; // the path is an existing, allowed file or directory
+  std::string
+      reason;  // the Python tool's text: "matched", "file not found", "symbol not found" ...
+  bool exists = false;                // the path is an existing, allowed file or directory
   std::optional<std::uint64_t> size;  // when it is a file
   std::vector<SimilarFile> similar;   // when it does not exist: best first, at most max_similar
   bool operator==(const EvidenceCheck&) const = default;
