@@ -948,10 +948,12 @@ Result<bool> Runner::run_unit(const plan::PlannedUnit& unit, report::UnitReport&
   spdlog::debug("unit {}: tasks done", uname);
   TRY(auto base_tree, repo_.tree_of(checkpoint_));
 
+  // The commit names the tasks whose changes it holds (a task that changed
+  // nothing is not in it, whatever its evidence says).
   auto succeeded = [&ur]() {
     std::vector<const report::TaskReport*> done;
     for (const auto& tr : ur.tasks)
-      if (tr.status == report::TaskStatus::kSucceeded) done.push_back(&tr);
+      if (tr.status == report::TaskStatus::kSucceeded && changed_files(tr)) done.push_back(&tr);
     return done;
   };
   std::string commit;

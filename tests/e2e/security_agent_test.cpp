@@ -95,7 +95,8 @@ TEST(AgentIsolation, GitCommandsInTheAgentsDirectoryReachOnlyItsScratchRepositor
   const std::string sentinel = dir.str() + "/fsmonitor-ran";
   auto r = run_tool(run_args(write_agent(dir)), repo,
                     {{"ESCAPE", "0"}, {"SENTINEL", sentinel}, {"SENTINEL_ID", "none"}});
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  // 1: the agent writes only TSK-INV-010's file; the unit's other two tasks are "no change".
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   // The user's refs, stash, config, hooks, HEAD, index and files: unchanged.
   EXPECT_EQ(everything(repo), before);
   EXPECT_EQ(git(repo, {"stash", "list"}), stash);
@@ -189,7 +190,8 @@ TEST(AgentSandbox, WritesOutsideTheScratchAreImpossible) {
                      {"SENTINEL", dir.str() + "/fsmonitor-ran"},
                      {"SENTINEL_ID", id},
                      {"AGENT_CACHE", cache}});
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  // 1: the agent writes only TSK-INV-010's file; the unit's other two tasks are "no change".
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   // Every write outside the scratch failed inside the sandbox; the one into
   // the --agent-writable directory did not; its /tmp was its own.
   auto log = sh("cat .git/smartspec/logs/*/not_implemented.log", repo).out;
