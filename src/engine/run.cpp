@@ -1500,7 +1500,7 @@ int run_command(const RunOptions& opts) {
       return 2;
     }
   }
-  if (auto sandbox = check_sandbox_options(opts); !sandbox) {
+  if (auto sandbox = check_sandbox_options(opts_used); !sandbox) {
     std::fprintf(stderr, "smartspec-batch: error: %s\n", sandbox.error().message.c_str());
     return 2;
   }
