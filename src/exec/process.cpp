@@ -74,30 +74,14 @@ Result<std::pair<Fd, Fd>> make_pipe() {
   return std::make_pair(Fd(p[0]), Fd(p[1]));
 }
 
-bool is_executable_file(const std::string& p) {
-  struct stat st {};
-  return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(p.c_str(), X_OK) == 0;
-}
-
 // argv[0] resolved like execvp does, but in the parent, so the child only calls
 // async-signal-safe functions. Empty when not found.
 std::string resolve_program(const std::string& name, const std::vector<std::string>& envp) {
-  if (name.find('/') != std::string::npos) return is_executable_file(name) ? name : std::string();
   std::string path = "/usr/local/bin:/usr/bin:/bin";
   for (const auto& kv : envp) {
     if (kv.rfind("PATH=", 0) == 0) path = kv.substr(5);
   }
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    std::size_t colon = path.find(':', start);
-    std::string dir =
-        path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
-    std::string cand = (dir.empty() ? std::string(".") : dir) + "/" + name;
-    if (is_executable_file(cand)) return cand;
-    if (colon == std::string::npos) break;
-    start = colon + 1;
-  }
-  return {};
+  return find_program(name, path);
 }
 
 void write_all(int fd, const char* data, std::size_t n) {
@@ -650,6 +634,26 @@ Result<ProcResult> run_process(const ProcSpec& spec) {
     result.signal = WTERMSIG(status);
   }
   return result;
+}
+
+bool is_executable_file(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(p.c_str(), X_OK) == 0;
+}
+
+std::string find_program(const std::string& name, const std::string& path) {
+  if (name.find('/') != std::string::npos) return is_executable_file(name) ? name : std::string();
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    std::size_t colon = path.find(':', start);
+    std::string dir =
+        path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+    std::string cand = (dir.empty() ? std::string(".") : dir) + "/" + name;
+    if (is_executable_file(cand)) return cand;
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  return {};
 }
 
 }  // namespace smartspec::exec

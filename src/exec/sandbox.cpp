@@ -1,5 +1,7 @@
 #include "smartspec/exec/sandbox.hpp"
 
+#include "smartspec/exec/process.hpp"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,11 +11,6 @@ namespace smartspec::exec {
 
 namespace {
 
-bool executable(const std::string& p) {
-  struct stat st {};
-  return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(p.c_str(), X_OK) == 0;
-}
-
 bool exists(const std::string& p) {
   struct stat st {};
   return ::stat(p.c_str(), &st) == 0;
@@ -21,20 +18,8 @@ bool exists(const std::string& p) {
 
 // `name` looked up as execvp would, in this process's PATH.
 std::string in_path(const std::string& name) {
-  if (name.find('/') != std::string::npos) return executable(name) ? name : std::string();
   const char* env = std::getenv("PATH");
-  std::string path = env != nullptr ? env : "/usr/local/bin:/usr/bin:/bin";
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    std::size_t colon = path.find(':', start);
-    std::string dir =
-        path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
-    std::string cand = (dir.empty() ? std::string(".") : dir) + "/" + name;
-    if (executable(cand)) return cand;
-    if (colon == std::string::npos) break;
-    start = colon + 1;
-  }
-  return {};
+  return find_program(name, env != nullptr ? env : "/usr/local/bin:/usr/bin:/bin");
 }
 
 }  // namespace

@@ -324,7 +324,7 @@ Result<TasksDoc> parse(std::string_view input, const std::string& path,
   // dropped (a Windows-1252 file loses its accented letters, not its tasks).
   // Python keeps a BOM as U+FEFF, which `\s` does not match, so a task on
   // the first line is lost: a bug not copied unless python_compat.
-  std::string decoded = py::decode_ignore(input);
+  std::string decoded = text::decode_utf8_ignore(input);
   std::string_view body = decoded;
   if (!options.python_compat) body = text::strip_bom(body);
   TasksDoc doc;

@@ -307,4 +307,44 @@ Result<bool> remove_file_beneath(const std::string& root, const std::string& rel
   return true;
 }
 
+std::string decode_utf8_ignore(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto b0 = static_cast<unsigned char>(s[i]);
+    if (b0 < 0x80) {
+      out += s[i++];
+      continue;
+    }
+    std::size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (b0 >= 0xC2 && b0 <= 0xDF) {
+      len = 2;
+    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+      len = 3;
+      if (b0 == 0xE0) lo = 0xA0;
+      if (b0 == 0xED) hi = 0x9F;
+    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+      len = 4;
+      if (b0 == 0xF0) lo = 0x90;
+      if (b0 == 0xF4) hi = 0x8F;
+    }
+    // A truncated sequence is dropped as a whole (its lead byte and the
+    // continuation bytes that fit), like Python's decoder.
+    std::size_t good = len == 0 ? 0 : 1;
+    for (std::size_t k = 1; good == k && k < len && i + k < s.size(); ++k) {
+      auto b = static_cast<unsigned char>(s[i + k]);
+      if (k == 1 ? (b >= lo && b <= hi) : ((b & 0xC0) == 0x80)) ++good;
+    }
+    if (len != 0 && good == len) {
+      out.append(s.substr(i, len));
+      i += len;
+    } else {
+      i += std::max<std::size_t>(good, 1);
+    }
+  }
+  return out;
+}
+
 }  // namespace smartspec::text

@@ -20,6 +20,7 @@
 #include <memory>
 #include <unordered_map>
 
+#include "smartspec/util/text.hpp"
 #include "verify/difflib.hpp"
 #include "verify/pyre.hpp"
 
@@ -71,46 +72,6 @@ std::string name_of(const std::string& norm) {
 
 std::string child_of(const std::string& dir, const std::string& name) {
   return dir.empty() ? name : dir + "/" + name;
-}
-
-// bytes.decode("utf-8", errors="ignore"): drops every byte that is not part
-// of a well-formed sequence.
-std::string decode_ignore(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  std::size_t i = 0;
-  while (i < s.size()) {
-    auto b0 = static_cast<unsigned char>(s[i]);
-    if (b0 < 0x80) {
-      out += s[i++];
-      continue;
-    }
-    std::size_t len = 0;
-    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-    if (b0 >= 0xC2 && b0 <= 0xDF) {
-      len = 2;
-    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-      len = 3;
-      if (b0 == 0xE0) lo = 0xA0;
-      if (b0 == 0xED) hi = 0x9F;
-    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-      len = 4;
-      if (b0 == 0xF0) lo = 0x90;
-      if (b0 == 0xF4) hi = 0x8F;
-    }
-    bool ok = len != 0 && i + len <= s.size();
-    for (std::size_t k = 1; ok && k < len; ++k) {
-      auto b = static_cast<unsigned char>(s[i + k]);
-      if (k == 1 ? (b < lo || b > hi) : ((b & 0xC0) != 0x80)) ok = false;
-    }
-    if (ok) {
-      out.append(s.substr(i, len));
-      i += len;
-    } else {
-      ++i;
-    }
-  }
-  return out;
 }
 
 bool is_space_ascii_or_more(std::string_view s, std::size_t pos, std::size_t& len) {
@@ -253,7 +214,7 @@ class Cache {
   }
   std::string read_text(const std::string& norm) {
     auto bytes = src_.read(norm, opt_.max_read_bytes);
-    return bytes ? decode_ignore(*bytes) : std::string();
+    return bytes ? text::decode_utf8_ignore(*bytes) : std::string();
   }
 
   // re.search(pattern, text, flags=re.MULTILINE) is not None; a pattern

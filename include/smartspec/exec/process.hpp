@@ -94,4 +94,10 @@ const std::vector<std::string>& git_local_env_vars();
 // The environment a child gets: the current one minus git_local_env_vars(), plus `extra`.
 std::vector<std::string> child_environment(const std::map<std::string, std::string>& extra);
 
+// A regular file this process may execute.
+bool is_executable_file(const std::string& path);
+// `name` looked up as execvp does in the PATH value `path` (a name with a '/'
+// is taken as it is); empty when not found. The one PATH search of the tool.
+std::string find_program(const std::string& name, const std::string& path);
+
 }  // namespace smartspec::exec

@@ -36,6 +36,10 @@ std::string to_lower(std::string_view s);
 // Every "\r\n" as "\n"; a lone "\r" stays.
 std::string crlf_to_lf(std::string_view s);
 
+// bytes.decode("utf-8", errors="ignore"), as Python does it: every byte that is
+// not part of a well-formed sequence is dropped (a truncated sequence as a whole).
+std::string decode_utf8_ignore(std::string_view s);
+
 // Reads a whole regular file. Errors (missing, directory, FIFO, unreadable,
 // larger than max_bytes) name the file. Never blocks on a FIFO.
 Result<std::string> read_file(const std::string& path, std::size_t max_bytes = 256u << 20);
