@@ -28,7 +28,7 @@ struct AgentContext {
   exec::SyntaxSession* syntax = nullptr;  // the run's checker processes; null = one-shot
   // Called about once a second during each agent call: elapsed seconds of the
   // call, the last line of its output so far. Empty = nothing.
-  std::function<void(double, const std::string&)> on_tick;
+  std::function<void(double, const std::string&)> on_tick = {};
   // How the prompt tells the agent to run smartspec-batch (its verify command).
   std::string program = "smartspec-batch";
 };

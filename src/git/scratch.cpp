@@ -619,8 +619,12 @@ Result<RepoPtr> open_scratch(const Repository& repo, const std::string& worktree
   int rc = git_repository_open_ext(&raw, git_dir.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr);
   if (rc != 0) return fail_git("cannot open the scratch repository " + git_dir, rc);
   RepoPtr r(raw);
-  rc = git_repository_set_workdir(raw, worktree.c_str(), 0);
-  if (rc != 0) return fail_git("cannot open the scratch worktree " + worktree, rc);
+  // libgit2 1.5.1 leaks its path buffer when set_workdir is asked for the
+  // workdir the repository already has (core.worktree): only set a different one.
+  if (git_repository_workdir(raw) == nullptr || strip_slash(git_repository_workdir(raw)) != worktree) {
+    rc = git_repository_set_workdir(raw, worktree.c_str(), 0);
+    if (rc != 0) return fail_git("cannot open the scratch worktree " + worktree, rc);
+  }
   if (git_repository_workdir(raw) == nullptr || strip_slash(git_repository_workdir(raw)) != worktree ||
       strip_slash(git_repository_commondir(raw)) != git_dir) {
     return not_ours();
