@@ -1,3 +1,4 @@
+#include <limits>
 #include <string>
 
 #include "cli/commands.hpp"
@@ -33,7 +34,7 @@ void register_run(CLI::App& app, Context& ctx) {
   cmd->add_flag("--resume", o.resume, "Continue a stopped run after its last committed unit");
   cmd->add_flag("--force", o.force, "With --resume: accept a pack whose content changed");
   cmd->add_option("--max-failures", o.max_failures, "Failure budget across the run")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, std::numeric_limits<int>::max()));
   cmd->add_flag("--verify-after-each", o.verify_after_each,
                 "Verify each unit's tasks after it; an unverified task fails the unit");
   cmd->add_flag("--verify-at-end,!--no-verify-at-end", o.verify_at_end,

@@ -257,6 +257,8 @@ void Console::note(std::string_view text) {
 }
 
 void Console::summary(const RunReport& r) {
+  // -q: nothing at all when the run needs nothing from the reader.
+  if (quiet_ && r.exit_code == 0) return;
   const Totals t = totals(r);
   std::string line = totals_line(t);
   emit({}, line, {});

@@ -139,6 +139,13 @@ TEST_F(RunTest, BadInputIsOneLineExit2AndChangesNothing) {
   EXPECT_EQ(cat.err,
             "smartspec-batch: error: unknown category 'bogus' (valid: critical, not_implemented, "
             "missing_tests, missing_code, symbol_issue, content_issue, naming_issue)\n");
+  // A numeric range is said in plain numbers.
+  auto budget = run_tool({"run", "--prompts-dir", example_pack(), "--tasks", "tasks.md",
+                          "--max-failures", "-1"}, repo);
+  EXPECT_EQ(budget.exit_code, 2);
+  EXPECT_EQ(budget.err,
+            "smartspec-batch: error: --max-failures: Value -1 not in range 0 to 2147483647 "
+            "(see --help)\n");
   EXPECT_EQ(whole_repo_state(repo), before);
 }
 

@@ -184,6 +184,18 @@ TEST(Console, QuietKeepsOnlyWhatWentWrong) {
             "unit symbol_issue: rolled back — failure budget exhausted\n");
 }
 
+// -q: a run that needs nothing from the reader prints nothing at all; a run
+// that does (exit != 0) still gets its summary.
+TEST(Console, QuietPrintsNoSummaryOnSuccessButOnFailure) {
+  const std::string ok =
+      capture(false, false, true, [](Console& c) { c.summary(test::all_succeeded()); });
+  EXPECT_EQ(ok, "");
+  const std::string stopped =
+      capture(false, false, true, [](Console& c) { c.summary(test::rolled_back()); });
+  EXPECT_NE(stopped.find("stopped: unit symbol_issue failed"), std::string::npos) << stopped;
+  EXPECT_NE(stopped.find("exit 3: "), std::string::npos) << stopped;
+}
+
 TEST(Console, ControlCharactersFromThePackAreEscaped) {
   const std::string out = capture(false, false, false, [](Console& c) {
     c.task_done(1, 1, test::task("T-1", "evil\r\x1b[2Jtitle\nnext", TaskStatus::kVerified));
