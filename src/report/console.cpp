@@ -202,6 +202,10 @@ void Console::progress(std::string_view unit, int n, int total, double elapsed_s
   std::string text = detail::one_line(unit) + ": task " + std::to_string(n) + "/" +
                      std::to_string(total) + ", " + format_clock(elapsed_seconds) + " elapsed";
   if (estimate_seconds >= 0) text += ", about " + format_clock(estimate_seconds) + " left";
+  draw_live(std::move(text));
+}
+
+void Console::draw_live(std::string text) {
   // A line longer than the terminal wraps, and "\r" would then redraw only
   // its last row: keep it within the width (on a UTF-8 character boundary).
   int cols = terminal_columns(out_);
@@ -234,16 +238,7 @@ void Console::agent_running(std::string_view unit, int n, int total, std::string
   std::string text = detail::one_line(unit) + ": task " + std::to_string(n) + "/" +
                      std::to_string(total) + ", " + head;
   if (!last_output.empty()) text += " | " + detail::one_line(last_output);
-  int cols = terminal_columns(out_);
-  if (cols > 1 && text.size() > static_cast<std::size_t>(cols - 1)) {
-    std::size_t cut = static_cast<std::size_t>(cols - 1);
-    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-    text.resize(cut);
-  }
-  std::string line = std::string(kErase) + text;
-  std::fwrite(line.data(), 1, line.size(), out_);
-  std::fflush(out_);
-  live_ = true;
+  draw_live(std::move(text));
 }
 
 void Console::agent_output(const std::vector<std::string>& tail, std::string_view log) {

@@ -82,6 +82,8 @@ class Console {
   void clear_progress();
 
  private:
+  // Draws `text` as the live line (cut to the terminal's width).
+  void draw_live(std::string text);
   // Prints one line (a "\n" is added), erasing the live line first; `sgr` is
   // the colour's SGR parameter ("32") or empty.
   void emit(std::string_view marker, std::string_view text, std::string_view sgr);
