@@ -523,13 +523,22 @@ Result<ProcResult> run_process(const ProcSpec& spec) {
   };
   // KILL until nothing of the tree is left (bounded: a process we may not
   // signal, or one stuck in the kernel, is given up on after 2 s).
+  // A process that dies while the tree is scanned hands its children to us
+  // after our own children were read: that scan misses them. A process seen
+  // dead has handed them over already, so the next scan sees them: the tree
+  // is empty only when two scans in a row, both begun after the leader was
+  // reaped, find nothing alive.
+  auto tree_empty = [&](int sig) {
+    return signal_tree(foreign, pid, sig).empty() && signal_tree(foreign, pid, sig).empty();
+  };
   auto kill_tree = [&] {
     const auto give_up = Clock::now() + std::chrono::seconds(2);
     while (true) {
       if (!reaped) ::kill(-pid, SIGKILL);
-      auto live = signal_tree(foreign, pid, SIGKILL);
       reap_leader();
-      if ((live.empty() && reaped) || Clock::now() >= give_up) break;
+      const bool leader_gone = reaped;
+      const bool empty = tree_empty(SIGKILL);
+      if ((empty && leader_gone) || Clock::now() >= give_up) break;
       ::usleep(2000);
     }
     tree_gone = true;
@@ -571,7 +580,7 @@ Result<ProcResult> run_process(const ProcSpec& spec) {
     }
     if (reaped && !tree_gone) {
       // The leader is gone: whatever it left goes too.
-      if (signal_tree(foreign, pid, 0).empty()) {
+      if (tree_empty(0)) {
         tree_gone = true;
       } else {
         terminate(result.interrupted ? interrupt_grace : grace);

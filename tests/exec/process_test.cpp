@@ -182,6 +182,35 @@ TEST(ProcessTree, SetsidDescendantThatIgnoresTermIsDeadAfterATimeout) {
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "late.txt"));
 }
 
+// The leader's children are moved to us while it dies: a scan that reads our
+// children before the move and the leader's after it sees none of them. The
+// KILL loop must not stop on such a scan (a CI run once left a daemon alive).
+TEST(ProcessTree, ChildrenReparentedDuringTheKillAreKilledToo) {
+  for (int round = 0; round < 6; ++round) {
+    test::TempDir dir;
+    ProcSpec spec;
+    // 12 TERM-ignoring session leaders whose parent ignores TERM as well.
+    spec.argv = {"sh", "-c",
+                 "trap '' TERM; i=0; while [ $i -lt 12 ]; do "
+                 "setsid sh -c 'trap \"\" TERM; echo $$ > d'$i'.pid; exec sleep 30' "
+                 ">/dev/null 2>&1 & i=$((i+1)); done; "
+                 "i=0; while [ $i -lt 12 ]; do while [ ! -s d$i.pid ]; do sleep 0.01; done; "
+                 "i=$((i+1)); done; echo started; sleep 30"};
+    spec.cwd = dir.str();
+    spec.timeout_seconds = 0.3;
+    spec.kill_grace_seconds = 0;
+    auto r = run_process(spec);
+    ASSERT_TRUE(r) << r.error().to_string();
+    for (int i = 0; i < 12; ++i) {
+      const auto file = dir.path() / ("d" + std::to_string(i) + ".pid");
+      if (!std::filesystem::exists(file)) continue;  // timed out before it started
+      const int daemon = pid_in(file);
+      EXPECT_TRUE(test::process_gone(daemon)) << "round " << round << ", daemon " << i;
+      if (!test::process_gone(daemon)) ::kill(daemon, SIGKILL);
+    }
+  }
+}
+
 TEST(ProcessTree, DoubleForkedDaemonIsDead) {
   test::TempDir dir;
   ProcSpec spec;
