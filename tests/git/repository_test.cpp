@@ -3,6 +3,8 @@
 // Everything is checked with the real git.
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "git/identity.hpp"
 #include "git_test_util.hpp"
 
@@ -227,10 +229,9 @@ TEST(RepositoryRefs, CompareAndSwap) {
   ASSERT_TRUE(r.update_ref("refs/smartspec/runs/run1", c2, std::nullopt, "state"));
   ASSERT_TRUE(r.update_ref("refs/smartspec/failed/run1/unit-a", c2, std::nullopt, "failed"));
   using List = std::vector<std::pair<std::string, Oid>>;
-  EXPECT_EQ(r.list_refs("refs/smartspec/"),
-            (List{{"refs/smartspec/checkpoints/run1", c1},
-                  {"refs/smartspec/failed/run1/unit-a", c2},
-                  {"refs/smartspec/runs/run1", c2}}));
+  EXPECT_EQ(r.list_refs("refs/smartspec/"), (List{{"refs/smartspec/checkpoints/run1", c1},
+                                                  {"refs/smartspec/failed/run1/unit-a", c2},
+                                                  {"refs/smartspec/runs/run1", c2}}));
   EXPECT_EQ(r.list_refs("refs/smartspec/failed/run1/"),
             (List{{"refs/smartspec/failed/run1/unit-a", c2}}));
   EXPECT_EQ(r.list_refs("refs/nothing/"), List{});
@@ -250,7 +251,8 @@ TEST(RepositoryRefs, CompareAndSwap) {
 
 TEST(RepositoryTrees, UpdateTreeAndCommitAreValidForGit) {
   TempDir dir;
-  std::string repo = make_repo(dir, {{"a.txt", "a\n"}, {"dir/b.txt", "b\n"}, {"keep/k.txt", "k\n"}});
+  std::string repo =
+      make_repo(dir, {{"a.txt", "a\n"}, {"dir/b.txt", "b\n"}, {"keep/k.txt", "k\n"}});
   const std::string state = test::user_state(repo);
   Repository r = open_repo(repo);
   auto head = r.resolve_commit("HEAD");
@@ -261,7 +263,7 @@ TEST(RepositoryTrees, UpdateTreeAndCommitAreValidForGit) {
       {"new/deep/er/c.txt", std::string("c\n"), 0100644},
       {"run.sh", std::string("#!/bin/sh\n"), 0100755},
       {"link", std::string("a.txt"), 0120000},
-      {"dir/b.txt", std::nullopt, 0100644},  // leaves dir/ empty: dropped
+      {"dir/b.txt", std::nullopt, 0100644},      // leaves dir/ empty: dropped
       {"missing/x.txt", std::nullopt, 0100644},  // absent: no-op
       {"a.txt", std::string("first\n"), 0100644},
       {"a.txt", std::string("a changed\n"), 0100644},  // last change of a path wins
@@ -273,15 +275,16 @@ TEST(RepositoryTrees, UpdateTreeAndCommitAreValidForGit) {
   ASSERT_TRUE(r.update_ref("refs/heads/smartspec/run1", *commit, std::nullopt, "result"));
 
   EXPECT_EQ(git(repo, {"ls-tree", "-r", "smartspec/run1"}),
-            "100644 blob " + Repository::hash("a changed\n") + "\ta.txt\n" +
-                "100644 blob " + Repository::hash("k\n") + "\tkeep/k.txt\n" +
-                "120000 blob " + Repository::hash("a.txt") + "\tlink\n" +
-                "100644 blob " + Repository::hash("c\n") + "\tnew/deep/er/c.txt\n" +
-                "100755 blob " + Repository::hash("#!/bin/sh\n") + "\trun.sh");
+            "100644 blob " + Repository::hash("a changed\n") + "\ta.txt\n" + "100644 blob " +
+                Repository::hash("k\n") + "\tkeep/k.txt\n" + "120000 blob " +
+                Repository::hash("a.txt") + "\tlink\n" + "100644 blob " + Repository::hash("c\n") +
+                "\tnew/deep/er/c.txt\n" + "100755 blob " + Repository::hash("#!/bin/sh\n") +
+                "\trun.sh");
   EXPECT_EQ(git(repo, {"ls-tree", "smartspec/run1", "dir"}), "");
   EXPECT_EQ(git(repo, {"log", "-1", "--format=%an%n%ae%n%at%n%cn%n%ce%n%s%n%P", "smartspec/run1"}),
             "Test Author\nauthor@example.com\n1767225600\nTest Committer\n"
-            "committer@example.com\nsmartspec(unit-a): 2 tasks\n" + *head);
+            "committer@example.com\nsmartspec(unit-a): 2 tasks\n" +
+                *head);
   test::CmdResult fsck = test::run({"git", "-C", repo, "fsck", "--strict", "--no-progress"});
   EXPECT_EQ(fsck.exit_code, 0) << fsck.err;
   EXPECT_EQ(fsck.err, "");
@@ -317,8 +320,8 @@ TEST(RepositoryTrees, FileBecomesDirectoryAndBack) {
   std::string repo = make_repo(dir, {{"a", "a\n"}, {"d/x", "x\n"}, {"d/y/z", "z\n"}});
   Repository r = open_repo(repo);
   const Oid base = *r.tree_of(*r.resolve_commit("HEAD"));
-  auto t1 = r.update_tree(base, {{"a/b", std::string("b\n"), 0100644},
-                                 {"d", std::string("d\n"), 0100644}});
+  auto t1 = r.update_tree(
+      base, {{"a/b", std::string("b\n"), 0100644}, {"d", std::string("d\n"), 0100644}});
   ASSERT_TRUE(t1) << t1.error().to_string();
   EXPECT_EQ(git(repo, {"ls-tree", "-r", "--name-only", *t1}), "a/b\nd");
   auto t2 = r.update_tree(base, {{"a", std::nullopt, 0100644},
@@ -343,10 +346,10 @@ TEST(RepositoryOpen, NotOwnedByTheCurrentUser) {
   auto r = Repository::open(opts);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, kUnsupported);
-  EXPECT_EQ(r.error().message,
-            "repository at " + repo + " is not owned by the current user: run `git config "
-            "--global --add safe.directory " + repo +
-            "` (libgit2 1.5.1 does not accept safe.directory=*)");
+  EXPECT_EQ(r.error().message, "repository at " + repo +
+                                   " is not owned by the current user: run `git config "
+                                   "--global --add safe.directory " +
+                                   repo + "` (libgit2 1.5.1 does not accept safe.directory=*)");
 }
 
 TEST(RepositoryTrees, WriteBlobAndHashAgreeWithGit) {
@@ -387,9 +390,10 @@ TEST(RepositoryIdentity, EnvironmentThenConfigThenFallback) {
   EXPECT_EQ(r.committer().offset_minutes, -150);
   auto fallback = r.create_commit(*r.tree_of(*r.resolve_commit("HEAD")), {}, "fallback\n");
   ASSERT_TRUE(fallback);
-  EXPECT_EQ(git(repo, {"log", "-1", "--format=%an <%ae> %ad|%cn <%ce> %cd", "--date=raw", *fallback}),
-            "smartspec-batch <smartspec-batch@localhost> 1767222000 +0100|"
-            "smartspec-batch <smartspec-batch@localhost> 1700000000 -0230");
+  EXPECT_EQ(
+      git(repo, {"log", "-1", "--format=%an <%ae> %ad|%cn <%ce> %cd", "--date=raw", *fallback}),
+      "smartspec-batch <smartspec-batch@localhost> 1767222000 +0100|"
+      "smartspec-batch <smartspec-batch@localhost> 1700000000 -0230");
 
   git(repo, {"config", "user.name", "Config Name"});
   git(repo, {"config", "user.email", "config@example.com"});
@@ -485,13 +489,109 @@ TEST(RepositoryAttributes, ToOdbIsGitsCleanConversion) {
             git(repo, {"hash-object", "--path=run.bat", "run.bat"}));
 }
 
+// The clean conversion across attributes × core.autocrlf × core.eol × contents
+// × what the commit stores, compared with what the real git stores on
+// and `git add`. The commit is checked out, so git's index and the commit
+// agree (git's "safe" autocrlf looks at the index).
+TEST(RepositoryAttributes, ToOdbMatchesGitHashObjectOverTheMatrix) {
+  const std::vector<std::string> attributes = {"",
+                                               "* text=auto\n",
+                                               "*.txt text\n",
+                                               "*.txt eol=crlf\n",
+                                               "*.txt -text\n",
+                                               "*.txt text eol=lf\n",
+                                               "*.txt binary\n",
+                                               "* text=auto eol=crlf\n*.txt -text\n"};
+  const std::vector<std::pair<std::string, std::string>> configs = {
+      {"", ""}, {"true", ""}, {"input", ""}, {"false", "crlf"}, {"", "crlf"}, {"true", "lf"}};
+  const std::vector<std::string> contents = {"a\r\nb\r\n",
+                                             "mixed\r\nends\n",
+                                             "lone\rcr\r\n",
+                                             std::string("nul\r\n\0x\r\n", 10),
+                                             std::string(10, '\x01') + "\r\n",
+                                             "last line without end\r",
+                                             "a\nb\n"};
+  // What the commit stores at the path: nothing, CRLF text, LF text.
+  const std::vector<std::string> stored_dirs = {"new", "crlf", "lf"};
+  int compared = 0;
+  for (std::size_t ai = 0; ai < attributes.size(); ++ai) {
+    {
+      TempDir dir;
+      std::string repo = make_repo(dir, {{"README", "r\n"}});
+      test::write(repo + "/.gitattributes", attributes[ai]);
+      std::string stored_paths;
+      for (std::size_t ci = 0; ci < contents.size(); ++ci) {
+        for (const char* ext : {".txt", ".md"}) {
+          const std::string name = "c" + std::to_string(ci) + ext;
+          for (const std::string stored : {"crlf", "lf"}) {
+            const std::string body = stored == "crlf" ? "old\r\nfile\r\n" : "old\nfile\n";
+            const std::string path = stored + "/" + name;
+            test::write(repo + "/" + path, body);
+            stored_paths += path + "\n";
+          }
+        }
+      }
+      // Stored as the bytes are (no filters), whatever the attributes say.
+      auto ids = test::run({"git", "hash-object", "-w", "--no-filters", "--stdin-paths"}, repo, {},
+                           stored_paths);
+      ASSERT_EQ(ids.exit_code, 0) << ids.err;
+      std::istringstream id_lines(ids.out), path_lines(stored_paths);
+      std::string index_info;
+      for (std::string id, path; std::getline(id_lines, id) && std::getline(path_lines, path);)
+        index_info += "100644 " + id + "\t" + path + "\n";
+      auto updated = test::run({"git", "update-index", "--index-info"}, repo, {}, index_info);
+      ASSERT_EQ(updated.exit_code, 0) << updated.err;
+      git(repo, {"add", ".gitattributes"});
+      git(repo, {"commit", "-q", "-m", "stored"});
+      for (const auto& [autocrlf, eol] : configs) {
+        git(repo, {"config", "--unset-all", "core.autocrlf"}, false);
+        git(repo, {"config", "--unset-all", "core.eol"}, false);
+        if (!autocrlf.empty()) git(repo, {"config", "core.autocrlf", autocrlf});
+        if (!eol.empty()) git(repo, {"config", "core.eol", eol});
+        Repository r = open_repo(repo);
+        const Oid c = *r.resolve_commit("HEAD");
+        std::string paths;
+        std::vector<std::pair<std::string, std::string>> cases;  // path, content
+        for (const auto& d : stored_dirs) {
+          for (std::size_t ci = 0; ci < contents.size(); ++ci) {
+            for (const char* ext : {".txt", ".md"}) {
+              const std::string path = d + "/c" + std::to_string(ci) + ext;
+              test::write(repo + "/" + path, contents[ci]);
+              paths += path + "\n";
+              cases.emplace_back(path, contents[ci]);
+            }
+          }
+        }
+        // `git add` (not `hash-object`, which reads no index and so never
+        // applies the "safe" rule) and what the index then holds.
+        auto added = test::run({"git", "add", "--pathspec-from-file=-"}, repo, {}, paths);
+        ASSERT_EQ(added.exit_code, 0) << added.err;
+        std::map<std::string, std::string> index;  // path → blob id
+        std::istringstream staged(git(repo, {"ls-files", "-s"}));
+        for (std::string line; std::getline(staged, line);) {
+          const auto tab = line.find('\t');
+          index[line.substr(tab + 1)] = line.substr(7, 40);
+        }
+        for (const auto& [path, content] : cases) {
+          const std::string expected = index[path];
+          EXPECT_EQ(Repository::hash(r.to_odb(c, path, content)), expected)
+              << "attributes " << ai << " [" << attributes[ai] << "], core.autocrlf=" << autocrlf
+              << ", core.eol=" << eol << ", " << path;
+          ++compared;
+        }
+        git(repo, {"read-tree", "HEAD"});  // the index as the commit again
+      }
+    }
+  }
+  EXPECT_EQ(compared, 8 * 6 * 3 * 7 * 2);
+}
+
 TEST(RepositoryAttributes, EolAndLfsFromTheCommitsGitattributes) {
   TempDir dir;
-  std::string repo = make_repo(
-      dir, {{".gitattributes",
-             "*.bat text eol=crlf\n*.txt text\n*.bin -text\n*.sh eol=lf\n"
-             "*.psd filter=lfs diff=lfs merge=lfs -text\n"},
-            {"a.txt", "a\n"}});
+  std::string repo = make_repo(dir, {{".gitattributes",
+                                      "*.bat text eol=crlf\n*.txt text\n*.bin -text\n*.sh eol=lf\n"
+                                      "*.psd filter=lfs diff=lfs merge=lfs -text\n"},
+                                     {"a.txt", "a\n"}});
   Repository r = open_repo(repo);
   const Oid c1 = *r.resolve_commit("HEAD");
   // The working tree's attributes are not what counts.
