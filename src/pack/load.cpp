@@ -130,6 +130,17 @@ void cross_check(const Pack& pack, std::vector<Diagnostic>* out) {
   }
 }
 
+// SmartSpec's prompter writes no category file when every task verified: only
+// README.md and meta/summary.json, whose counts say there is nothing to do.
+// Without such a summary a directory with no category file is the wrong one.
+bool nothing_to_do(const std::optional<PackSummary>& summary) {
+  if (!summary || summary->total_tasks != 0) return false;
+  for (const auto& [category, count] : summary->by_category)
+    if (category != "verified" && count != 0) return false;
+  return true;
+}
+
+
 }  // namespace
 
 Result<Pack> load(const std::string& dir) {
@@ -164,11 +175,6 @@ Result<Pack> load(const std::string& dir) {
     pack.files.push_back({*unit, name, pack.dir + "/" + name});
   }
   if (ec) return fail(dir, 0, "cannot list prompts directory: " + ec.message());
-  if (pack.files.empty()) {
-    return fail(dir, 0,
-                "no category file (expected one of not_implemented.md, missing_tests.md, "
-                "missing_code.md, symbol_issue(s).md, content_issue(s).md, naming_issue(s).md)");
-  }
   // Unit order; within a unit the singular spelling before the plural one.
   std::sort(pack.files.begin(), pack.files.end(), [](const CategoryFile& a, const CategoryFile& b) {
     auto ia = std::find(kAllUnits.begin(), kAllUnits.end(), a.category);
@@ -200,6 +206,11 @@ Result<Pack> load(const std::string& dir) {
     pack.summary = std::move(s);
     pack.contents.emplace_back(kSummaryName, std::move(bytes));
     cross_check(pack, &pack.warnings);
+  }
+  if (pack.files.empty() && !nothing_to_do(pack.summary)) {
+    return fail(dir, 0,
+                "no category file (expected one of not_implemented.md, missing_tests.md, "
+                "missing_code.md, symbol_issue(s).md, content_issue(s).md, naming_issue(s).md)");
   }
   std::sort(pack.contents.begin(), pack.contents.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });

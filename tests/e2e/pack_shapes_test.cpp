@@ -32,6 +32,27 @@ TEST(PackShapes, FileHeadingsInANumberedCategoryFile) {
             "class StockReport:\n    size = 0");
 }
 
+// The real prompter's pack for a project whose tasks all verify: README.md and
+// meta/summary.json only. Nothing to do (exit 0), nothing written.
+TEST(PackShapes, APackOfAFullyVerifiedProjectIsNothingToDo) {
+  TempDir dir;
+  std::string repo = make_inventory_repo(dir);
+  fs::path pack = dir.path() / "packs" / "20260404_000009";
+  write(pack / "README.md", "# Implementation Prompts - Verification Issues\n");
+  write(pack / "meta/summary.json",
+        "{\"total_tasks\": 0, \"verified\": 7, \"not_verified\": 0, "
+        "\"by_category\": {\"verified\": 7}}");
+  const std::string before = user_state(repo);
+  const std::string refs = git(repo, {"for-each-ref"});
+  auto r = run_tool({"run", "--prompts-dir", pack.string(), "--tasks", "tasks.md"}, repo);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.out, "nothing to do: the pack has no task to run\n") << r.err;
+  EXPECT_EQ(user_state(repo), before);
+  EXPECT_EQ(git(repo, {"for-each-ref"}), refs);
+  auto p = run_tool({"plan", "--prompts-dir", pack.string(), "--tasks", "tasks.md"}, repo);
+  EXPECT_EQ(p.exit_code, 0) << p.out << p.err;
+}
+
 // The real prompter's naming template recommends option A (update the
 // evidence path); a rename happens only with --rename-files.
 const char* kNaming =

@@ -65,6 +65,35 @@ TEST(PackLoad, NoCategoryFile) {
                 "missing_code.md, symbol_issue(s).md, content_issue(s).md, naming_issue(s).md)");
 }
 
+// SmartSpec's prompter, when every task verified, writes only README.md and
+// meta/summary.json (bytes below as generate_prompts_from_verify_report.py
+// @61cef53 wrote them): a pack with nothing to do, not a wrong directory.
+TEST(PackLoad, ThePrompterspackForAFullyVerifiedProjectHasNoTasks) {
+  TempDir tmp;
+  write(tmp.path() / "README.md",
+        "# Implementation Prompts - Verification Issues\n\n## Summary\n\n"
+        "**Total Tasks:** 0  \n**Verified:** 1  \n**Not Verified:** 0\n");
+  write(tmp.path() / "meta/summary.json",
+        "{\n  \"generated_at\": \"2026-12-02 01:27:09\",\n  \"source_report\": \"r.json\",\n"
+        "  \"tasks_file\": \"tasks.md\",\n  \"total_tasks\": 0,\n  \"verified\": 1,\n"
+        "  \"not_verified\": 0,\n  \"by_category\": {\n    \"verified\": 1\n  },\n"
+        "  \"generated_files\": {\n    \"README\": \"README.md\"\n  }\n}");
+  auto p = load(tmp.str());
+  ASSERT_TRUE(p) << p.error().to_string();
+  EXPECT_TRUE(p->tasks.empty());
+  EXPECT_TRUE(p->files.empty());
+  EXPECT_TRUE(warnings(*p).empty()) << warnings(*p)[0];
+
+  // A summary that counts tasks to do, with no category file: files are missing.
+  TempDir lost;
+  write(lost.path() / "meta/summary.json",
+        "{\"total_tasks\": 2, \"not_verified\": 2, \"by_category\": {\"missing_code\": 2}}");
+  EXPECT_EQ(load_err(lost.str()),
+            lost.str() +
+                ": no category file (expected one of not_implemented.md, missing_tests.md, "
+                "missing_code.md, symbol_issue(s).md, content_issue(s).md, naming_issue(s).md)");
+}
+
 TEST(PackLoad, CategoryFileThatIsADirectoryOrAFifo) {
   TempDir tmp;
   fs::create_directories(tmp.path() / "missing_code.md");
