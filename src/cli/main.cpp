@@ -6,10 +6,13 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "smartspec/engine/engine.hpp"
+#include "smartspec/report/console.hpp"
 
 #include "cli/commands.hpp"
 
@@ -26,9 +29,30 @@ void add_common_flags(CLI::App& app, Context& ctx) {
   app.add_flag("--json", ctx.common.json, "Print one JSON document on stdout");
   app.add_option("--repo-root", ctx.common.repo_root,
                  "Repository to work on (default: the one containing the current directory)");
+  app.add_option("--color", ctx.colour,
+                 "Colours: auto (on a terminal, unless NO_COLOR is set or TERM=dumb), always, "
+                 "never")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
+}
+
+void apply_colour(const Context& ctx) {
+  using report::ColourMode;
+  const ColourMode mode = ctx.colour == "always"  ? ColourMode::kAlways
+                          : ctx.colour == "never" ? ColourMode::kNever
+                                                  : ColourMode::kAuto;
+  const char* term = std::getenv("TERM");
+  report::Console::set_policy(mode, report::Console::dumb_terminal(term));
+  // spdlog's own colours (its level names on stderr) follow the same rule.
+  const bool paint = report::Console::colour_wanted(mode, ::isatty(STDERR_FILENO) == 1,
+                                                    std::getenv("NO_COLOR"), term);
+  for (auto& sink : spdlog::default_logger()->sinks()) {
+    if (auto* coloured = dynamic_cast<spdlog::sinks::stderr_color_sink_mt*>(sink.get()))
+      coloured->set_color_mode(paint ? spdlog::color_mode::always : spdlog::color_mode::never);
+  }
 }
 
 void apply_verbosity(Context& ctx) {
+  apply_colour(ctx);
   ctx.common.verbosity = ctx.verbose - ctx.quiet;
   spdlog::level::level_enum level = spdlog::level::info;
   if (ctx.quiet > 0) level = spdlog::level::err;
