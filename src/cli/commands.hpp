@@ -31,6 +31,10 @@ void register_land(CLI::App& app, Context& ctx);
 void register_clean(CLI::App& app, Context& ctx);
 void register_hook(CLI::App& app, Context& ctx);
 
+// The help formatter (src/cli/help.cpp): no CLI11 artefacts. Set on the app
+// before the subcommands are added (they inherit it).
+void set_help_format(CLI::App& app);
+
 // Prints "smartspec-batch: error: <what>" on stderr; returns 2.
 int usage_error(const std::string& what);
 // Applies -q/-v to spdlog, and --color (with NO_COLOR and TERM) to the

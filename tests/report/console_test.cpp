@@ -441,3 +441,15 @@ TEST(ConsolePty, NothingLiveOnAPipe) {
 
 }  // namespace
 }  // namespace smartspec::report
+
+namespace smartspec::report {
+namespace {
+
+TEST(Console, ExitMeaningsIncludeTheInternalError) {
+  EXPECT_EQ(exit_meaning(3), "stopped early, resumable");
+  EXPECT_EQ(exit_meaning(70), "internal error");
+  EXPECT_EQ(exit_meaning(9), "unknown exit code");
+}
+
+}  // namespace
+}  // namespace smartspec::report
