@@ -36,7 +36,9 @@ void register_run(CLI::App& app, Context& ctx) {
   cmd->add_flag("--checkpoint", o.checkpoint,
                 "Mirror the checkpoint ref in .spec/checkpoints/batch_execution_<run-id>.json");
   cmd->add_flag("--resume", o.resume, "Continue a stopped run after its last committed unit");
-  cmd->add_flag("--force", o.force, "With --resume: accept a pack whose content changed");
+  cmd->add_flag("--force", o.force,
+                "Only with --resume: continue although the pack's content or a given option "
+                "differs from the run's start");
   cmd->add_option("--max-failures", o.max_failures, "Failure budget across the run: failed tasks before it stops (0 or more, default 3)")
       ->type_name("N")
       ->check(CLI::Range(0, std::numeric_limits<int>::max()));
@@ -82,6 +84,18 @@ void register_run(CLI::App& app, Context& ctx) {
   cmd->add_flag("--run-hooks", o.run_hooks,
                 "Run the repository's pre-commit and commit-msg hooks for each unit commit");
   cmd->callback([&ctx, cmd]() {
+    // --force forces one thing, a resume that differs from the run's start:
+    // anywhere else it would be accepted silently and do nothing.
+    if (o.force && !o.resume) {
+      ctx.exit_code = usage_error(
+          "--force goes with --resume (it lets a resume use a changed pack or option); "
+          "without --resume there is nothing to force");
+      return;
+    }
+    if (o.force && o.dry_run) {
+      ctx.exit_code = usage_error("--force does nothing with --dry-run (a plan changes nothing)");
+      return;
+    }
     // Given but empty is bad usage, not "no agent" (issue 15 item 8).
     for (const auto& [flag, value] : {std::pair<const char*, const std::string*>{"--agent", &o.agent},
                                       {"--verify-cmd", &o.verify_cmd}}) {
