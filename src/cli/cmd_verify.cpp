@@ -20,7 +20,7 @@ void register_verify(CLI::App& app, Context& ctx) {
                 "Exit 1 only when a task marked [x] fails verification (for hooks)");
   cmd->add_flag(
       "--python-compat", args.python_compat,
-      "Exactly SmartSpec's Python verdicts, its bugs included (README: Deliberate differences)");
+      "Exactly SmartSpec's Python verdicts, its bugs included (docs/verify.md: Deliberate differences)");
   cmd->callback([&ctx]() {
     apply_verbosity(ctx);
     args.common = ctx.common;
