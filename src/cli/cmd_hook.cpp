@@ -12,8 +12,15 @@ void register_hook(CLI::App& app, Context& ctx) {
       ->required()
       ->check(CLI::IsMember({"install", "uninstall"}));
   cmd->add_flag("--force", o.force,
-                "Replace a different existing hook (kept as <name>.smartspec-backup)");
+                "Only with install: also install into a hooks directory tracked in the "
+                "repository or set by a global/system core.hooksPath (a line says so)");
   cmd->callback([&ctx]() {
+    if (o.force && o.action != "install") {
+      ctx.exit_code = usage_error("--force goes with `hook install` (it allows a tracked or "
+                                  "global hooks directory); `hook " + o.action +
+                                  "` takes no --force");
+      return;
+    }
     apply_verbosity(ctx);
     o.common = ctx.common;
     ctx.exit_code = engine::hook_command(o);

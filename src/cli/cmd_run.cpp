@@ -11,13 +11,17 @@ namespace {
 // The flags shared by `run` and `plan` (a plan takes every input a run takes).
 void add_plan_inputs(CLI::App& cmd, engine::RunOptions& o) {
   cmd.add_option("--prompts-dir", o.prompts_dir, "The prompt pack directory (may be a symlink)")
+      ->type_name("DIR")
       ->required();
-  cmd.add_option("--tasks", o.tasks, "The project's tasks.md")->required();
-  cmd.add_option("--run-id", o.run_id, "Run id (default: the pack directory's resolved name)");
-  cmd.add_option("--base", o.base, "Base revision (default: HEAD)");
+  cmd.add_option("--tasks", o.tasks, "The project's tasks.md")->type_name("FILE")->required();
+  cmd.add_option("--run-id", o.run_id, "Run id (default: the pack directory's resolved name)")
+      ->type_name("ID");
+  cmd.add_option("--base", o.base, "Base revision (default: HEAD)")->type_name("REV");
   cmd.add_option("--skip-category", o.skip_categories, "Units to skip (comma separated)")
+      ->type_name("UNIT")
       ->delimiter(',');
   cmd.add_option("--only-category", o.only_categories, "Only these units (comma separated)")
+      ->type_name("UNIT")
       ->delimiter(',');
 }
 
@@ -32,15 +36,19 @@ void register_run(CLI::App& app, Context& ctx) {
   cmd->add_flag("--checkpoint", o.checkpoint,
                 "Mirror the checkpoint ref in .spec/checkpoints/batch_execution_<run-id>.json");
   cmd->add_flag("--resume", o.resume, "Continue a stopped run after its last committed unit");
-  cmd->add_flag("--force", o.force, "With --resume: accept a pack whose content changed");
-  cmd->add_option("--max-failures", o.max_failures, "Failure budget across the run")
+  cmd->add_flag("--force", o.force,
+                "Only with --resume: continue although the pack's content or a given option "
+                "differs from the run's start");
+  cmd->add_option("--max-failures", o.max_failures, "Failure budget across the run: failed tasks before it stops (0 or more, default 3)")
+      ->type_name("N")
       ->check(CLI::Range(0, std::numeric_limits<int>::max()));
   cmd->add_flag("--verify-after-each", o.verify_after_each,
                 "Verify each unit's tasks after it; an unverified task fails the unit");
   cmd->add_flag("--verify-at-end,!--no-verify-at-end", o.verify_at_end,
                 "Verify the final tree for the report (default on)");
   cmd->add_option("--verify-cmd", o.verify_cmd,
-                  "Command run in the scratch worktree after each unit; non-zero fails it");
+                  "Command run in the scratch worktree after each unit; non-zero fails it")
+                  ->type_name("CMD");
   cmd->add_flag("--overwrite", o.overwrite, "Let created files replace different existing ones");
   cmd->add_flag("!--no-evidence-hooks", o.evidence_hooks,
                 "Do not add evidence: lines to tasks.md");
@@ -49,12 +57,18 @@ void register_run(CLI::App& app, Context& ctx) {
                 "Write TODO-only skeleton code too (marked as skeletons in the report)");
   static std::vector<std::string> checks;
   cmd->add_option("--check", checks, "Extra syntax checker EXT=CMD, e.g. rb='ruby -c' (repeatable)")
+      ->type_name("EXT=CMD")
       ->take_all();
-  cmd->add_option("--agent", o.agent, "Run this coding agent command for each task");
+  cmd->add_option("--agent", o.agent,
+                  "Run this coding agent command for each task (prompt on stdin; {prompt_file} "
+                  "in CMD: the path of a file holding it)")
+      ->type_name("CMD");
   cmd->add_option("--agent-timeout", o.agent_timeout, "Seconds per agent call (default 600)")
+      ->type_name("SECONDS")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--agent-attempts", o.agent_attempts,
                   "Agent calls per task while its evidence does not verify (default 2)")
+      ->type_name("N")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--agent-per", o.agent_per, "Call the agent once per task or per unit")
       ->check(CLI::IsMember({"task", "unit"}));
@@ -62,6 +76,7 @@ void register_run(CLI::App& app, Context& ctx) {
                 "Run the agent under bubblewrap: filesystem read-only except its worktree");
   cmd->add_option("--agent-writable", o.agent_writable,
                   "A directory the sandboxed agent may write (repeatable), e.g. its config")
+      ->type_name("DIR")
       ->take_all();
   cmd->add_flag("--land", o.land, "Fast-forward the current branch to the result when done");
   cmd->add_flag("--rename-files", o.rename_files,
@@ -69,6 +84,18 @@ void register_run(CLI::App& app, Context& ctx) {
   cmd->add_flag("--run-hooks", o.run_hooks,
                 "Run the repository's pre-commit and commit-msg hooks for each unit commit");
   cmd->callback([&ctx, cmd]() {
+    // --force forces one thing, a resume that differs from the run's start:
+    // anywhere else it would be accepted silently and do nothing.
+    if (o.force && !o.resume) {
+      ctx.exit_code = usage_error(
+          "--force goes with --resume (it lets a resume use a changed pack or option); "
+          "without --resume there is nothing to force");
+      return;
+    }
+    if (o.force && o.dry_run) {
+      ctx.exit_code = usage_error("--force does nothing with --dry-run (a plan changes nothing)");
+      return;
+    }
     // Given but empty is bad usage, not "no agent" (issue 15 item 8).
     for (const auto& [flag, value] : {std::pair<const char*, const std::string*>{"--agent", &o.agent},
                                       {"--verify-cmd", &o.verify_cmd}}) {

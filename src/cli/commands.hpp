@@ -13,10 +13,11 @@ struct Context {
   engine::CommonOptions common;
   int quiet = 0;
   int verbose = 0;
+  std::string colour = "auto";  // --color=auto|always|never
   int exit_code = 0;  // set by the command that ran
 };
 
-// Adds -q/-v/--json/--repo-root to a (sub)command.
+// Adds -q/-v/--json/--repo-root/--color to a (sub)command.
 void add_common_flags(CLI::App& app, Context& ctx);
 
 void register_run(CLI::App& app, Context& ctx);   // also the default command
@@ -30,9 +31,14 @@ void register_land(CLI::App& app, Context& ctx);
 void register_clean(CLI::App& app, Context& ctx);
 void register_hook(CLI::App& app, Context& ctx);
 
+// The help formatter (src/cli/help.cpp): no CLI11 artefacts. Set on the app
+// before the subcommands are added (they inherit it).
+void set_help_format(CLI::App& app);
+
 // Prints "smartspec-batch: error: <what>" on stderr; returns 2.
 int usage_error(const std::string& what);
-// Applies -q/-v to spdlog.
+// Applies -q/-v to spdlog, and --color (with NO_COLOR and TERM) to the
+// console and spdlog's colours.
 void apply_verbosity(Context& ctx);
 
 }  // namespace smartspec::cli

@@ -6,10 +6,13 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "smartspec/engine/engine.hpp"
+#include "smartspec/report/console.hpp"
 
 #include "cli/commands.hpp"
 
@@ -25,10 +28,32 @@ void add_common_flags(CLI::App& app, Context& ctx) {
   app.add_flag("-v,--verbose", ctx.verbose, "More diagnostics on stderr (repeat for more)");
   app.add_flag("--json", ctx.common.json, "Print one JSON document on stdout");
   app.add_option("--repo-root", ctx.common.repo_root,
-                 "Repository to work on (default: the one containing the current directory)");
+                 "Repository to work on (default: the one containing the current directory)")
+      ->type_name("DIR");
+  app.add_option("--color", ctx.colour,
+                 "Colours: auto (on a terminal, unless NO_COLOR is set or TERM=dumb), always, "
+                 "never")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
+}
+
+void apply_colour(const Context& ctx) {
+  using report::ColourMode;
+  const ColourMode mode = ctx.colour == "always"  ? ColourMode::kAlways
+                          : ctx.colour == "never" ? ColourMode::kNever
+                                                  : ColourMode::kAuto;
+  const char* term = std::getenv("TERM");
+  report::Console::set_policy(mode, report::Console::dumb_terminal(term));
+  // spdlog's own colours (its level names on stderr) follow the same rule.
+  const bool paint = report::Console::colour_wanted(mode, ::isatty(STDERR_FILENO) == 1,
+                                                    std::getenv("NO_COLOR"), term);
+  for (auto& sink : spdlog::default_logger()->sinks()) {
+    if (auto* coloured = dynamic_cast<spdlog::sinks::stderr_color_sink_mt*>(sink.get()))
+      coloured->set_color_mode(paint ? spdlog::color_mode::always : spdlog::color_mode::never);
+  }
 }
 
 void apply_verbosity(Context& ctx) {
+  apply_colour(ctx);
   ctx.common.verbosity = ctx.verbose - ctx.quiet;
   spdlog::level::level_enum level = spdlog::level::info;
   if (ctx.quiet > 0) level = spdlog::level::err;
@@ -93,6 +118,7 @@ int main(int argc, char** argv) {
   CLI::App app{"smartspec-batch: execute a SmartSpec prompt pack transactionally on git",
                "smartspec-batch"};
   app.set_version_flag("--version", std::string("smartspec-batch ") + SMARTSPEC_VERSION);
+  set_help_format(app);
   app.require_subcommand(0, 1);
   app.fallthrough();
   Context ctx;
@@ -107,6 +133,21 @@ int main(int argc, char** argv) {
   register_land(app, ctx);
   register_clean(app, ctx);
   register_hook(app, ctx);
+  // The main help only (set after the subcommands, which would inherit it).
+  app.footer(
+      "With no subcommand, the options are run's: smartspec-batch --prompts-dir DIR --tasks FILE.\n"
+      "`smartspec-batch <command> --help` lists a command's options.\n"
+      "\n"
+      "--agent CMD: the agent gets the task's prompt on stdin; {prompt_file} anywhere in CMD\n"
+      "is replaced by the path of a file holding the same prompt.\n"
+      "\n"
+      "Exit codes:\n"
+      "  0   every planned task is verified (a management command: done)\n"
+      "  1   the run finished, some tasks are not verified (verify: some task not verified)\n"
+      "  2   bad usage or bad input, nothing changed\n"
+      "  3   stopped early, resumable with --resume\n"
+      "  4   another run holds the repository's lock\n"
+      "  70  internal error\n");
 
   // `run` is the default: no subcommand named → parse as `run`.
   std::vector<std::string> args(argv + 1, argv + argc);

@@ -74,22 +74,26 @@ Result<RunView> load_run(const git::Repository& repo, const std::string& id) {
   return v;
 }
 
+namespace {
+
+// Where a stopped run continues: the unit it recorded, else (killed before it
+// could record where it stopped) the first unit not done.
+std::string stopped_unit(const RunState& s) {
+  if (!s.stopped_at.empty()) return s.stopped_at;
+  for (const auto& u : s.units)
+    if (std::find(s.completed.begin(), s.completed.end(), u) == s.completed.end()) return u;
+  return "";
+}
+
+}  // namespace
+
 std::string run_state_label(const git::Repository& repo, const RunView& run) {
   if (!run.state) return "aborted";
   const RunState& s = *run.state;
   if (s.status == "finished") return "finished";
   auto holder = git::RepoLock::holder(repo);
   if (s.status == "running" && holder && holder->run_id == run.id) return "running";
-  std::string at = s.stopped_at;
-  if (at.empty()) {
-    // Killed before it could record where it stopped: the first unit not done.
-    for (const auto& u : s.units) {
-      if (std::find(s.completed.begin(), s.completed.end(), u) == s.completed.end()) {
-        at = u;
-        break;
-      }
-    }
-  }
+  std::string at = stopped_unit(s);
   std::string label = at.empty() ? "stopped" : "stopped at " + at;
   if (s.status == "running") label += " (interrupted)";
   return label;
@@ -131,9 +135,14 @@ using ops::short_id;
 
 struct UnitLine {
   std::string name;
-  std::string status;  // committed | done | stopped | pending
+  std::string status;  // committed | done | rolled_back | pending
   std::string commit;
 };
+
+// "rolled_back" (JSON, as in the report) is "rolled back" on the console.
+std::string printable_status(const std::string& status) {
+  return status == "rolled_back" ? "rolled back" : status;
+}
 
 std::vector<UnitLine> unit_lines(const git::Repository& repo, const ops::RunView& run) {
   std::vector<UnitLine> out;
@@ -158,7 +167,7 @@ std::vector<UnitLine> unit_lines(const git::Repository& repo, const ops::RunView
     } else if (done) {
       l.status = "done";
     } else if (u == s.stopped_at) {
-      l.status = "rolled back";
+      l.status = "rolled_back";
     }
     out.push_back(l);
   }
@@ -190,8 +199,36 @@ std::string resume_command(const ops::RunView& run) {
 
 struct Summary {
   std::string id, state, base, tip;
+  std::string state_name;  // running | stopped | interrupted | finished | aborted
+  std::string stopped_at;  // the unit a stopped or interrupted run continues at
   int done = 0, total = 0, failures = 0;
 };
+
+// Each unit's tasks with their status in the run's last report (report.json
+// in the state commit): unit name -> [(task id, status)].
+std::map<std::string, std::vector<std::pair<std::string, std::string>>> task_statuses(
+    const git::Repository& repo, const ops::RunView& run) {
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> out;
+  if (!run.state_commit) return out;
+  auto json = repo.read_file(*run.state_commit, "report.json");
+  if (!json) return out;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  simdjson::dom::array units;
+  if (parser.parse(*json).get(doc) || doc["units"].get_array().get(units)) return out;
+  for (auto u : units) {
+    std::string_view name;
+    simdjson::dom::array tasks;
+    if (u["name"].get_string().get(name) || u["tasks"].get_array().get(tasks)) continue;
+    auto& list = out[std::string(name)];
+    for (auto t : tasks) {
+      std::string_view id, status;
+      if (t["id"].get_string().get(id) || t["status"].get_string().get(status)) continue;
+      list.emplace_back(std::string(id), std::string(status));
+    }
+  }
+  return out;
+}
 
 // Failed tasks of the run: the state counts them when a unit is done, the
 // last report also counts those of a unit that was rolled back.
@@ -212,6 +249,12 @@ Summary summarize(const git::Repository& repo, const ops::RunView& run) {
   Summary s;
   s.id = run.id;
   s.state = ops::run_state_label(repo, run);
+  // One word for the JSON: the label without where it stopped.
+  s.state_name = s.state;
+  if (s.state.rfind("stopped", 0) == 0) {
+    s.state_name = run.state->status == "running" ? "interrupted" : "stopped";
+    s.stopped_at = ops::stopped_unit(*run.state);
+  }
   s.tip = run.branch.value_or("");
   if (run.state) {
     s.base = run.state->base;
@@ -223,7 +266,8 @@ Summary summarize(const git::Repository& repo, const ops::RunView& run) {
 }
 
 void write_summary_fields(JsonWriter& w, const Summary& s) {
-  w.field("run_id", s.id).field("state", s.state).field("base", s.base).field("tip", s.tip);
+  w.field("run_id", s.id).field("state", s.state_name).field("stopped_at", s.stopped_at);
+  w.field("base", s.base).field("tip", s.tip);
   w.field("branch", "smartspec/" + s.id);
   w.field("units_done", s.done).field("units_total", s.total).field("failures", s.failures);
 }
@@ -296,8 +340,6 @@ int status_one(git::Repository& repo, const std::string& id, bool json) {
     JsonWriter w;
     w.begin_object();
     write_summary_fields(w, s);
-    w.field("status", run.state ? run.state->status : std::string("aborted"));
-    w.field("stopped_at", run.state ? run.state->stopped_at : std::string());
     w.field("reason", run.state ? run.state->reason : std::string());
     w.field("started", run.state ? run.state->started : std::string());
     w.field("updated", run.state ? run.state->updated : std::string());
@@ -319,13 +361,15 @@ int status_one(git::Repository& repo, const std::string& id, bool json) {
     w.end_array();
     w.end_object();
     w.field("checkpoint", run.checkpoint.value_or(""));
+    auto tasks = task_statuses(repo, run);
     w.key("units").begin_array();
-    for (const auto& u : units)
-      w.begin_object()
-          .field("name", u.name)
-          .field("status", u.status)
-          .field("commit", u.commit)
-          .end_object();
+    for (const auto& u : units) {
+      w.begin_object().field("name", u.name).field("status", u.status).field("commit", u.commit);
+      w.key("tasks").begin_array();
+      for (const auto& [task, status] : tasks[u.name])
+        w.begin_object().field("id", task).field("status", status).end_object();
+      w.end_array().end_object();
+    }
     w.end_array();
     w.key("worktree");
     if (worktree) {
@@ -346,7 +390,7 @@ int status_one(git::Repository& repo, const std::string& id, bool json) {
   std::printf("  units       %d/%d done, %d failed task%s\n", s.done, s.total, s.failures,
               s.failures == 1 ? "" : "s");
   for (const auto& u : units) {
-    std::printf("    %-16s %s%s\n", u.name.c_str(), u.status.c_str(),
+    std::printf("    %-16s %s%s\n", u.name.c_str(), printable_status(u.status).c_str(),
                 u.commit.empty() ? "" : (" " + short_id(u.commit)).c_str());
   }
   auto ref_line = [](const char* label, const std::string& ref,

@@ -76,8 +76,18 @@ std::string format_clock(double seconds) {
   return buf;
 }
 
+namespace {
+
+ColourMode g_mode = ColourMode::kAuto;
+bool g_dumb = false;
+
+}  // namespace
+
 Console::Console(std::FILE* out, bool terminal, bool colour, bool quiet)
-    : out_(out), terminal_(terminal), colour_(terminal && colour), quiet_(quiet) {}
+    : out_(out),
+      terminal_(terminal && !g_dumb),
+      colour_(colour && (terminal_ || g_mode == ColourMode::kAlways)),
+      quiet_(quiet) {}
 
 Console::~Console() { clear_progress(); }
 
@@ -86,7 +96,37 @@ bool Console::colour_enabled(bool terminal, const char* no_color) {
 }
 
 bool Console::colour_from_env(bool terminal) {
-  return colour_enabled(terminal, std::getenv("NO_COLOR"));
+  switch (g_mode) {
+    case ColourMode::kAlways:
+      return true;
+    case ColourMode::kNever:
+      return false;
+    case ColourMode::kAuto:
+      break;
+  }
+  return colour_enabled(terminal && !g_dumb, std::getenv("NO_COLOR"));
+}
+
+bool Console::colour_wanted(ColourMode mode, bool terminal, const char* no_color,
+                            const char* term) {
+  switch (mode) {
+    case ColourMode::kAlways:
+      return true;
+    case ColourMode::kNever:
+      return false;
+    case ColourMode::kAuto:
+      break;
+  }
+  return colour_enabled(terminal && !dumb_terminal(term), no_color);
+}
+
+bool Console::dumb_terminal(const char* term) {
+  return term != nullptr && std::string_view(term) == "dumb";
+}
+
+void Console::set_policy(ColourMode mode, bool dumb) {
+  g_mode = mode;
+  g_dumb = dumb;
 }
 
 void Console::clear_progress() {

@@ -115,6 +115,8 @@ std::string_view exit_meaning(int code) {
       return "stopped early, resumable";
     case 4:
       return "another run holds the lock";
+    case 70:
+      return "internal error";
   }
   return "unknown exit code";
 }

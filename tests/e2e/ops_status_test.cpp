@@ -78,7 +78,10 @@ TEST(OpsStatus, StoppedRunSaysWhereAndWhatResumeDoes) {
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   ASSERT_FALSE(parser.parse(d.out).get(doc));
-  EXPECT_EQ(std::string_view(doc["state"]), "stopped at missing_code");
+  // The run has a one-word state (and where it stopped); units and tasks a status.
+  EXPECT_EQ(std::string_view(doc["state"]), "stopped");
+  EXPECT_EQ(std::string_view(doc["stopped_at"]), "missing_code");
+  EXPECT_TRUE(doc["status"].error() == simdjson::NO_SUCH_FIELD) << d.out;
   EXPECT_EQ(std::string_view(doc["next_unit"]), "missing_code");
   EXPECT_EQ(std::string_view(doc["resume"]),
             "`smartspec-batch run --prompts-dir " + (dir.path() / "badpacks" / kRun).string() +
@@ -98,8 +101,12 @@ TEST(OpsStatus, StoppedRunSaysWhereAndWhatResumeDoes) {
   ASSERT_FALSE(doc["units"].get_array().get(units));
   std::vector<std::string> statuses;
   for (auto u : units) statuses.emplace_back(std::string_view(u["status"]));
-  EXPECT_EQ(statuses, (std::vector<std::string>{"committed", "rolled back", "pending", "pending",
+  EXPECT_EQ(statuses, (std::vector<std::string>{"committed", "rolled_back", "pending", "pending",
                                                 "pending"}));
+  simdjson::dom::array tasks;
+  ASSERT_FALSE(units.at(1)["tasks"].get_array().get(tasks));
+  ASSERT_EQ(tasks.size(), 1u);
+  EXPECT_EQ(std::string_view(tasks.at(0)["status"]), "failed");
 }
 
 TEST(OpsShow, PrintsTheNoteAndTheJson) {

@@ -34,6 +34,7 @@ def flags(text):
 
 def subcommands(text):
     part = text.split("Subcommands:", 1)[1] if "Subcommands:" in text else ""
+    part = part.split("\n\n", 1)[0]  # the footer (exit codes) follows a blank line
     return [m.group(1) for m in re.finditer(r"^  (\w[\w-]*)\s", part, re.M)]
 
 

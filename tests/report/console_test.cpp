@@ -132,6 +132,58 @@ TEST(Console, ColourIsIgnoredOffATerminal) {
   EXPECT_EQ(out, "✅ [1/1] T-1: ok\n");
 }
 
+// --color with NO_COLOR and TERM: every combination of the rule.
+TEST(Console, ColourModeNoColorAndTermDecideColour) {
+  const ColourMode a = ColourMode::kAuto, y = ColourMode::kAlways, n = ColourMode::kNever;
+  // auto: a terminal, NO_COLOR unset or empty, TERM not dumb.
+  EXPECT_TRUE(Console::colour_wanted(a, true, nullptr, "xterm-256color"));
+  EXPECT_TRUE(Console::colour_wanted(a, true, "", nullptr));
+  EXPECT_FALSE(Console::colour_wanted(a, false, nullptr, "xterm"));
+  EXPECT_FALSE(Console::colour_wanted(a, true, "1", "xterm"));
+  EXPECT_FALSE(Console::colour_wanted(a, true, "no", "xterm"));  // any non-empty value
+  EXPECT_FALSE(Console::colour_wanted(a, true, nullptr, "dumb"));
+  // always: even off a terminal, with NO_COLOR set, with TERM=dumb.
+  for (bool terminal : {true, false})
+    for (const char* no_color : {static_cast<const char*>(nullptr), "", "1"})
+      for (const char* term : {static_cast<const char*>(nullptr), "xterm", "dumb"}) {
+        EXPECT_TRUE(Console::colour_wanted(y, terminal, no_color, term));
+        EXPECT_FALSE(Console::colour_wanted(n, terminal, no_color, term));
+      }
+  EXPECT_TRUE(Console::dumb_terminal("dumb"));
+  EXPECT_FALSE(Console::dumb_terminal("xterm"));
+  EXPECT_FALSE(Console::dumb_terminal(nullptr));
+}
+
+// The process policy (--color, TERM=dumb) as the CLI sets it; restored after.
+struct PolicyGuard {
+  ~PolicyGuard() { Console::set_policy(ColourMode::kAuto, false); }
+};
+
+TEST(Console, PolicyAlwaysColoursOffATerminalNeverDoesNot) {
+  PolicyGuard guard;
+  const char* saved = getenv("NO_COLOR");
+  std::optional<std::string> keep = saved ? std::optional<std::string>(saved) : std::nullopt;
+  setenv("NO_COLOR", "1", 1);
+  Console::set_policy(ColourMode::kAlways, false);
+  EXPECT_TRUE(Console::colour_from_env(false));
+  std::string out = capture(false, Console::colour_from_env(false), false, [](Console& c) {
+    c.task_done(1, 1, test::task("T-1", "ok", TaskStatus::kVerified));
+  });
+  EXPECT_EQ(out, "✅ \x1b[32m[1/1] T-1: ok\x1b[0m\n");
+  Console::set_policy(ColourMode::kNever, false);
+  unsetenv("NO_COLOR");
+  EXPECT_FALSE(Console::colour_from_env(true));
+  out = capture(true, Console::colour_from_env(true), false, [](Console& c) {
+    c.task_done(1, 1, test::task("T-1", "ok", TaskStatus::kVerified));
+  });
+  EXPECT_EQ(out, "✅ [1/1] T-1: ok\n");
+  Console::set_policy(ColourMode::kAuto, false);
+  EXPECT_TRUE(Console::colour_from_env(true));
+  Console::set_policy(ColourMode::kAuto, true);  // TERM=dumb
+  EXPECT_FALSE(Console::colour_from_env(true));
+  if (keep) setenv("NO_COLOR", keep->c_str(), 1);
+}
+
 TEST(Console, NoColorDecidesColour) {
   EXPECT_TRUE(Console::colour_enabled(true, nullptr));
   EXPECT_TRUE(Console::colour_enabled(true, ""));  // no-color.org: empty = unset
@@ -312,6 +364,25 @@ class Pty {
   FILE* slave_ = nullptr;
 };
 
+// TERM=dumb (the policy the CLI sets from it): a real terminal, yet no live
+// line and no colour: plain lines only.
+TEST(ConsolePty, DumbTerminalGetsNoLiveLineAndNoColour) {
+  PolicyGuard guard;
+  Console::set_policy(ColourMode::kAuto, true);
+  Pty pty;
+  ASSERT_TRUE(pty.ok()) << "cannot open a pseudo-terminal";
+  const bool tty = isatty(fileno(pty.slave())) == 1;
+  ASSERT_TRUE(tty);
+  {
+    Console c(pty.slave(), tty, Console::colour_enabled(tty, nullptr));
+    c.progress("critical", 1, 2, 1, 9);
+    c.task_done(1, 2, test::task("T-1", "first", TaskStatus::kVerified));
+    c.progress("critical", 2, 2, 3, 5);
+  }
+  pty.close_slave();
+  EXPECT_EQ(pty.drain(), "✅ [1/2] T-1: first\n");
+}
+
 TEST(ConsolePty, LiveProgressLineIsDrawnOnARealTerminal) {
   Pty pty;
   ASSERT_TRUE(pty.ok()) << "cannot open a pseudo-terminal";
@@ -366,6 +437,18 @@ TEST(ConsolePty, NothingLiveOnAPipe) {
   while ((n = read(fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
   close(fds[0]);
   EXPECT_EQ(out, "✅ [1/1] T-1: first\n");
+}
+
+}  // namespace
+}  // namespace smartspec::report
+
+namespace smartspec::report {
+namespace {
+
+TEST(Console, ExitMeaningsIncludeTheInternalError) {
+  EXPECT_EQ(exit_meaning(3), "stopped early, resumable");
+  EXPECT_EQ(exit_meaning(70), "internal error");
+  EXPECT_EQ(exit_meaning(9), "unknown exit code");
 }
 
 }  // namespace

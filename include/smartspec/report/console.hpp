@@ -19,6 +19,10 @@
 
 namespace smartspec::report {
 
+// --color: auto (colour on a terminal, unless NO_COLOR or TERM=dumb), always
+// (even when not a terminal, NO_COLOR notwithstanding), never.
+enum class ColourMode { kAuto, kAlways, kNever };
+
 class Console {
  public:
   // `out`: stdout, or stderr when --json owns stdout. `terminal`: the caller
@@ -35,8 +39,21 @@ class Console {
   // (https://no-color.org: "when present and not an empty string").
   // `no_color` is the variable's value, nullptr when unset.
   static bool colour_enabled(bool terminal, const char* no_color);
-  // The same, reading NO_COLOR from the environment.
+  // The same, reading NO_COLOR from the environment, under the process's
+  // policy (set_policy): --color=always/never decide alone; auto also needs
+  // a terminal that is not TERM=dumb.
   static bool colour_from_env(bool terminal);
+  // The whole rule: `mode` from --color; `terminal`: the output is one;
+  // `no_color`, `term`: NO_COLOR and TERM (nullptr when unset).
+  static bool colour_wanted(ColourMode mode, bool terminal, const char* no_color,
+                            const char* term);
+  // TERM=dumb: a terminal without cursor control (Emacs shell, some CI
+  // logs): no live line ("\r\x1b[K" redraws), no colour in auto mode.
+  static bool dumb_terminal(const char* term);
+  // The process-wide policy every Console follows, set once by the command
+  // line (--color, TERM): a Console made while `dumb` draws no live line;
+  // kAlways colours even when not a terminal. Default: kAuto, not dumb.
+  static void set_policy(ColourMode mode, bool dumb);
 
   // "✅ [3/9] TASK-003: title" (verified),
   // "⚠️ [3/9] TASK-003: title — applied, not verified: <why>",
