@@ -317,6 +317,41 @@ INSTANTIATE_TEST_SUITE_P(Projects, RealPacks,
                          ::testing::Combine(::testing::ValuesIn(kProjects), ::testing::Bool()),
                          param_name);
 
+// naming_issue on the real prompter's pack: its template recommends option A
+// (update the evidence path in tasks.md to the similar file), but its engine
+// leaves "Similar Files Found" and "Suggestions from Report" empty, so the pack
+// names no file. The verifier's own suggestion ("Update evidence path to:
+// src/bookshelf/loans.py", the first similar file) is the target: the task's
+// evidence path is updated, the task verifies; nothing is renamed.
+TEST(RealPacksNaming, OptionAFollowsTheVerifiersSimilarFileWhenThePackLostIt) {
+  TempDir dir;
+  std::string repo = make_project_repo(dir, "bookshelf");
+  fs::path pack = fixtures() / "bookshelf" / "packs" / "20261202_010020-fields-aligned";
+  ASSERT_EQ(read(pack / "naming_issue.md").find("loans.py"), std::string::npos)
+      << "the pack was meant to name no similar file";
+  CmdResult r = run_tool({"run", "--prompts-dir", pack.string(), "--tasks", "tasks.md", "--json",
+                          "--mark-done"},
+                         repo);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_FALSE(parser.parse(r.out).get(doc)) << r.out << r.err;
+  std::string status;
+  for (auto u : doc["units"].get_array())
+    for (auto t : u["tasks"].get_array())
+      if (std::string_view(t["id"]) == "TSK-BK-003") status = std::string(std::string_view(t["status"]));
+  EXPECT_EQ(status, "verified") << r.err;
+  std::string tip = std::string(std::string_view(doc["tip"]));
+  std::string tasks = git(repo, {"show", tip + ":tasks.md"});
+  EXPECT_NE(tasks.find("evidence: code path=src/bookshelf/loans.py symbol=LoanLedger"),
+            std::string::npos)
+      << tasks;
+  EXPECT_NE(tasks.find("- [x] TSK-BK-003"), std::string::npos) << tasks;
+  EXPECT_EQ(git(repo, {"ls-tree", "--name-only", tip, "src/bookshelf/loans.py"}),
+            "src/bookshelf/loans.py");
+  EXPECT_EQ(run_tool({"verify", "tasks.md", "--rev", tip, "--task", "TSK-BK-003"}, repo).exit_code,
+            0);
+}
+
 // The checks themselves catch what they are for (a test that cannot fail
 // proves nothing): a Python docstring in a .js file, a template marker.
 TEST(RealPacksChecks, ForeignLinesAndArtefactsAreSeen) {
