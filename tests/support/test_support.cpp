@@ -168,17 +168,22 @@ std::string make_repo(const TempDir& dir, const std::map<std::string, std::strin
   return repo.string();
 }
 
-std::string make_inventory_repo(const TempDir& dir, const std::string& name) {
+std::string make_project_repo(const TempDir& dir, const std::string& project,
+                              const std::string& name) {
   fs::path repo = dir.path() / name;
   fs::create_directories(repo);
-  fs::copy(fixtures() / "inventory" / "repo", repo, fs::copy_options::recursive);
-  fs::copy_file(fixtures() / "inventory" / "tasks.md", repo / "tasks.md");
+  fs::copy(fixtures() / project / "repo", repo, fs::copy_options::recursive);
+  fs::copy_file(fixtures() / project / "tasks.md", repo / "tasks.md");
   // Fixture files may be read-only (a packaged checkout); the copy must be writable.
   sh("chmod -R u+w .", repo.string());
   git(repo.string(), {"init", "-q", "-b", "main"});
   git(repo.string(), {"add", "-A"});
-  git(repo.string(), {"commit", "-q", "-m", "inventory project"});
+  git(repo.string(), {"commit", "-q", "-m", project + " project"});
   return repo.string();
+}
+
+std::string make_inventory_repo(const TempDir& dir, const std::string& name) {
+  return make_project_repo(dir, "inventory", name);
 }
 
 std::string user_state(const std::string& repo) {

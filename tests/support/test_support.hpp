@@ -61,6 +61,9 @@ fs::path source_dir();
 // (path → content). Returns its path (inside dir).
 std::string make_repo(const TempDir& dir, const std::map<std::string, std::string>& files,
                       const std::string& name = "repo");
+// Copies tests/data/<project>/repo + tasks.md into dir/name, commits it.
+std::string make_project_repo(const TempDir& dir, const std::string& project,
+                              const std::string& name = "repo");
 // Copies tests/data/inventory/repo + tasks.md into dir/name, commits it.
 std::string make_inventory_repo(const TempDir& dir, const std::string& name = "repo");
 

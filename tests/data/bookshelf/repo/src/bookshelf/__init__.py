@@ -1,0 +1,1 @@
+"""A small library catalogue: books, loans and title search."""
