@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "smartspec/engine/options.hpp"
+#include "smartspec/engine/ports.hpp"
 
 namespace smartspec::cli {
 
@@ -14,6 +15,7 @@ struct Context {
   int quiet = 0;
   int verbose = 0;
   int exit_code = 0;  // set by the command that ran
+  engine::Ports ports;  // the engine's ports, installed by main (the composition root)
 };
 
 // Adds -q/-v/--json/--repo-root to a (sub)command.

@@ -545,7 +545,7 @@ Result<AgentResult> run_agent(AgentContext& ctx,
     TRY_VOID(user_state.before());
     Result<exec::ProcResult> proc = [&] {
       AgentTicker ticker(log_path, ctx.on_tick);
-      return exec::run_process(spec);
+      return ctx.processes->run(spec);
     }();
     TRY(const std::string escaped, user_state.after("agent"));
 

@@ -1,11 +1,8 @@
 #include "engine/inputs.hpp"
 
 #include <spdlog/spdlog.h>
-#include <sys/time.h>
 
-#include <chrono>
 #include <cstdlib>
-#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <unordered_map>
@@ -39,12 +36,6 @@ std::string pack_digest(const Pack& pack) {
 
 namespace {
 
-std::time_t clock_now() {
-  if (const char* fake = std::getenv("SMARTSPEC_FAKE_TIME"); fake && *fake)
-    return static_cast<std::time_t>(std::atoll(fake));
-  return std::time(nullptr);
-}
-
 // A run id becomes part of ref names: keep it to what git accepts.
 Result<void> check_run_id(const std::string& id) {
   if (id.empty() || id.size() > 200) return fail("invalid run id '" + id + "'");
@@ -59,35 +50,6 @@ Result<void> check_run_id(const std::string& id) {
 }
 
 }  // namespace
-
-std::string now_iso8601() {
-  std::time_t t = clock_now();
-  std::tm tm{};
-  if (std::getenv("SMARTSPEC_FAKE_TIME")) gmtime_r(&t, &tm);
-  else localtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S%z", &tm);
-  std::string s = buf;  // ...+0100 → ...+01:00
-  if (s.size() >= 5) s.insert(s.size() - 2, ":");
-  return s;
-}
-
-std::string now_stamp() {
-  std::time_t t = clock_now();
-  std::tm tm{};
-  if (std::getenv("SMARTSPEC_FAKE_TIME")) gmtime_r(&t, &tm);
-  else localtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%d_%H%M%S", &tm);
-  return buf;
-}
-
-double now_seconds() {
-  if (std::getenv("SMARTSPEC_FAKE_TIME")) return static_cast<double>(clock_now());
-  timeval tv{};
-  gettimeofday(&tv, nullptr);
-  return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
-}
 
 Result<Inputs> load_inputs(const RunOptions& opts, const std::string& base_override) {
   TRY(Pack pack, pack::load(opts.prompts_dir));

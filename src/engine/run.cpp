@@ -94,25 +94,6 @@ std::string join(const std::vector<std::string>& v, const char* sep) {
 
 std::string short_id(const std::string& oid) { return oid.substr(0, 7); }
 
-// Test-only crash points: SMARTSPEC_CRASH_AT=N aborts (SIGKILL) at the N-th
-// numbered step, to prove that a kill at any instant leaves the repository
-// consistent and resumable. SMARTSPEC_CRASH_COUNT=1 prints the count instead.
-struct CrashPoints {
-  long target = 0;
-  long n = 0;
-  CrashPoints() {
-    if (const char* c = std::getenv("SMARTSPEC_CRASH_AT"); c && *c) target = std::atol(c);
-  }
-  void step() {
-    ++n;
-    if (target > 0 && n == target) {
-      std::fflush(nullptr);
-      ::kill(::getpid(), SIGKILL);
-    }
-  }
-};
-CrashPoints g_crash;
-
 }  // namespace
 
 // The command that reproduces a run: its inputs and every option that shapes
@@ -203,7 +184,6 @@ Result<RunOptions> merge_resume_options(const RunOptions& cli, const RunOptions&
   return out;
 }
 
-void crash_point() { g_crash.step(); }
 bool interrupted() { return g_interrupted != 0; }
 
 // Modification time of `path` (lstat), nullopt when it does not exist.
@@ -298,8 +278,15 @@ namespace {
 
 class Runner {
  public:
-  Runner(const RunOptions& opts, Inputs& in, report::Console& console)
-      : opts_(opts), in_(in), repo_(in.repo), refs_(in.run_id), console_(console) {}
+  Runner(const RunOptions& opts, Inputs& in, report::Console& console, const Ports& ports)
+      : opts_(opts),
+        in_(in),
+        repo_(in.repo),
+        refs_(in.run_id),
+        console_(console),
+        clock_(*ports.clock),
+        crash_(*ports.crash),
+        procs_(*ports.processes) {}
 
   int run();
 
@@ -345,6 +332,9 @@ class Runner {
   git::Repository& repo_;
   RunRefs refs_;
   report::Console& console_;
+  const Clock& clock_;
+  CrashPort& crash_;
+  ProcessRunner& procs_;
   // The end of a failed agent call's output, printed under the task's line.
   std::map<std::string, std::vector<std::string>> agent_tails_;
   std::optional<git::Scratch> scratch_;
@@ -477,13 +467,13 @@ Result<int> Runner::start_or_resume() {
     state_.has_options = true;
     for (const auto& u : in_.plan.units) state_.units.emplace_back(unit_name(u.unit));
     state_.total_tasks = static_cast<int>(in_.plan.task_count());
-    state_.updated = now_iso8601();
+    state_.updated = clock_.iso8601();
     TRY_VOID(write_state(repo_, refs_.state, state_, plan_json_, "started"));
-    crash_point();
+    crash_.step();
     if (!repo_.read_ref(refs_.checkpoint)) {
       TRY_VOID(repo_.update_ref(refs_.checkpoint, in_.base, std::nullopt,
                                 "smartspec: start run " + in_.run_id));
-      crash_point();
+      crash_.step();
     }
   }
   auto cp = repo_.read_ref(refs_.checkpoint);
@@ -499,7 +489,7 @@ Result<int> Runner::start_or_resume() {
   if (!branch || *branch != checkpoint_) {
     TRY_VOID(repo_.update_ref(refs_.branch, checkpoint_, branch,
                               "smartspec: result of run " + in_.run_id));
-    crash_point();
+    crash_.step();
   }
   return -1;  // go on
 }
@@ -574,10 +564,10 @@ Result<void> Runner::publish(const std::string& commit) {
   // The checkpoint is the commit point; the branch is derived from it.
   TRY_VOID(repo_.update_ref(refs_.checkpoint, commit, checkpoint_,
                             "smartspec: checkpoint of run " + in_.run_id));
-  crash_point();
+  crash_.step();
   auto branch = repo_.read_ref(refs_.branch);
   TRY_VOID(repo_.update_ref(refs_.branch, commit, branch, "smartspec: unit of run " + in_.run_id));
-  crash_point();
+  crash_.step();
   checkpoint_ = commit;
   return {};
 }
@@ -606,7 +596,7 @@ Result<void> Runner::save_failed(const plan::PlannedUnit& unit, const std::strin
   TRY(auto commit, repo_.create_commit(with_logs, {checkpoint_}, msg));
   auto old = repo_.read_ref(ref);
   TRY_VOID(repo_.update_ref(ref, commit, old, "smartspec: failed unit of run " + in_.run_id));
-  crash_point();
+  crash_.step();
   return {};
 }
 
@@ -614,7 +604,7 @@ void Runner::write_checkpoint_mirror(const std::string& current_unit,
                                      const std::string& current_task) {
   if (!opts_.checkpoint) return;
   report::CheckpointMirror m;
-  m.timestamp = now_iso8601();
+  m.timestamp = clock_.iso8601();
   m.prompts_dir = opts_.prompts_dir;
   m.completed_categories = state_.completed;
   m.current_category = current_unit;
@@ -658,7 +648,7 @@ report::TaskReport Runner::begin_task(const plan::PlannedTask& t, const std::str
   tr.title = t.title;
   tr.number = task_n_;
   *skip = true;
-  console_.progress(uname, task_n_, task_total_, now_seconds() - started_at_, -1);
+  console_.progress(uname, task_n_, task_total_, clock_.seconds() - started_at_, -1);
   if (fail_reason.empty() && interrupted()) fail_reason = "interrupted";
   if (!fail_reason.empty()) {
     tr.status = report::TaskStatus::kNotRun;
@@ -702,7 +692,7 @@ Result<std::string> Runner::apply_tasks(const plan::PlannedUnit& unit, report::U
       ur.tasks.push_back(std::move(tr));
       continue;
     }
-    double t0 = now_seconds();
+    double t0 = clock_.seconds();
     const PackTask& pt = in_.pack.tasks[t.pack_index];
     exec::FileTxn txn(scratch_->path());
     exec::TaskOutcome out;
@@ -712,7 +702,7 @@ Result<std::string> Runner::apply_tasks(const plan::PlannedUnit& unit, report::U
     } else if (t.category != Unit::kNamingIssue) {
       out = exec::apply_task(t, pt, aopts, txn);
     }
-    crash_point();
+    crash_.step();
     tr.status = to_report(out.status);
     tr.error = out.error;
     tr.file = out.file;
@@ -736,7 +726,7 @@ Result<std::string> Runner::apply_tasks(const plan::PlannedUnit& unit, report::U
       if (out.status == exec::TaskStatus::kFailed || out.status == exec::TaskStatus::kRefused)
         count_failure(fail_reason);
     }
-    tr.duration_ms = static_cast<long>((now_seconds() - t0) * 1000);
+    tr.duration_ms = static_cast<long>((clock_.seconds() - t0) * 1000);
     ur.tasks.push_back(std::move(tr));
   }
   std::vector<std::string> changed(touched.begin(), touched.end());
@@ -779,6 +769,7 @@ Result<std::string> Runner::agent_tasks(const plan::PlannedUnit& unit, report::U
   AgentContext ctx{opts_, in_, repo_, *scratch_, uname, snapshot, log_dir_, tasks_tracked_};
   ctx.syntax = syntax_.get();
   ctx.program = self_program();
+  ctx.processes = &procs_;
   std::vector<std::string> output_tail;  // of the last failed call
   auto run_batch = [&](const std::vector<const plan::PlannedTask*>& batch,
                        std::vector<report::TaskReport>& reports) -> Result<void> {
@@ -787,9 +778,9 @@ Result<std::string> Runner::agent_tasks(const plan::PlannedUnit& unit, report::U
     ctx.on_tick = [this, uname, shown](double elapsed, const std::string& last) {
       console_.agent_running(uname, task_n_, task_total_, shown, elapsed, last);
     };
-    double t0 = now_seconds();
+    double t0 = clock_.seconds();
     TRY(AgentResult res, run_agent(ctx, batch));
-    crash_point();
+    crash_.step();
     output_tail = res.output_tail;
     if (res.ok) snapshot = res.new_tree;
     for (std::size_t k = 0; k < batch.size(); ++k) {
@@ -797,7 +788,7 @@ Result<std::string> Runner::agent_tasks(const plan::PlannedUnit& unit, report::U
       tr.id = batch[k]->id;
       tr.title = batch[k]->title;
       if (!res.ok && tr.status == report::TaskStatus::kSucceeded) tr.status = report::TaskStatus::kFailed;
-      if (tr.duration_ms == 0) tr.duration_ms = static_cast<long>((now_seconds() - t0) * 1000);
+      if (tr.duration_ms == 0) tr.duration_ms = static_cast<long>((clock_.seconds() - t0) * 1000);
       reports.push_back(std::move(tr));
     }
     return {};
@@ -866,7 +857,7 @@ Result<std::string> Runner::run_commit_hooks(std::string& tree, std::string& mes
     spec.timeout_seconds = opts_.agent_timeout;
     UserStateCheck user_state(repo_, *scratch_);
     TRY_VOID(user_state.before());
-    TRY(auto res, exec::run_process(spec));
+    TRY(auto res, procs_.run(spec));
     TRY(const std::string escaped, user_state.after("pre-commit hook"));
     if (!escaped.empty()) spdlog::warn("{} (or someone else did meanwhile)", escaped);
     if (res.interrupted) return std::string("interrupted");
@@ -893,7 +884,7 @@ Result<std::string> Runner::run_commit_hooks(std::string& tree, std::string& mes
     spec.timeout_seconds = opts_.agent_timeout;
     UserStateCheck user_state(repo_, *scratch_);
     TRY_VOID(user_state.before());
-    TRY(auto res, exec::run_process(spec));
+    TRY(auto res, procs_.run(spec));
     TRY(const std::string escaped, user_state.after("commit-msg hook"));
     if (!escaped.empty()) spdlog::warn("{} (or someone else did meanwhile)", escaped);
     auto edited = text::read_file(file);
@@ -935,7 +926,7 @@ Result<bool> Runner::run_unit(const plan::PlannedUnit& unit, report::UnitReport&
     TRY_VOID(scratch_->materialize(checkpoint_, unit_paths(unit)));
   }
   spdlog::debug("unit {}: worktree ready", uname);
-  crash_point();
+  crash_.step();
 
   std::string fail_reason;
   std::string tree;
@@ -963,7 +954,7 @@ Result<bool> Runner::run_unit(const plan::PlannedUnit& unit, report::UnitReport&
   }
   if (fail_reason.empty() && tree != base_tree) {
     TRY(commit, repo_.create_commit(tree, {checkpoint_}, message));
-    crash_point();
+    crash_.step();
   }
 
   // Every executed task is classified against the evidence on the unit's
@@ -1010,7 +1001,7 @@ Result<bool> Runner::run_unit(const plan::PlannedUnit& unit, report::UnitReport&
     spec.timeout_seconds = opts_.agent_timeout;
     UserStateCheck user_state(repo_, *scratch_);
     TRY_VOID(user_state.before());
-    auto res = exec::run_process(spec);
+    auto res = procs_.run(spec);
     // Named, not refused: the user may commit while a run goes on.
     TRY(const std::string escaped, user_state.after("--verify-cmd"));
     if (!escaped.empty()) spdlog::warn("{} (or someone else did meanwhile)", escaped);
@@ -1072,10 +1063,10 @@ Result<bool> Runner::run_unit(const plan::PlannedUnit& unit, report::UnitReport&
   state_.completed.push_back(uname);
   for (const auto& tr : ur.tasks) state_.results.emplace_back(uname, tr);
   state_.failures = failures_;
-  state_.updated = now_iso8601();
+  state_.updated = clock_.iso8601();
   TRY_VOID(write_state(repo_, refs_.state, state_, "", "unit " + uname + " done"));
   spdlog::debug("unit {}: run state written", uname);
-  crash_point();
+  crash_.step();
   write_checkpoint_mirror("", "");
   print_tasks(ur);
   console_.unit_done(ur);
@@ -1154,7 +1145,7 @@ void Runner::check_references(exec::TaskOutcome& out, exec::FileTxn& txn) {
     exec::ProcSpec spec;
     spec.argv = {"git", "-C", repo_.workdir(), "grep", "-l", "-w", "-F", "-e", stem, checkpoint_, "--"};
     spec.timeout_seconds = 60;
-    auto res = exec::run_process(spec);
+    auto res = procs_.run(spec);
     if (!res || res->exit_code > 1) continue;  // no git, or an error: nothing known
     for (const auto& l : text::split_lines(res->output)) {
       std::string path(l.text);
@@ -1222,7 +1213,7 @@ void Runner::print_tasks(const report::UnitReport& ur) {
 }
 
 Result<void> Runner::write_reports(std::string& json) {
-  std::string stamp = now_stamp();
+  std::string stamp = clock_.stamp();
   // Two runs in the same second must not overwrite each other's report
   // (runs are serialised by the repository lock, so a free name stays free).
   fs::path dir = fs::path(repo_.workdir()) / ".spec" / "reports";
@@ -1248,14 +1239,14 @@ Result<void> Runner::write_reports(std::string& json) {
   }
   // The note on the branch tip: replaced on resume.
   TRY_VOID(repo_.set_note(kNotesRef, report_.tip, md));
-  crash_point();
+  crash_.step();
   return {};
 }
 
 int Runner::finish(int exit_code) {
   console_.clear_progress();
-  report_.completed = now_iso8601();
-  report_.duration_seconds = now_seconds() - started_at_;
+  report_.completed = clock_.iso8601();
+  report_.duration_seconds = clock_.seconds() - started_at_;
   report_.exit_code = exit_code;
   report_.tip = repo_.read_ref(refs_.branch).value_or(in_.base);
   if (opts_.verify_at_end && exit_code != 3) {
@@ -1268,7 +1259,7 @@ int Runner::finish(int exit_code) {
   state_.exit_code = exit_code;
   state_.failures = failures_;
   state_.report_json = json.empty() ? report::render_json(report_) : json;
-  state_.updated = now_iso8601();
+  state_.updated = clock_.iso8601();
   spdlog::debug("reports and note written");
   if (auto r = write_state(repo_, refs_.state, state_, "", state_.status); !r)
     spdlog::warn("run state not updated: {}", r.error().to_string());
@@ -1295,13 +1286,13 @@ int Runner::finish(int exit_code) {
 }
 
 int Runner::run() {
-  started_at_ = now_seconds();
+  started_at_ = clock_.seconds();
   report_.run_id = in_.run_id;
   report_.branch = "smartspec/" + in_.run_id;
   report_.pack_digest = in_.digest;
   report_.prompts_dir = opts_.prompts_dir;
   report_.tasks_path = opts_.tasks;
-  report_.started = now_iso8601();
+  report_.started = clock_.iso8601();
   report_.mode = opts_.agent.empty() ? "apply" : "agent";
   report_.command = command_line(opts_, in_.run_id);
   for (const auto& w : in_.plan.warnings)
@@ -1333,7 +1324,7 @@ int Runner::run() {
   }
   scratch_.emplace(std::move(*sc));
   spdlog::debug("scratch worktree opened");
-  crash_point();
+  crash_.step();
   if (!opts_.agent.empty()) {
     log_dir_ = repo_.common_dir() + "/smartspec/logs/" + in_.run_id;
     std::error_code ec;
@@ -1454,7 +1445,7 @@ int Runner::run() {
 
 }  // namespace
 
-int run_command(const RunOptions& opts) {
+int run_command(const RunOptions& opts, const Ports& ports) {
   install_signal_handlers();
   std::FILE* out = opts.common.json ? stderr : stdout;
   bool terminal = ::isatty(::fileno(out)) != 0;
@@ -1537,7 +1528,7 @@ int run_command(const RunOptions& opts) {
   if (int n = exec::end_recorded_processes(procs); n > 0)
     spdlog::warn("ended {} process(es) left running by an interrupted run", n);
   exec::set_process_record(procs);
-  Runner runner(opts_used, *in, console);
+  Runner runner(opts_used, *in, console, ports);
   return runner.run();
 }
 

@@ -11,8 +11,6 @@ namespace smartspec::engine {
 // it and is not the default ("smartspec-batch run --prompts-dir … --agent …").
 std::string command_line(const RunOptions& o, const std::string& run_id);
 
-// A numbered point where a test may SIGKILL the process (SMARTSPEC_CRASH_AT=N).
-void crash_point();
 // SIGINT/SIGTERM/SIGHUP received.
 bool interrupted();
 
