@@ -51,40 +51,26 @@ Result<void> check_run_id(const std::string& id) {
 
 }  // namespace
 
-Result<Inputs> load_inputs(const RunOptions& opts, const std::string& base_override) {
-  TRY(Pack pack, pack::load(opts.prompts_dir));
-  TRY(TasksDoc tasks, tasks::load(opts.tasks));
-  spdlog::debug("pack and tasks.md read");
-  TRY(git::Repository repo, git::Repository::open({opts.common.repo_root, true}));
-  spdlog::debug("repository opened");
-  if (repo.is_bare()) return fail("the repository is bare: run inside a working tree");
+namespace {
 
-  std::string run_id = opts.run_id.empty() ? pack.run_id : opts.run_id;
-  TRY_VOID(check_run_id(run_id));
-
-  std::string rev = !base_override.empty() ? base_override : opts.base.empty() ? "HEAD" : opts.base;
-  auto base = repo.resolve_commit(rev);
-  if (!base) {
-    Error e = base.error();
-    if (rev == "HEAD") e.message = "the repository has no commit yet (HEAD is unborn): " + e.message;
-    return fail(e);
-  }
-
-  // tasks.md relative to the repository root, when inside it.
-  std::string tasks_rel;
+// tasks.md relative to the repository root, when inside it ("" otherwise).
+std::string tasks_relative(const std::string& tasks, const git::Repository& repo) {
   std::error_code ec;
-  fs::path tasks_abs = fs::weakly_canonical(fs::absolute(opts.tasks), ec);
+  fs::path tasks_abs = fs::weakly_canonical(fs::absolute(tasks), ec);
   fs::path root = fs::weakly_canonical(repo.workdir(), ec);
   auto rel = tasks_abs.lexically_relative(root);
-  if (!rel.empty() && *rel.begin() != "..") tasks_rel = rel.generic_string();
+  if (!rel.empty() && *rel.begin() != "..") return rel.generic_string();
+  return {};
+}
 
-  std::string base_id = *base;
-  // Looking each path up from the root tree costs a tree walk per file (90% of
-  // planning a 10,000-task pack); list each directory once instead.
+// Whether a path exists in the base tree. Looking each path up from the root
+// tree costs a tree walk per file (90% of planning a 10,000-task pack); list
+// each directory once instead.
+plan::ExistsFn exists_in(const git::Repository& repo, const std::string& base_id) {
   std::shared_ptr<verify::FileSource> source = git::tree_source(repo, base_id);
   auto listings =
       std::make_shared<std::unordered_map<std::string, std::unordered_set<std::string>>>();
-  auto exists = [source, listings](const std::string& p) {
+  return [source, listings](const std::string& p) {
     auto slash = p.rfind('/');
     std::string dir = slash == std::string::npos ? std::string() : p.substr(0, slash);
     std::string name = slash == std::string::npos ? p : p.substr(slash + 1);
@@ -96,10 +82,13 @@ Result<Inputs> load_inputs(const RunOptions& opts, const std::string& base_overr
     }
     return it->second.count(name) > 0;
   };
-  // What the repository refuses (issue 15 item 6): a path inside a submodule
-  // (the unit's tree would replace the gitlink by a directory) or the gitlink
-  // itself, and a file under filter=lfs (its content would be committed raw:
-  // git-lfs's clean filter is not run).
+}
+
+// What the repository refuses (issue 15 item 6): a path inside a submodule
+// (the unit's tree would replace the gitlink by a directory) or the gitlink
+// itself, and a file under filter=lfs (its content would be committed raw:
+// git-lfs's clean filter is not run). `repo` must outlive the function.
+plan::RefuseFn refusal_rule(const git::Repository& repo, const std::string& base_id) {
   auto gitlinks = std::make_shared<std::unordered_map<std::string, bool>>();
   auto is_gitlink = [&repo, base_id, gitlinks](const std::string& p) {
     auto it = gitlinks->find(p);
@@ -109,7 +98,7 @@ Result<Inputs> load_inputs(const RunOptions& opts, const std::string& base_overr
     }
     return it->second;
   };
-  auto refuse = [&repo, base_id, is_gitlink](const std::string& raw) -> std::string {
+  return [&repo, base_id, is_gitlink](const std::string& raw) -> std::string {
     std::string p;  // "./a//b" → "a/b" (the lexical rule has accepted it)
     for (std::size_t start = 0; start <= raw.size();) {
       std::size_t slash = raw.find('/', start);
@@ -128,8 +117,33 @@ Result<Inputs> load_inputs(const RunOptions& opts, const std::string& base_overr
     }
     return {};
   };
+}
+
+}  // namespace
+
+Result<Inputs> load_inputs(const RunOptions& opts, const std::string& base_override) {
+  TRY(Pack pack, pack::load(opts.prompts_dir));
+  TRY(TasksDoc tasks, tasks::load(opts.tasks));
+  spdlog::debug("pack and tasks.md read");
+  TRY(git::Repository repo, git::Repository::open({opts.common.repo_root, true}));
+  spdlog::debug("repository opened");
+  if (repo.is_bare()) return fail("the repository is bare: run inside a working tree");
+
+  std::string run_id = opts.run_id.empty() ? pack.run_id : opts.run_id;
+  TRY_VOID(check_run_id(run_id));
+
+  std::string rev = !base_override.empty() ? base_override : opts.base.empty() ? "HEAD" : opts.base;
+  auto base = repo.resolve_commit(rev);
+  if (!base) {
+    Error e = base.error();
+    if (rev == "HEAD") e.message = "the repository has no commit yet (HEAD is unborn): " + e.message;
+    return fail(e);
+  }
+  std::string tasks_rel = tasks_relative(opts.tasks, repo);
+  std::string base_id = *base;
   plan::Filter filter{opts.only_categories, opts.skip_categories};
-  TRY(plan::Plan plan, plan::make_plan(pack, tasks, filter, exists, refuse));
+  TRY(plan::Plan plan, plan::make_plan(pack, tasks, filter, exists_in(repo, base_id),
+                                       refusal_rule(repo, base_id)));
   plan.run_id = run_id;
   spdlog::debug("planned {} tasks in {} units", plan.task_count(), plan.units.size());
   std::string digest = pack_digest(pack);
