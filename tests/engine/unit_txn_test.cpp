@@ -162,6 +162,7 @@ TEST(EngineInProcess, AResumeAfterAStopEndsWithTheUninterruptedResult) {
 TEST(EngineInProcess, ACrashAtEveryStepResumesToTheUninterruptedResult) {
   const Reference& ref = reference();
   ASSERT_GT(ref.steps, 10);
+  RecordProperty("crash_steps", static_cast<int>(ref.steps));
   for (long n = 1; n <= ref.steps; ++n) {
     SCOPED_TRACE("crash at step " + std::to_string(n));
     Harness h;
