@@ -125,7 +125,7 @@ void register_run(CLI::App& app, Context& ctx) {
     apply_verbosity(ctx);
     o.common = ctx.common;
     o.common.verbosity = ctx.verbose - ctx.quiet;
-    ctx.exit_code = o.dry_run ? engine::plan_command(o) : engine::run_command(o);
+    ctx.exit_code = o.dry_run ? engine::plan_command(o) : engine::run_command(o, ctx.ports);
   });
 }
 

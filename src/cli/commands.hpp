@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "smartspec/engine/options.hpp"
+#include "smartspec/engine/ports.hpp"
 
 namespace smartspec::cli {
 
@@ -15,6 +16,7 @@ struct Context {
   int verbose = 0;
   std::string colour = "auto";  // --color=auto|always|never
   int exit_code = 0;  // set by the command that ran
+  engine::Ports ports;  // the engine's ports, installed by main (the composition root)
 };
 
 // Adds -q/-v/--json/--repo-root/--color to a (sub)command.

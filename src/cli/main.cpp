@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <exception>
 #include <string>
 #include <vector>
@@ -106,6 +107,19 @@ int unknown_command(const std::string& word, const std::vector<std::string>& nam
   return smartspec::cli::usage_error(msg);
 }
 
+// The composition root: the engine's real ports, and the only place the test
+// seams of the binary are read — SMARTSPEC_CRASH_AT=N (SIGKILL at the N-th
+// numbered step; scripts/torture, the kill tests) and SMARTSPEC_FAKE_TIME
+// (epoch seconds: a fixed clock in UTC).
+smartspec::engine::Ports engine_ports() {
+  auto ports = smartspec::engine::real_ports();
+  if (const char* c = std::getenv("SMARTSPEC_CRASH_AT"); c != nullptr && *c != '\0')
+    ports.crash = smartspec::engine::kill_at_step(std::atol(c));
+  if (const char* t = std::getenv("SMARTSPEC_FAKE_TIME"); t != nullptr && *t != '\0')
+    ports.clock = smartspec::engine::fixed_clock(static_cast<std::time_t>(std::atoll(t)));
+  return ports;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -122,6 +136,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
   app.fallthrough();
   Context ctx;
+  ctx.ports = engine_ports();
 
   register_run(app, ctx);
   register_plan(app, ctx);

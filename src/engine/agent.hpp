@@ -9,6 +9,7 @@
 
 #include "engine/inputs.hpp"
 #include "smartspec/engine/options.hpp"
+#include "smartspec/engine/ports.hpp"
 #include "smartspec/exec/syntax.hpp"
 #include "smartspec/git/git.hpp"
 #include "smartspec/plan/plan.hpp"
@@ -29,6 +30,8 @@ struct AgentContext {
   // Called about once a second during each agent call: elapsed seconds of the
   // call, the last line of its output so far. Empty = nothing.
   std::function<void(double, const std::string&)> on_tick = {};
+  // Starts the agent (the engine's process port; never null).
+  ProcessRunner* processes = nullptr;
   // How the prompt tells the agent to run smartspec-batch (its verify command).
   std::string program = "smartspec-batch";
 };

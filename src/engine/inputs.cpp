@@ -1,12 +1,9 @@
 #include "engine/inputs.hpp"
 
 #include <spdlog/spdlog.h>
-#include <sys/time.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdlib>
-#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <unordered_map>
@@ -40,12 +37,6 @@ std::string pack_digest(const Pack& pack) {
 }
 
 namespace {
-
-std::time_t clock_now() {
-  if (const char* fake = std::getenv("SMARTSPEC_FAKE_TIME"); fake && *fake)
-    return static_cast<std::time_t>(std::atoll(fake));
-  return std::time(nullptr);
-}
 
 // A run id becomes part of ref names: keep it to what git accepts.
 Result<void> check_run_id(const std::string& id) {
@@ -105,34 +96,75 @@ void add_verifier_similar_files(Pack& pack, const TasksDoc& tasks, verify::FileS
 
 }  // namespace
 
-std::string now_iso8601() {
-  std::time_t t = clock_now();
-  std::tm tm{};
-  if (std::getenv("SMARTSPEC_FAKE_TIME")) gmtime_r(&t, &tm);
-  else localtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S%z", &tm);
-  std::string s = buf;  // ...+0100 → ...+01:00
-  if (s.size() >= 5) s.insert(s.size() - 2, ":");
-  return s;
+namespace {
+
+// tasks.md relative to the repository root, when inside it ("" otherwise).
+std::string tasks_relative(const std::string& tasks, const git::Repository& repo) {
+  std::error_code ec;
+  fs::path tasks_abs = fs::weakly_canonical(fs::absolute(tasks), ec);
+  fs::path root = fs::weakly_canonical(repo.workdir(), ec);
+  auto rel = tasks_abs.lexically_relative(root);
+  if (!rel.empty() && *rel.begin() != "..") return rel.generic_string();
+  return {};
 }
 
-std::string now_stamp() {
-  std::time_t t = clock_now();
-  std::tm tm{};
-  if (std::getenv("SMARTSPEC_FAKE_TIME")) gmtime_r(&t, &tm);
-  else localtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%d_%H%M%S", &tm);
-  return buf;
+// Whether a path exists in the base tree. Looking each path up from the root
+// tree costs a tree walk per file (90% of planning a 10,000-task pack); list
+// each directory once instead.
+plan::ExistsFn exists_in(const git::Repository& repo, const std::string& base_id) {
+  std::shared_ptr<verify::FileSource> source = git::tree_source(repo, base_id);
+  auto listings =
+      std::make_shared<std::unordered_map<std::string, std::unordered_set<std::string>>>();
+  return [source, listings](const std::string& p) {
+    auto slash = p.rfind('/');
+    std::string dir = slash == std::string::npos ? std::string() : p.substr(0, slash);
+    std::string name = slash == std::string::npos ? p : p.substr(slash + 1);
+    auto it = listings->find(dir);
+    if (it == listings->end()) {
+      std::unordered_set<std::string> names;
+      for (const auto& e : source->list(dir)) names.insert(e.name);
+      it = listings->emplace(dir, std::move(names)).first;
+    }
+    return it->second.count(name) > 0;
+  };
 }
 
-double now_seconds() {
-  if (std::getenv("SMARTSPEC_FAKE_TIME")) return static_cast<double>(clock_now());
-  timeval tv{};
-  gettimeofday(&tv, nullptr);
-  return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+// What the repository refuses (issue 15 item 6): a path inside a submodule
+// (the unit's tree would replace the gitlink by a directory) or the gitlink
+// itself, and a file under filter=lfs (its content would be committed raw:
+// git-lfs's clean filter is not run). `repo` must outlive the function.
+plan::RefuseFn refusal_rule(const git::Repository& repo, const std::string& base_id) {
+  auto gitlinks = std::make_shared<std::unordered_map<std::string, bool>>();
+  auto is_gitlink = [&repo, base_id, gitlinks](const std::string& p) {
+    auto it = gitlinks->find(p);
+    if (it == gitlinks->end()) {
+      bool link = repo.entry(base_id, p).kind == git::Repository::Kind::kSubmodule;
+      it = gitlinks->emplace(p, link).first;
+    }
+    return it->second;
+  };
+  return [&repo, base_id, is_gitlink](const std::string& raw) -> std::string {
+    std::string p;  // "./a//b" → "a/b" (the lexical rule has accepted it)
+    for (std::size_t start = 0; start <= raw.size();) {
+      std::size_t slash = raw.find('/', start);
+      std::string part = raw.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+      if (!part.empty() && part != ".") p += (p.empty() ? "" : "/") + part;
+      if (slash == std::string::npos) break;
+      start = slash + 1;
+    }
+    for (std::size_t slash = p.find('/'); slash != std::string::npos; slash = p.find('/', slash + 1)) {
+      if (is_gitlink(p.substr(0, slash))) return "path inside submodule " + p.substr(0, slash) + " refused";
+    }
+    if (is_gitlink(p)) return "path is a submodule refused";
+    if (repo.is_lfs(base_id, p)) {
+      return "filter=lfs path refused (smartspec-batch does not run git-lfs's clean filter; add it "
+             "with git lfs)";
+    }
+    return {};
+  };
 }
+
+}  // namespace
 
 Result<Inputs> load_inputs(const RunOptions& opts, const std::string& base_override) {
   TRY(Pack pack, pack::load(opts.prompts_dir));
@@ -152,68 +184,15 @@ Result<Inputs> load_inputs(const RunOptions& opts, const std::string& base_overr
     if (rev == "HEAD") e.message = "the repository has no commit yet (HEAD is unborn): " + e.message;
     return fail(e);
   }
-
-  // tasks.md relative to the repository root, when inside it.
-  std::string tasks_rel;
-  std::error_code ec;
-  fs::path tasks_abs = fs::weakly_canonical(fs::absolute(opts.tasks), ec);
-  fs::path root = fs::weakly_canonical(repo.workdir(), ec);
-  auto rel = tasks_abs.lexically_relative(root);
-  if (!rel.empty() && *rel.begin() != "..") tasks_rel = rel.generic_string();
-
+  std::string tasks_rel = tasks_relative(opts.tasks, repo);
   std::string base_id = *base;
-  // Looking each path up from the root tree costs a tree walk per file (90% of
-  // planning a 10,000-task pack); list each directory once instead.
-  std::shared_ptr<verify::FileSource> source = git::tree_source(repo, base_id);
-  auto listings =
-      std::make_shared<std::unordered_map<std::string, std::unordered_set<std::string>>>();
-  auto exists = [source, listings](const std::string& p) {
-    auto slash = p.rfind('/');
-    std::string dir = slash == std::string::npos ? std::string() : p.substr(0, slash);
-    std::string name = slash == std::string::npos ? p : p.substr(slash + 1);
-    auto it = listings->find(dir);
-    if (it == listings->end()) {
-      std::unordered_set<std::string> names;
-      for (const auto& e : source->list(dir)) names.insert(e.name);
-      it = listings->emplace(dir, std::move(names)).first;
-    }
-    return it->second.count(name) > 0;
-  };
-  // What the repository refuses (issue 15 item 6): a path inside a submodule
-  // (the unit's tree would replace the gitlink by a directory) or the gitlink
-  // itself, and a file under filter=lfs (its content would be committed raw:
-  // git-lfs's clean filter is not run).
-  auto gitlinks = std::make_shared<std::unordered_map<std::string, bool>>();
-  auto is_gitlink = [&repo, base_id, gitlinks](const std::string& p) {
-    auto it = gitlinks->find(p);
-    if (it == gitlinks->end()) {
-      bool link = repo.entry(base_id, p).kind == git::Repository::Kind::kSubmodule;
-      it = gitlinks->emplace(p, link).first;
-    }
-    return it->second;
-  };
-  auto refuse = [&repo, base_id, is_gitlink](const std::string& raw) -> std::string {
-    std::string p;  // "./a//b" → "a/b" (the lexical rule has accepted it)
-    for (std::size_t start = 0; start <= raw.size();) {
-      std::size_t slash = raw.find('/', start);
-      std::string part = raw.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
-      if (!part.empty() && part != ".") p += (p.empty() ? "" : "/") + part;
-      if (slash == std::string::npos) break;
-      start = slash + 1;
-    }
-    for (std::size_t slash = p.find('/'); slash != std::string::npos; slash = p.find('/', slash + 1)) {
-      if (is_gitlink(p.substr(0, slash))) return "path inside submodule " + p.substr(0, slash) + " refused";
-    }
-    if (is_gitlink(p)) return "path is a submodule refused";
-    if (repo.is_lfs(base_id, p)) {
-      return "filter=lfs path refused (smartspec-batch does not run git-lfs's clean filter; add it "
-             "with git lfs)";
-    }
-    return {};
-  };
-  add_verifier_similar_files(pack, tasks, *source);
+  {
+    auto source = git::tree_source(repo, base_id);
+    add_verifier_similar_files(pack, tasks, *source);
+  }
   plan::Filter filter{opts.only_categories, opts.skip_categories};
-  TRY(plan::Plan plan, plan::make_plan(pack, tasks, filter, exists, refuse));
+  TRY(plan::Plan plan, plan::make_plan(pack, tasks, filter, exists_in(repo, base_id),
+                                       refusal_rule(repo, base_id)));
   plan.run_id = run_id;
   spdlog::debug("planned {} tasks in {} units", plan.task_count(), plan.units.size());
   std::string digest = pack_digest(pack);

@@ -40,11 +40,4 @@ struct RunRefs {
 };
 inline constexpr const char* kNotesRef = "refs/notes/smartspec";
 
-// Current time as ISO-8601 with the local offset; SMARTSPEC_FAKE_TIME (epoch
-// seconds, tests only) fixes it.
-std::string now_iso8601();
-double now_seconds();
-// "YYYYMMDD_HHMMSS" of the same clock.
-std::string now_stamp();
-
 }  // namespace smartspec::engine

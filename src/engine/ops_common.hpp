@@ -46,6 +46,8 @@ Result<RunView> load_run(const git::Repository& repo, const std::string& id);
 
 // "running" (a live process holds the lock for it), "stopped at <unit>",
 // "finished", or "aborted" (no state, branch kept).
+// Where a stopped run continues (the recorded unit, else the first not done).
+std::string stopped_unit(const RunState& s);
 std::string run_state_label(const git::Repository& repo, const RunView& run);
 
 // The unit commits of a result branch, oldest first: the first-parent chain

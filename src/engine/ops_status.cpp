@@ -1,5 +1,5 @@
-// `status` and `show`, and the helpers every run-management command shares:
-// finding a run's refs and state, and reading its unit commits.
+// `status` and `show` (the shared helpers of the run-management commands are
+// in ops_run.cpp).
 #include <simdjson.h>
 
 #include <algorithm>
@@ -16,118 +16,6 @@
 namespace smartspec::engine {
 
 namespace fs = std::filesystem;
-
-namespace ops {
-
-namespace {
-
-// The value of trailer `key` ("Smartspec-Unit") in a commit message, or "".
-std::string trailer(const std::string& msg, const std::string& key) {
-  std::string needle = "\n" + key + ": ";
-  auto pos = msg.rfind(needle);
-  if (pos == std::string::npos) return {};
-  auto start = pos + needle.size();
-  auto end = msg.find('\n', start);
-  return std::string(text::trim(msg.substr(start, end == std::string::npos ? end : end - start)));
-}
-
-std::string strip_prefix(const std::string& s, const std::string& prefix) {
-  return s.rfind(prefix, 0) == 0 ? s.substr(prefix.size()) : s;
-}
-
-}  // namespace
-
-Result<git::Repository> open_repo(const CommonOptions& common) {
-  git::OpenOptions o;
-  o.repo_root = common.repo_root;
-  return git::Repository::open(o);
-}
-
-std::vector<std::string> run_ids(const git::Repository& repo) {
-  std::set<std::string> ids;
-  for (const char* prefix :
-       {"refs/smartspec/runs/", "refs/smartspec/checkpoints/", "refs/heads/smartspec/"}) {
-    for (const auto& [name, oid] : repo.list_refs(prefix)) {
-      std::string id = strip_prefix(name, prefix);
-      if (id.find('/') == std::string::npos) ids.insert(id);
-    }
-  }
-  return {ids.begin(), ids.end()};
-}
-
-Result<RunView> load_run(const git::Repository& repo, const std::string& id) {
-  RunView v(id);
-  v.branch = repo.read_ref(v.refs.branch);
-  v.checkpoint = repo.read_ref(v.refs.checkpoint);
-  v.state_commit = repo.read_ref(v.refs.state);
-  TRY(v.state, read_state(repo, v.refs.state));
-  v.failed = repo.list_refs(v.refs.failed_prefix);
-  v.undo = repo.list_refs(v.refs.undo_prefix);
-  auto n = [&v](const std::string& ref) {
-    return std::atoi(strip_prefix(ref, v.refs.undo_prefix).c_str());
-  };
-  std::sort(v.undo.begin(), v.undo.end(),
-            [&n](const auto& a, const auto& b) { return n(a.first) < n(b.first); });
-  if (!v.branch && !v.checkpoint && !v.state) {
-    return fail("no run " + id + " in this repository (see `smartspec-batch status`)");
-  }
-  return v;
-}
-
-namespace {
-
-// Where a stopped run continues: the unit it recorded, else (killed before it
-// could record where it stopped) the first unit not done.
-std::string stopped_unit(const RunState& s) {
-  if (!s.stopped_at.empty()) return s.stopped_at;
-  for (const auto& u : s.units)
-    if (std::find(s.completed.begin(), s.completed.end(), u) == s.completed.end()) return u;
-  return "";
-}
-
-}  // namespace
-
-std::string run_state_label(const git::Repository& repo, const RunView& run) {
-  if (!run.state) return "aborted";
-  const RunState& s = *run.state;
-  if (s.status == "finished") return "finished";
-  auto holder = git::RepoLock::holder(repo);
-  if (s.status == "running" && holder && holder->run_id == run.id) return "running";
-  std::string at = stopped_unit(s);
-  std::string label = at.empty() ? "stopped" : "stopped at " + at;
-  if (s.status == "running") label += " (interrupted)";
-  return label;
-}
-
-Result<std::vector<ChainCommit>> unit_chain(const git::Repository& repo, const std::string& id,
-                                            const std::string& base, const std::string& tip) {
-  std::vector<ChainCommit> out;
-  std::string cur = tip;
-  for (int guard = 0; cur != base; ++guard) {
-    if (guard > 100000) return fail("the result branch of run " + id + " is too long");
-    TRY(auto msg, repo.message(cur));
-    if (base.empty() && trailer(msg, "Smartspec-Run") != id) break;
-    out.push_back({cur, trailer(msg, "Smartspec-Unit")});
-    TRY(auto parents, repo.parents(cur));
-    if (parents.empty()) {
-      if (base.empty()) break;
-      return fail("the result branch of run " + id + " does not descend from its base " +
-                  short_id(base));
-    }
-    cur = parents.front();
-  }
-  std::reverse(out.begin(), out.end());
-  return out;
-}
-
-int next_undo_number(const RunView& run) {
-  int n = 0;
-  for (const auto& [ref, oid] : run.undo)
-    n = std::max(n, std::atoi(strip_prefix(ref, run.refs.undo_prefix).c_str()));
-  return n + 1;
-}
-
-}  // namespace ops
 
 namespace {
 
@@ -312,77 +200,93 @@ int status_all(const git::Repository& repo, bool json) {
   return 0;
 }
 
-int status_one(git::Repository& repo, const std::string& id, bool json) {
-  auto loaded = ops::load_run(repo, id);
-  if (!loaded) return ops::report_error(loaded.error());
-  const ops::RunView& run = *loaded;
-  Summary s = summarize(repo, run);
-  auto units = unit_lines(repo, run);
+// What `status RUN` shows, in both forms.
+struct RunStatus {
+  Summary s;
+  std::vector<UnitLine> units;
   std::optional<std::pair<std::string, std::string>> worktree;
-  for (const auto& wt : git::Scratch::list(repo)) worktree = wt;
-  auto holder = git::RepoLock::holder(repo);
-  std::string next = next_unit(run);
+  std::string next;
   std::string resume;
+};
+
+RunStatus gather_status(git::Repository& repo, const ops::RunView& run) {
+  RunStatus st;
+  st.s = summarize(repo, run);
+  st.units = unit_lines(repo, run);
+  for (const auto& wt : git::Scratch::list(repo)) st.worktree = wt;
+  auto holder = git::RepoLock::holder(repo);
+  st.next = next_unit(run);
   if (run.state && run.state->status != "finished") {
-    if (s.state == "running") {
-      resume = "running now (pid " + std::to_string(holder->pid) + ")";
+    if (st.s.state == "running") {
+      st.resume = "running now (pid " + std::to_string(holder->pid) + ")";
     } else {
-      resume = "`" + resume_command(run) + "` continues at unit " +
-               (next.empty() ? std::string("(none left)") : next);
+      st.resume = "`" + resume_command(run) + "` continues at unit " +
+                  (st.next.empty() ? std::string("(none left)") : st.next);
     }
   } else if (run.state) {
-    resume = "nothing: the run is finished";
+    st.resume = "nothing: the run is finished";
   } else {
-    resume = "nothing: the run was aborted";
+    st.resume = "nothing: the run was aborted";
   }
+  return st;
+}
 
-  if (json) {
-    JsonWriter w;
-    w.begin_object();
-    write_summary_fields(w, s);
-    w.field("reason", run.state ? run.state->reason : std::string());
-    w.field("started", run.state ? run.state->started : std::string());
-    w.field("updated", run.state ? run.state->updated : std::string());
-    w.field("prompts_dir", run.state ? run.state->prompts_dir : std::string());
-    w.field("tasks_path", run.state ? run.state->tasks_path : std::string());
-    w.key("refs").begin_object();
-    w.key("branch").value(run.branch ? std::optional<std::string>(run.refs.branch) : std::nullopt);
-    w.key("checkpoint")
-        .value(run.checkpoint ? std::optional<std::string>(run.refs.checkpoint) : std::nullopt);
-    w.key("state").value(run.state_commit ? std::optional<std::string>(run.refs.state)
-                                          : std::nullopt);
-    w.key("failed").begin_array();
-    for (const auto& [ref, oid] : run.failed)
-      w.begin_object().field("ref", ref).field("commit", oid).end_object();
-    w.end_array();
-    w.key("undo").begin_array();
-    for (const auto& [ref, oid] : run.undo)
-      w.begin_object().field("ref", ref).field("commit", oid).end_object();
-    w.end_array();
-    w.end_object();
-    w.field("checkpoint", run.checkpoint.value_or(""));
-    auto tasks = task_statuses(repo, run);
-    w.key("units").begin_array();
-    for (const auto& u : units) {
-      w.begin_object().field("name", u.name).field("status", u.status).field("commit", u.commit);
-      w.key("tasks").begin_array();
-      for (const auto& [task, status] : tasks[u.name])
-        w.begin_object().field("id", task).field("status", status).end_object();
-      w.end_array().end_object();
-    }
-    w.end_array();
-    w.key("worktree");
-    if (worktree) {
-      w.begin_object().field("name", worktree->first).field("path", worktree->second).end_object();
-    } else {
-      w.null();
-    }
-    w.field("next_unit", next).field("resume", resume);
-    w.end_object();
-    std::fputs(w.str().c_str(), stdout);
-    return 0;
+void print_status_json(const git::Repository& repo, const ops::RunView& run, const RunStatus& st) {
+  const Summary& s = st.s;
+  const auto& units = st.units;
+  const auto& worktree = st.worktree;
+  const std::string& next = st.next;
+  const std::string& resume = st.resume;
+  JsonWriter w;
+  w.begin_object();
+  write_summary_fields(w, s);
+  w.field("reason", run.state ? run.state->reason : std::string());
+  w.field("started", run.state ? run.state->started : std::string());
+  w.field("updated", run.state ? run.state->updated : std::string());
+  w.field("prompts_dir", run.state ? run.state->prompts_dir : std::string());
+  w.field("tasks_path", run.state ? run.state->tasks_path : std::string());
+  w.key("refs").begin_object();
+  w.key("branch").value(run.branch ? std::optional<std::string>(run.refs.branch) : std::nullopt);
+  w.key("checkpoint")
+      .value(run.checkpoint ? std::optional<std::string>(run.refs.checkpoint) : std::nullopt);
+  w.key("state").value(run.state_commit ? std::optional<std::string>(run.refs.state)
+                                        : std::nullopt);
+  w.key("failed").begin_array();
+  for (const auto& [ref, oid] : run.failed)
+    w.begin_object().field("ref", ref).field("commit", oid).end_object();
+  w.end_array();
+  w.key("undo").begin_array();
+  for (const auto& [ref, oid] : run.undo)
+    w.begin_object().field("ref", ref).field("commit", oid).end_object();
+  w.end_array();
+  w.end_object();
+  w.field("checkpoint", run.checkpoint.value_or(""));
+  auto tasks = task_statuses(repo, run);
+  w.key("units").begin_array();
+  for (const auto& u : units) {
+    w.begin_object().field("name", u.name).field("status", u.status).field("commit", u.commit);
+    w.key("tasks").begin_array();
+    for (const auto& [task, status] : tasks[u.name])
+      w.begin_object().field("id", task).field("status", status).end_object();
+    w.end_array().end_object();
   }
+  w.end_array();
+  w.key("worktree");
+  if (worktree) {
+    w.begin_object().field("name", worktree->first).field("path", worktree->second).end_object();
+  } else {
+    w.null();
+  }
+  w.field("next_unit", next).field("resume", resume);
+  w.end_object();
+  std::fputs(w.str().c_str(), stdout);
+}
 
+void print_status_text(const std::string& id, const ops::RunView& run, const RunStatus& st) {
+  const Summary& s = st.s;
+  const auto& units = st.units;
+  const auto& worktree = st.worktree;
+  const std::string& resume = st.resume;
   std::printf("run %s: %s\n", id.c_str(), s.state.c_str());
   if (run.state && !run.state->reason.empty())
     std::printf("  reason      %s\n", run.state->reason.c_str());
@@ -408,6 +312,17 @@ int status_one(git::Repository& repo, const std::string& id, bool json) {
     std::printf("  worktree    none\n");
   }
   std::printf("  resume      %s\n", resume.c_str());
+}
+
+int status_one(git::Repository& repo, const std::string& id, bool json) {
+  auto loaded = ops::load_run(repo, id);
+  if (!loaded) return ops::report_error(loaded.error());
+  const RunStatus st = gather_status(repo, *loaded);
+  if (json) {
+    print_status_json(repo, *loaded, st);
+  } else {
+    print_status_text(id, *loaded, st);
+  }
   return 0;
 }
 

@@ -51,6 +51,58 @@ void print_human(const verify::Summary& s, const std::string& saved, bool checke
 
 }  // namespace
 
+namespace {
+
+// What `verify` checks: tasks.md (from REV when given and inside the
+// repository) and the files to check it against (REV's tree, or the root).
+struct VerifyInput {
+  TasksDoc doc;
+  std::unique_ptr<verify::FileSource> source;
+  std::string oid;  // REV's commit, "" for the working tree
+};
+
+Result<VerifyInput> verify_input(const VerifyOptions& args, const std::string& root,
+                                 const std::optional<git::Repository>& repo,
+                                 const Result<git::Repository>& opened) {
+  VerifyInput in;
+  const tasks::ParseOptions popt{args.python_compat};
+  if (!args.rev.empty()) {
+    if (!repo) return fail(opened.error());
+    TRY(in.oid, repo->resolve_commit(args.rev));
+    in.source = git::tree_source(*repo, in.oid);
+    // TASKS inside the repository is read from the same commit.
+    auto rel = repo->is_bare() ? std::nullopt : inside(repo->workdir(), args.tasks);
+    if (rel) {
+      auto bytes = in.source->read(*rel, std::size_t{256} << 20);
+      if (!bytes) return fail(Error{args.tasks, 0, "no such file in " + args.rev});
+      TRY(in.doc, tasks::parse(*bytes, args.tasks, popt));
+    }
+  }
+  if (in.doc.path.empty()) {
+    TRY(in.doc, tasks::load(args.tasks, popt));
+  }
+  if (!in.source) in.source = std::make_unique<verify::DirSource>(root, args.python_compat);
+  if (!args.task.empty()) {
+    std::erase_if(in.doc.tasks, [&](const TaskLine& t) { return t.id != args.task; });
+    if (in.doc.tasks.empty()) return fail(Error{args.tasks, 0, "no task " + args.task});
+  }
+  return in;
+}
+
+// --out DIR: DIR/<run id>/summary.json and report.md; returns report.md's path.
+Result<std::string> save_reports(const std::string& out, const verify::Summary& summary,
+                                 const verify::RunInfo& info) {
+  fs::path dir = fs::path(out) / info.run_id;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return fail(Error{dir.string(), 0, "cannot create: " + ec.message()});
+  TRY_VOID(text::write_file_atomic((dir / "summary.json").string(), verify::to_json(summary, info)));
+  TRY_VOID(text::write_file_atomic((dir / "report.md").string(), verify::to_markdown(summary, info)));
+  return (dir / "report.md").string();
+}
+
+}  // namespace
+
 int verify_command(const VerifyOptions& args) {
   const CommonOptions& common = args.common;
   // The root: --repo-root, else the work tree containing the cwd, else the cwd.
@@ -65,60 +117,23 @@ int verify_command(const VerifyOptions& args) {
   }
   std::error_code ec;
   if (!fs::is_directory(root, ec)) return error_exit(Error{root, 0, "no such directory"});
+  auto in = verify_input(args, root, repo, opened);
+  if (!in) return error_exit(in.error());
 
-  TasksDoc doc;
-  std::unique_ptr<verify::FileSource> source;
-  std::string oid;
-  if (!args.rev.empty()) {
-    if (!repo) return error_exit(opened.error());
-    auto commit = repo->resolve_commit(args.rev);
-    if (!commit) return error_exit(commit.error());
-    oid = *commit;
-    source = git::tree_source(*repo, oid);
-    // TASKS inside the repository is read from the same commit.
-    auto rel = repo->is_bare() ? std::nullopt : inside(repo->workdir(), args.tasks);
-    if (rel) {
-      auto bytes = source->read(*rel, std::size_t{256} << 20);
-      if (!bytes) {
-        return error_exit(Error{args.tasks, 0, "no such file in " + args.rev});
-      }
-      auto parsed = tasks::parse(*bytes, args.tasks, tasks::ParseOptions{args.python_compat});
-      if (!parsed) return error_exit(parsed.error());
-      doc = std::move(*parsed);
-    }
-  }
-  if (doc.path.empty()) {
-    auto loaded = tasks::load(args.tasks, tasks::ParseOptions{args.python_compat});
-    if (!loaded) return error_exit(loaded.error());
-    doc = std::move(*loaded);
-  }
-  if (!source) source = std::make_unique<verify::DirSource>(root, args.python_compat);
-  if (!args.task.empty()) {
-    std::erase_if(doc.tasks, [&](const TaskLine& t) { return t.id != args.task; });
-    if (doc.tasks.empty()) return error_exit(Error{args.tasks, 0, "no task " + args.task});
-  }
-
-  for (const auto& w : doc.warnings) spdlog::warn("{}:{}: {}", w.file, w.line, w.message);
+  for (const auto& w : in->doc.warnings) spdlog::warn("{}:{}: {}", w.file, w.line, w.message);
   verify::Options vopt;
   vopt.python_compat = args.python_compat;
-  verify::Summary summary = verify::verify(doc, *source, vopt);
+  verify::Summary summary = verify::verify(in->doc, *in->source, vopt);
   verify::RunInfo info = verify::run_info_now(args.tasks);
   info.repo_root = root;
-  info.rev = oid;
-  info.warnings = doc.warnings;
+  info.rev = in->oid;
+  info.warnings = in->doc.warnings;
 
   std::string saved;
   if (!args.out.empty()) {
-    fs::path dir = fs::path(args.out) / info.run_id;
-    fs::create_directories(dir, ec);
-    if (ec) return error_exit(Error{dir.string(), 0, "cannot create: " + ec.message()});
-    auto json_ok = text::write_file_atomic((dir / "summary.json").string(),
-                                           verify::to_json(summary, info));
-    if (!json_ok) return error_exit(json_ok.error());
-    auto md_ok = text::write_file_atomic((dir / "report.md").string(),
-                                         verify::to_markdown(summary, info));
-    if (!md_ok) return error_exit(md_ok.error());
-    saved = (dir / "report.md").string();
+    auto written = save_reports(args.out, summary, info);
+    if (!written) return error_exit(written.error());
+    saved = *written;
   }
   if (common.json) {
     std::fputs(verify::to_json(summary, info).c_str(), stdout);
@@ -134,6 +149,5 @@ int verify_command(const VerifyOptions& args) {
   if (args.checked_only) return summary.totals.marked_done_but_failed == 0 ? 0 : 1;
   return summary.totals.verified == summary.totals.tasks ? 0 : 1;
 }
-
 
 }  // namespace smartspec::engine

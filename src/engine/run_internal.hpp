@@ -4,6 +4,7 @@
 #include <string>
 
 #include "smartspec/engine/options.hpp"
+#include "smartspec/util/result.hpp"
 
 namespace smartspec::engine {
 
@@ -11,8 +12,11 @@ namespace smartspec::engine {
 // it and is not the default ("smartspec-batch run --prompts-dir … --agent …").
 std::string command_line(const RunOptions& o, const std::string& run_id);
 
-// A numbered point where a test may SIGKILL the process (SMARTSPEC_CRASH_AT=N).
-void crash_point();
+// --resume: the run's recorded options, with those given on the command line
+// where they agree (or with --force); a given option that differs is an error.
+Result<RunOptions> merge_resume_options(const RunOptions& cli, const RunOptions& saved,
+                                        const std::string& run_id);
+
 // SIGINT/SIGTERM/SIGHUP received.
 bool interrupted();
 

@@ -60,6 +60,95 @@ std::string state_to_json(const RunState& s) {
   return w.str();
 }
 
+namespace {
+
+// Readers of optional fields: a missing or mistyped field leaves `out` as it is.
+void ostr(simdjson::dom::element e, const char* key, std::string& out) {
+  std::string_view v;
+  if (!e[key].get_string().get(v)) out = std::string(v);
+}
+template <class Int>
+void oint(simdjson::dom::element e, const char* key, Int& out) {
+  int64_t v = 0;
+  if (!e[key].get_int64().get(v)) out = static_cast<Int>(v);
+}
+void obool(simdjson::dom::element e, const char* key, bool& out) {
+  bool v = false;
+  if (!e[key].get_bool().get(v)) out = v;
+}
+void oarr(simdjson::dom::element e, const char* key, std::vector<std::string>& out) {
+  simdjson::dom::array a;
+  if (e[key].get_array().get(a)) return;
+  for (auto x : a) {
+    std::string_view v;
+    if (!x.get_string().get(v)) out.emplace_back(v);
+  }
+}
+
+void read_options(simdjson::dom::element opts, RunOptions& o) {
+  ostr(opts, "agent", o.agent);
+  oint(opts, "agent_timeout", o.agent_timeout);
+  ostr(opts, "agent_per", o.agent_per);
+  ostr(opts, "verify_cmd", o.verify_cmd);
+  oint(opts, "max_failures", o.max_failures);
+  obool(opts, "verify_after_each", o.verify_after_each);
+  obool(opts, "verify_at_end", o.verify_at_end);
+  obool(opts, "overwrite", o.overwrite);
+  obool(opts, "evidence_hooks", o.evidence_hooks);
+  obool(opts, "mark_done", o.mark_done);
+  obool(opts, "apply_skeletons", o.apply_skeletons);
+  obool(opts, "run_hooks", o.run_hooks);
+  obool(opts, "checkpoint", o.checkpoint);
+  obool(opts, "land", o.land);
+  obool(opts, "rename_files", o.rename_files);
+  oint(opts, "agent_attempts", o.agent_attempts);
+  obool(opts, "agent_sandbox", o.agent_sandbox);
+  oarr(opts, "agent_writable", o.agent_writable);
+  oarr(opts, "only_categories", o.only_categories);
+  oarr(opts, "skip_categories", o.skip_categories);
+  simdjson::dom::object checks;
+  if (!opts["checks"].get_object().get(checks)) {
+    for (auto field : checks) {
+      std::string_view v;
+      if (!field.value.get_string().get(v)) o.checks[std::string(field.key)] = std::string(v);
+    }
+  }
+}
+
+// One element of "results": (unit, task); nullopt when its status is unknown.
+std::optional<std::pair<std::string, report::TaskReport>> read_result(simdjson::dom::element e) {
+  std::string unit, status;
+  report::TaskReport t;
+  ostr(e, "unit", unit);
+  ostr(e, "id", t.id);
+  ostr(e, "title", t.title);
+  ostr(e, "status", status);
+  auto st = report::task_status_from_name(status);
+  if (!st) return std::nullopt;
+  t.status = *st;
+  obool(e, "has_evidence", t.has_evidence);
+  ostr(e, "error", t.error);
+  ostr(e, "file", t.file);
+  oint(e, "line", t.line);
+  ostr(e, "suggested_fix", t.suggested_fix);
+  ostr(e, "log", t.log);
+  oarr(e, "files_created", t.files_created);
+  oarr(e, "files_modified", t.files_modified);
+  simdjson::dom::array renamed;
+  if (!e["files_renamed"].get_array().get(renamed)) {
+    for (auto pair : renamed) {
+      std::string_view from, to;
+      if (!pair.at(0).get_string().get(from) && !pair.at(1).get_string().get(to))
+        t.files_renamed.emplace_back(std::string(from), std::string(to));
+    }
+  }
+  oarr(e, "notes", t.notes);
+  oint(e, "duration_ms", t.duration_ms);
+  return std::make_pair(std::move(unit), std::move(t));
+}
+
+}  // namespace
+
 Result<RunState> state_from_json(const std::string& json) {
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
@@ -67,120 +156,32 @@ Result<RunState> state_from_json(const std::string& json) {
     return fail("run state", 0, std::string("corrupt run state: ") + simdjson::error_message(err));
   }
   RunState s;
-  auto str = [&](const char* key, std::string& out) {
-    std::string_view v;
-    if (!doc[key].get_string().get(v)) out = std::string(v);
-  };
-  auto arr = [&](const char* key, std::vector<std::string>& out) {
-    simdjson::dom::array a;
-    if (doc[key].get_array().get(a)) return;
-    for (auto e : a) {
-      std::string_view v;
-      if (!e.get_string().get(v)) out.emplace_back(v);
-    }
-  };
-  str("run_id", s.run_id);
-  str("base", s.base);
-  str("pack_digest", s.pack_digest);
-  str("prompts_dir", s.prompts_dir);
-  str("tasks_path", s.tasks_path);
-  str("status", s.status);
-  str("stopped_at", s.stopped_at);
-  str("reason", s.reason);
-  str("started", s.started);
-  str("updated", s.updated);
-  str("mode", s.mode);
-  arr("units", s.units);
-  arr("completed", s.completed);
-  int64_t n = 0;
-  if (!doc["failures"].get_int64().get(n)) s.failures = static_cast<int>(n);
-  if (!doc["total_tasks"].get_int64().get(n)) s.total_tasks = static_cast<int>(n);
-  if (!doc["exit_code"].get_int64().get(n)) s.exit_code = static_cast<int>(n);
-
-  auto ostr = [](simdjson::dom::element e, const char* key, std::string& out) {
-    std::string_view v;
-    if (!e[key].get_string().get(v)) out = std::string(v);
-  };
-  auto oint = [](simdjson::dom::element e, const char* key, auto& out) {
-    int64_t v = 0;
-    if (!e[key].get_int64().get(v)) out = static_cast<std::remove_reference_t<decltype(out)>>(v);
-  };
-  auto obool = [](simdjson::dom::element e, const char* key, bool& out) {
-    bool v = false;
-    if (!e[key].get_bool().get(v)) out = v;
-  };
-  auto oarr = [](simdjson::dom::element e, const char* key, std::vector<std::string>& out) {
-    simdjson::dom::array a;
-    if (e[key].get_array().get(a)) return;
-    for (auto x : a) {
-      std::string_view v;
-      if (!x.get_string().get(v)) out.emplace_back(v);
-    }
-  };
+  ostr(doc, "run_id", s.run_id);
+  ostr(doc, "base", s.base);
+  ostr(doc, "pack_digest", s.pack_digest);
+  ostr(doc, "prompts_dir", s.prompts_dir);
+  ostr(doc, "tasks_path", s.tasks_path);
+  ostr(doc, "status", s.status);
+  ostr(doc, "stopped_at", s.stopped_at);
+  ostr(doc, "reason", s.reason);
+  ostr(doc, "started", s.started);
+  ostr(doc, "updated", s.updated);
+  ostr(doc, "mode", s.mode);
+  oarr(doc, "units", s.units);
+  oarr(doc, "completed", s.completed);
+  oint(doc, "failures", s.failures);
+  oint(doc, "total_tasks", s.total_tasks);
+  oint(doc, "exit_code", s.exit_code);
   simdjson::dom::element opts;
   if (!doc["options"].get(opts) && opts.is_object()) {
-    RunOptions& o = s.options;
     s.has_options = true;
-    ostr(opts, "agent", o.agent);
-    oint(opts, "agent_timeout", o.agent_timeout);
-    ostr(opts, "agent_per", o.agent_per);
-    ostr(opts, "verify_cmd", o.verify_cmd);
-    oint(opts, "max_failures", o.max_failures);
-    obool(opts, "verify_after_each", o.verify_after_each);
-    obool(opts, "verify_at_end", o.verify_at_end);
-    obool(opts, "overwrite", o.overwrite);
-    obool(opts, "evidence_hooks", o.evidence_hooks);
-    obool(opts, "mark_done", o.mark_done);
-    obool(opts, "apply_skeletons", o.apply_skeletons);
-    obool(opts, "run_hooks", o.run_hooks);
-    obool(opts, "checkpoint", o.checkpoint);
-    obool(opts, "land", o.land);
-    obool(opts, "rename_files", o.rename_files);
-    oint(opts, "agent_attempts", o.agent_attempts);
-    obool(opts, "agent_sandbox", o.agent_sandbox);
-    oarr(opts, "agent_writable", o.agent_writable);
-    oarr(opts, "only_categories", o.only_categories);
-    oarr(opts, "skip_categories", o.skip_categories);
-    simdjson::dom::object checks;
-    if (!opts["checks"].get_object().get(checks)) {
-      for (auto field : checks) {
-        std::string_view v;
-        if (!field.value.get_string().get(v)) o.checks[std::string(field.key)] = std::string(v);
-      }
-    }
+    read_options(opts, s.options);
   }
   simdjson::dom::array results;
   if (!doc["results"].get_array().get(results)) {
     for (auto e : results) {
       if (!e.is_object()) continue;
-      std::string unit, status;
-      report::TaskReport t;
-      ostr(e, "unit", unit);
-      ostr(e, "id", t.id);
-      ostr(e, "title", t.title);
-      ostr(e, "status", status);
-      auto st = report::task_status_from_name(status);
-      if (!st) continue;
-      t.status = *st;
-      obool(e, "has_evidence", t.has_evidence);
-      ostr(e, "error", t.error);
-      ostr(e, "file", t.file);
-      oint(e, "line", t.line);
-      ostr(e, "suggested_fix", t.suggested_fix);
-      ostr(e, "log", t.log);
-      oarr(e, "files_created", t.files_created);
-      oarr(e, "files_modified", t.files_modified);
-      simdjson::dom::array renamed;
-      if (!e["files_renamed"].get_array().get(renamed)) {
-        for (auto pair : renamed) {
-          std::string_view from, to;
-          if (!pair.at(0).get_string().get(from) && !pair.at(1).get_string().get(to))
-            t.files_renamed.emplace_back(std::string(from), std::string(to));
-        }
-      }
-      oarr(e, "notes", t.notes);
-      oint(e, "duration_ms", t.duration_ms);
-      s.results.emplace_back(std::move(unit), std::move(t));
+      if (auto r = read_result(e)) s.results.push_back(std::move(*r));
     }
   }
   return s;

@@ -88,6 +88,8 @@ class AgentTest : public ::testing::Test {
   Result<AgentResult> run(std::vector<const plan::PlannedTask*> tasks = {}) {
     if (tasks.empty()) tasks = {&planned_[0]};
     AgentContext ctx{opts_, *in_, in_->repo, *scratch_, "missing_code", snapshot_, log_dir_, true};
+    auto processes = real_processes();
+    ctx.processes = processes.get();
     return run_agent(ctx, tasks);
   }
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "smartspec/engine/options.hpp"
+#include "smartspec/engine/ports.hpp"
 
 namespace smartspec::engine {
 
@@ -16,6 +17,7 @@ void init_process();
 bool parse_check_spec(const std::string& spec, std::string* ext, std::string* command);
 
 int plan_command(const RunOptions& opts);
-int run_command(const RunOptions& opts);
+// `run` with the ports the composition root (cli/main.cpp) or a test installs.
+int run_command(const RunOptions& opts, const Ports& ports);
 
 }  // namespace smartspec::engine

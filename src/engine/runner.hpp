@@ -1,0 +1,49 @@
+// The run loop: plan, for each unit a transaction (unit_txn.hpp), report.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "engine/run_context.hpp"
+
+namespace smartspec::engine {
+
+class Runner {
+ public:
+  Runner(const RunOptions& opts, Inputs& in, report::Console& console, const Ports& ports)
+      : run_(opts, in, console, ports) {}
+
+  // The process exit code (docs/DESIGN.md "Exit codes").
+  int run();
+
+ private:
+  // What the start found: go on with the units, or the run already finished.
+  enum class Start { kGoOn, kAlreadyFinished };
+  Result<Start> start_or_resume();
+  Result<Start> resume(const RunState& existing);
+  Result<void> start_new();
+  Result<void> align_refs();
+  void report_finished() const;
+
+  void begin_report();
+  Result<void> open_scratch();
+  void start_syntax_session();
+  void verify_before();
+  // Units the run committed before this invocation: unit → commit ("" when
+  // only the state records it).
+  std::map<std::string, std::string> committed_earlier();
+  void report_not_run(const plan::PlannedUnit& unit, report::UnitReport& ur);
+  void report_done_earlier(const plan::PlannedUnit& unit, const std::string& commit,
+                           report::UnitReport& ur);
+  void stop_at(const std::string& unit, const std::string& reason);
+  int exit_code_of(bool stopped) const;
+
+  int finish(int exit_code);
+  Result<void> write_reports(std::string& json);
+
+  RunContext run_;
+};
+
+}  // namespace smartspec::engine
