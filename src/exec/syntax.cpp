@@ -423,17 +423,7 @@ bool SyntaxSession::python(const std::vector<std::string>& files, SyntaxReport& 
   struct sigaction ignore {}, old {};
   ignore.sa_handler = SIG_IGN;
   ::sigaction(SIGPIPE, &ignore, &old);
-  std::size_t done = 0;
-  bool write_ok = true;
-  while (done < request.size()) {
-    ssize_t k = ::write(to_, request.data() + done, request.size() - done);
-    if (k < 0 && errno == EINTR) continue;
-    if (k <= 0) {
-      write_ok = false;
-      break;
-    }
-    done += static_cast<std::size_t>(k);
-  }
+  const bool write_ok = text::write_all(to_, request) == 0;
   ::sigaction(SIGPIPE, &old, nullptr);
   if (!write_ok) {
     stop();

@@ -24,6 +24,7 @@
 #include <sstream>
 
 #include "git/internal.hpp"
+#include "smartspec/util/text.hpp"
 
 namespace smartspec::git {
 
@@ -161,16 +162,7 @@ Result<void> write_entry(const std::string& root, const std::string& rel, git_fi
     return {};
   }
   const mode_t perm = mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0777 : 0666;
-  auto write_all = [&content](int fd) {
-    std::size_t done = 0;
-    while (done < content.size()) {
-      ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return false;
-      done += static_cast<std::size_t>(n);
-    }
-    return true;
-  };
+  auto write_all = [&content](int fd) { return text::write_all(fd, content) == 0; };
   // A regular file with no other link is rewritten in place: a new inode per
   // write (and the old one freed) is what makes ext4's inode allocator slow
   // after many deletions. A file linked elsewhere (a hard link an agent made
@@ -421,17 +413,11 @@ Result<void> put_file(const std::string& p, const std::string& bytes) {
   TRY_VOID(remove_entry(tmp));
   int fd = ::open(tmp.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0) return fail_path(tmp, errno_of("cannot create"));
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      std::string err = errno_of("cannot write");
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return fail_path(tmp, err);
-    }
-    done += static_cast<std::size_t>(n);
+  if (text::write_all(fd, bytes) != 0) {
+    std::string err = errno_of("cannot write");
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return fail_path(tmp, err);
   }
   if (::close(fd) != 0 || ::rename(tmp.c_str(), p.c_str()) != 0) {
     std::string err = errno_of("cannot write");

@@ -170,21 +170,28 @@ Result<void> require_utf8(std::string_view bytes, const std::string& path) {
   return {};
 }
 
+int write_all(int fd, std::string_view bytes) {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      if (w == 0) errno = EIO;
+      return errno;
+    }
+    done += static_cast<std::size_t>(w);
+  }
+  return 0;
+}
+
 Result<void> write_file_atomic(const std::string& path, std::string_view bytes) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return fail(path, 0, std::string("cannot write: ") + std::strerror(errno));
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return fail(path, 0, std::string("cannot write: ") + std::strerror(e));
-    }
-    done += static_cast<std::size_t>(w);
+  if (int e = write_all(fd, bytes); e != 0) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return fail(path, 0, std::string("cannot write: ") + std::strerror(e));
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
     ::unlink(tmp.c_str());
@@ -264,17 +271,10 @@ Result<void> write_file_beneath(const std::string& root, const std::string& rel,
   std::string tmp = name + ".tmp." + std::to_string(::getpid());
   int fd = ::openat(dir.fd, tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0) return fail(path, 0, std::string("cannot write: ") + std::strerror(errno));
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      ::unlinkat(dir.fd, tmp.c_str(), 0);
-      return fail(path, 0, std::string("cannot write: ") + std::strerror(e));
-    }
-    done += static_cast<std::size_t>(w);
+  if (int e = write_all(fd, bytes); e != 0) {
+    ::close(fd);
+    ::unlinkat(dir.fd, tmp.c_str(), 0);
+    return fail(path, 0, std::string("cannot write: ") + std::strerror(e));
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
     int e = errno;

@@ -1,7 +1,11 @@
 #include "smartspec/util/text.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
 
 #include <fstream>
 #include <sstream>
@@ -12,6 +16,42 @@
 
 namespace smartspec {
 namespace {
+
+// The one write loop (issue 16): all bytes through a pipe smaller than them
+// (short writes while a reader drains it), and the errno of a failed write.
+TEST(TextWriteAll, WritesEverythingAcrossShortWritesAndReportsTheErrno) {
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);
+  const std::string big(1 << 20, 'x');  // larger than a pipe's buffer
+  std::string got;
+  pid_t reader = ::fork();
+  ASSERT_GE(reader, 0);
+  if (reader == 0) {
+    ::close(p[1]);
+    char buf[4096];
+    std::size_t total = 0;
+    for (ssize_t n; (n = ::read(p[0], buf, sizeof buf)) > 0;) total += static_cast<std::size_t>(n);
+    ::_exit(total == (1u << 20) ? 0 : 1);
+  }
+  ::close(p[0]);
+  EXPECT_EQ(text::write_all(p[1], big), 0);
+  ::close(p[1]);
+  int status = 0;
+  ::waitpid(reader, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the reader got fewer bytes";
+
+  int q[2];
+  ASSERT_EQ(::pipe(q), 0);
+  ::close(q[0]);
+  struct sigaction ignore {}, old {};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGPIPE, &ignore, &old);
+  EXPECT_EQ(text::write_all(q[1], "abc"), EPIPE);
+  ::sigaction(SIGPIPE, &old, nullptr);
+  ::close(q[1]);
+  EXPECT_EQ(text::write_all(-1, "abc"), EBADF);
+  EXPECT_EQ(text::write_all(-1, ""), 0);  // nothing to write: no call
+}
 
 TEST(Text, SplitLinesDropsCrAndNumbers) {
   auto lines = text::split_lines("a\r\nb\n\nc");

@@ -47,6 +47,11 @@ Result<std::string> read_file(const std::string& path, std::size_t max_bytes = 2
 // Checks the bytes are UTF-8 (BOM allowed); error names file and line.
 Result<void> require_utf8(std::string_view bytes, const std::string& path);
 
+// Writes all of `bytes` to `fd`, again after EINTR and short writes (the one
+// write loop of the project). 0, or the errno of the write that failed (errno
+// is left set to it; a write of nothing counts as EIO).
+int write_all(int fd, std::string_view bytes);
+
 // Writes atomically: temporary file in the same directory + rename.
 Result<void> write_file_atomic(const std::string& path, std::string_view bytes);
 
