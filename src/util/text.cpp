@@ -170,6 +170,27 @@ Result<void> require_utf8(std::string_view bytes, const std::string& path) {
   return {};
 }
 
+std::string shell_quote(std::string_view s) {
+  if (s.empty()) return "''";
+  bool safe = std::all_of(s.begin(), s.end(), [](char ch) {
+    auto c = static_cast<unsigned char>(ch);
+    return c < 0x80 && (std::isalnum(c) != 0 ||
+                        std::string_view("_@%+=:,./-").find(ch) != std::string_view::npos);
+  });
+  if (safe) return std::string(s);
+  std::string out = "'";
+  for (char ch : s) {
+    if (ch == '\'') {
+      out += "'\"'\"'";
+    } else {
+      out += ch;
+    }
+  }
+  return out + "'";
+}
+
+std::string short_id(std::string_view commit) { return std::string(commit.substr(0, 7)); }
+
 int write_all(int fd, std::string_view bytes) {
   std::size_t done = 0;
   while (done < bytes.size()) {

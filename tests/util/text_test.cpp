@@ -17,6 +17,19 @@
 namespace smartspec {
 namespace {
 
+// One shell quoting and one short commit id for every module (issue 16):
+// shlex.quote's rules, which tasks::shell_split reads back.
+TEST(TextShellQuote, ShlexQuoteAndShortId) {
+  EXPECT_EQ(text::shell_quote(""), "''");
+  EXPECT_EQ(text::shell_quote("a/b-c_d.e:f@g%h+i=j,k"), "a/b-c_d.e:f@g%h+i=j,k");
+  EXPECT_EQ(text::shell_quote("a b"), "'a b'");
+  EXPECT_EQ(text::shell_quote("it's"), "'it'\"'\"'s'");
+  EXPECT_EQ(text::shell_quote("caf\xc3\xa9"), "'caf\xc3\xa9'");  // non-ASCII is quoted
+  EXPECT_EQ(text::short_id("0123456789abcdef"), "0123456");
+  EXPECT_EQ(text::short_id("abc"), "abc");
+  EXPECT_EQ(text::short_id(""), "");
+}
+
 // The one write loop (issue 16): all bytes through a pipe smaller than them
 // (short writes while a reader drains it), and the errno of a failed write.
 TEST(TextWriteAll, WritesEverythingAcrossShortWritesAndReportsTheErrno) {

@@ -47,6 +47,14 @@ Result<std::string> read_file(const std::string& path, std::size_t max_bytes = 2
 // Checks the bytes are UTF-8 (BOM allowed); error names file and line.
 Result<void> require_utf8(std::string_view bytes, const std::string& path);
 
+// A word for a POSIX shell (Python's shlex.quote): as is when made of the
+// safe ASCII characters [A-Za-z0-9_@%+=:,./-], otherwise in single quotes
+// ('"'"' for a quote inside); "" is ''. tasks::shell_split reads it back.
+std::string shell_quote(std::string_view s);
+
+// The first 7 characters of a commit id, as git's abbreviations ("" stays "").
+std::string short_id(std::string_view commit);
+
 // Writes all of `bytes` to `fd`, again after EINTR and short writes (the one
 // write loop of the project). 0, or the errno of the write that failed (errno
 // is left set to it; a write of nothing counts as EIO).
