@@ -17,6 +17,17 @@
 namespace smartspec {
 namespace {
 
+// Issue 16: Error::code values were numbered per module, so git's "ref
+// moved" and exec's "command not found" were both 1; one list now.
+TEST(ErrorCodes, NoTwoKindsShareANumber) {
+  const int all[] = {errc::kRefMoved, errc::kNotFound, errc::kLockHeld, errc::kUnsupported,
+                     errc::kCommandNotFound, errc::kCannotStart};
+  for (std::size_t i = 0; i < std::size(all); ++i) {
+    EXPECT_NE(all[i], errc::kNone);
+    for (std::size_t j = i + 1; j < std::size(all); ++j) EXPECT_NE(all[i], all[j]) << i << " " << j;
+  }
+}
+
 // One shell quoting and one short commit id for every module (issue 16):
 // shlex.quote's rules, which tasks::shell_split reads back.
 TEST(TextShellQuote, ShlexQuoteAndShortId) {
