@@ -183,21 +183,10 @@ Result<void> write_entry(const std::string& root, const std::string& rel, git_fi
     // Fall back to a fresh file.
   }
   const std::string tmp = full + ".smartspec-tmp";
-  ::unlink(tmp.c_str());
-  int fd = ::open(tmp.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, perm);
-  if (fd < 0) return fail_path(tmp, "cannot create: " + errno_text());
-  if (!write_all(fd)) {
-    std::string err = errno_text();
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return fail_path(tmp, "cannot write: " + err);
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), full.c_str()) != 0) {
-    std::string err = errno_text();
-    ::unlink(tmp.c_str());
-    return fail_path(full, "cannot write: " + err);
-  }
+  auto r = text::replace_file_at(AT_FDCWD, tmp, full, content, perm, false);
+  if (r.failed == text::ReplaceStep::kCreate) return fail_path(tmp, "cannot create: " + errno_text());
+  if (r.failed == text::ReplaceStep::kWrite) return fail_path(tmp, "cannot write: " + errno_text());
+  if (r.failed == text::ReplaceStep::kRename) return fail_path(full, "cannot write: " + errno_text());
   return {};
 }
 
@@ -410,20 +399,11 @@ Result<void> put_file(const std::string& p, const std::string& bytes) {
   }
   if (is_real_dir(p)) TRY_VOID(remove_entry(p));
   const std::string tmp = p + ".smartspec-tmp";
-  TRY_VOID(remove_entry(tmp));
-  int fd = ::open(tmp.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (fd < 0) return fail_path(tmp, errno_of("cannot create"));
-  if (text::write_all(fd, bytes) != 0) {
-    std::string err = errno_of("cannot write");
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return fail_path(tmp, err);
-  }
-  if (::close(fd) != 0 || ::rename(tmp.c_str(), p.c_str()) != 0) {
-    std::string err = errno_of("cannot write");
-    ::unlink(tmp.c_str());
-    return fail_path(p, err);
-  }
+  TRY_VOID(remove_entry(tmp));  // a directory there too
+  auto r = text::replace_file_at(AT_FDCWD, tmp, p, bytes, 0644, false);
+  if (r.failed == text::ReplaceStep::kCreate) return fail_path(tmp, errno_of("cannot create"));
+  if (r.failed == text::ReplaceStep::kWrite) return fail_path(tmp, errno_of("cannot write"));
+  if (r.failed == text::ReplaceStep::kRename) return fail_path(p, errno_of("cannot write"));
   return {};
 }
 

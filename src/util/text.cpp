@@ -205,23 +205,29 @@ int write_all(int fd, std::string_view bytes) {
   return 0;
 }
 
-Result<void> write_file_atomic(const std::string& path, std::string_view bytes) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return fail(path, 0, std::string("cannot write: ") + std::strerror(errno));
-  if (int e = write_all(fd, bytes); e != 0) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return fail(path, 0, std::string("cannot write: ") + std::strerror(e));
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    return fail(path, 0, std::string("cannot write: ") + std::strerror(errno));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+Replaced replace_file_at(int dirfd, const std::string& tmp, const std::string& name,
+                         std::string_view bytes, mode_t mode, bool sync) {
+  auto failed = [&](ReplaceStep step, int fd) {
     int e = errno;
-    ::unlink(tmp.c_str());
-    return fail(path, 0, std::string("cannot write: ") + std::strerror(e));
+    if (fd >= 0) ::close(fd);
+    if (step != ReplaceStep::kCreate) ::unlinkat(dirfd, tmp.c_str(), 0);
+    errno = e;
+    return Replaced{step, e};
+  };
+  ::unlinkat(dirfd, tmp.c_str(), 0);
+  int fd = ::openat(dirfd, tmp.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (fd < 0) return failed(ReplaceStep::kCreate, -1);
+  if (write_all(fd, bytes) != 0 || (sync && ::fsync(fd) != 0)) return failed(ReplaceStep::kWrite, fd);
+  if (::close(fd) != 0) return failed(ReplaceStep::kWrite, -1);
+  // renameat replaces a symlink named `name` itself; it never writes through it.
+  if (::renameat(dirfd, tmp.c_str(), dirfd, name.c_str()) != 0) return failed(ReplaceStep::kRename, -1);
+  return {};
+}
+
+Result<void> write_file_atomic(const std::string& path, std::string_view bytes) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  if (auto r = replace_file_at(AT_FDCWD, tmp, path, bytes, 0644, true); !r) {
+    return fail(path, 0, std::string("cannot write: ") + std::strerror(r.err));
   }
   return {};
 }
@@ -289,24 +295,9 @@ Result<void> write_file_beneath(const std::string& root, const std::string& rel,
   Fd dir{dirfd};
   const std::string& name = parts.back();
   const std::string path = root + "/" + rel;
-  std::string tmp = name + ".tmp." + std::to_string(::getpid());
-  int fd = ::openat(dir.fd, tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (fd < 0) return fail(path, 0, std::string("cannot write: ") + std::strerror(errno));
-  if (int e = write_all(fd, bytes); e != 0) {
-    ::close(fd);
-    ::unlinkat(dir.fd, tmp.c_str(), 0);
-    return fail(path, 0, std::string("cannot write: ") + std::strerror(e));
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    int e = errno;
-    ::unlinkat(dir.fd, tmp.c_str(), 0);
-    return fail(path, 0, std::string("cannot write: ") + std::strerror(e));
-  }
-  // rename replaces a symlink named `name` itself; it never writes through it.
-  if (::renameat(dir.fd, tmp.c_str(), dir.fd, name.c_str()) != 0) {
-    int e = errno;
-    ::unlinkat(dir.fd, tmp.c_str(), 0);
-    return fail(path, 0, std::string("cannot write: ") + std::strerror(e));
+  const std::string tmp = name + ".tmp." + std::to_string(::getpid());
+  if (auto r = replace_file_at(dir.fd, tmp, name, bytes, 0644, true); !r) {
+    return fail(path, 0, std::string("cannot write: ") + std::strerror(r.err));
   }
   return {};
 }

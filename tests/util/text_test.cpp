@@ -1,6 +1,7 @@
 #include "smartspec/util/text.hpp"
 
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include "smartspec/util/json.hpp"
 #include "smartspec/util/proc.hpp"
 #include "smartspec/util/result.hpp"
+#include "support/test_support.hpp"
 
 namespace smartspec {
 namespace {
@@ -26,6 +28,33 @@ TEST(ErrorCodes, NoTwoKindsShareANumber) {
     EXPECT_NE(all[i], errc::kNone);
     for (std::size_t j = i + 1; j < std::size(all); ++j) EXPECT_NE(all[i], all[j]) << i << " " << j;
   }
+}
+
+// The one temporary-then-rename writer (issue 16): a symlink at the name is
+// replaced, not written through; a leftover temporary (even a symlink) is
+// removed first; a failed rename leaves no temporary and names its step.
+TEST(TextReplaceFileAt, ReplacesNeverWritesThroughAndCleansUp) {
+  test::TempDir dir;
+  const auto d = dir.path();
+  test::write(d / "outside.txt", "keep\n");
+  std::filesystem::create_symlink(d / "outside.txt", d / "name");
+  std::filesystem::create_symlink(d / "outside.txt", d / "name.tmp");
+  auto r = text::replace_file_at(AT_FDCWD, (d / "name.tmp").string(), (d / "name").string(), "new\n",
+                                 0600, true);
+  EXPECT_TRUE(r);
+  EXPECT_EQ(test::read(d / "outside.txt"), "keep\n");
+  EXPECT_FALSE(std::filesystem::is_symlink(d / "name"));
+  EXPECT_EQ(test::read(d / "name"), "new\n");
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(d / "name.tmp")));
+
+  test::write(d / "full/x", "x\n");  // a non-empty directory cannot be renamed over
+  auto bad = text::replace_file_at(AT_FDCWD, (d / "t").string(), (d / "full").string(), "y", 0644, false);
+  EXPECT_EQ(bad.failed, text::ReplaceStep::kRename);
+  EXPECT_NE(bad.err, 0);
+  EXPECT_FALSE(std::filesystem::exists(d / "t"));
+  auto nodir = text::replace_file_at(AT_FDCWD, (d / "no/t").string(), (d / "no/x").string(), "y", 0644, false);
+  EXPECT_EQ(nodir.failed, text::ReplaceStep::kCreate);
+  EXPECT_EQ(nodir.err, ENOENT);
 }
 
 // One shell quoting and one short commit id for every module (issue 16):

@@ -2,6 +2,8 @@
 // start with a BOM, may not be UTF-8.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -59,6 +61,21 @@ std::string short_id(std::string_view commit);
 // write loop of the project). 0, or the errno of the write that failed (errno
 // is left set to it; a write of nothing counts as EIO).
 int write_all(int fd, std::string_view bytes);
+
+// The one temporary-file-then-rename writer (issue 16). In the directory
+// `dirfd` (AT_FDCWD: paths as given): removes a leftover `tmp`, creates it
+// exclusively and never through a link with `mode` (umask applies), writes
+// `bytes`, fsyncs it when `sync`, closes it and renames it over `name`. On
+// failure the temporary is removed, errno is left set, and the step says
+// what failed (kWrite includes fsync and close).
+enum class ReplaceStep { kDone, kCreate, kWrite, kRename };
+struct Replaced {
+  ReplaceStep failed = ReplaceStep::kDone;
+  int err = 0;
+  explicit operator bool() const { return failed == ReplaceStep::kDone; }
+};
+Replaced replace_file_at(int dirfd, const std::string& tmp, const std::string& name,
+                         std::string_view bytes, mode_t mode, bool sync);
 
 // Writes atomically: temporary file in the same directory + rename.
 Result<void> write_file_atomic(const std::string& path, std::string_view bytes);
