@@ -23,9 +23,11 @@ PythonHome g_home;
 
 constexpr const char* kCacheHeader = "smartspec-batch python3 1";
 
-std::string env_value(const std::vector<std::string>& envp, std::string_view name, bool* set = nullptr) {
+std::string env_value(const std::vector<std::string>& envp, std::string_view name,
+                      bool* set = nullptr) {
   for (const auto& kv : envp) {
-    if (kv.size() > name.size() && kv[name.size()] == '=' && kv.compare(0, name.size(), name) == 0) {
+    if (kv.size() > name.size() && kv[name.size()] == '=' &&
+        kv.compare(0, name.size(), name) == 0) {
       if (set != nullptr) *set = true;
       return kv.substr(name.size() + 1);
     }
@@ -115,10 +117,12 @@ std::string python3_key(const std::string& project_dir, const std::vector<std::s
 
   // Everything `pyenv exec python3` reads to choose the interpreter (pyenv-exec,
   // -version-name, -version-file, -which), docs/DESIGN.md "The checker's interpreter".
-  std::string key = "key 1\nshim " + shim + " " + stat_signature(shim) + "\ndir " + project_dir + "\n";
+  std::string key =
+      "key 1\nshim " + shim + " " + stat_signature(shim) + "\ndir " + project_dir + "\n";
   std::vector<std::string> vars;
   for (const auto& kv : envp) {
-    if (kv.rfind("PYENV_", 0) == 0 || kv.rfind("PATH=", 0) == 0 || kv.rfind("VIRTUAL_ENV=", 0) == 0) {
+    if (kv.rfind("PYENV_", 0) == 0 || kv.rfind("PATH=", 0) == 0 ||
+        kv.rfind("VIRTUAL_ENV=", 0) == 0) {
       vars.push_back(kv);
     }
   }
@@ -148,26 +152,29 @@ PythonChoice choose_python3(const PythonHome& home, const std::vector<std::strin
   auto cached = text::read_file(home.cache_file, 65536);
   if (!cached) return c;
   auto lines = text::split_lines(*cached);
-  if (lines.size() < 3 || lines[0].text != kCacheHeader || lines[1].text != hash_hex(c.key)) return c;
+  if (lines.size() < 3 || lines[0].text != kCacheHeader || lines[1].text != hash_hex(c.key))
+    return c;
   std::string exe(lines[2].text);
   // A remembered interpreter that is gone (the version was removed) is stale:
   // the shim answers again.
-  if (exe.empty() || exe.front() != '/' || !is_regular_file(exe) || ::access(exe.c_str(), X_OK) != 0) {
+  if (exe.empty() || exe.front() != '/' || !is_regular_file(exe) ||
+      ::access(exe.c_str(), X_OK) != 0) {
     return c;
   }
   c.direct = exe;
   return c;
 }
 
-void remember_python3(const PythonHome& home, const std::string& key, const std::string& executable) {
+void remember_python3(const PythonHome& home, const std::string& key,
+                      const std::string& executable) {
   if (home.cache_file.empty() || key.empty() || executable.empty() || executable.front() != '/' ||
       executable.find('\n') != std::string::npos) {
     return;
   }
   std::error_code ec;
   fs::create_directories(fs::path(home.cache_file).parent_path(), ec);
-  (void)text::write_file_atomic(home.cache_file,
-                                std::string(kCacheHeader) + "\n" + hash_hex(key) + "\n" + executable + "\n");
+  (void)text::write_file_atomic(
+      home.cache_file, std::string(kCacheHeader) + "\n" + hash_hex(key) + "\n" + executable + "\n");
 }
 
 }  // namespace smartspec::exec

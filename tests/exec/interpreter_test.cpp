@@ -25,12 +25,16 @@ class ScopedEnv {
  public:
   ScopedEnv(const char* name, const std::optional<std::string>& value) : name_(name) {
     if (const char* old = std::getenv(name)) old_ = old;
-    if (value) ::setenv(name, value->c_str(), 1);
-    else ::unsetenv(name);
+    if (value)
+      ::setenv(name, value->c_str(), 1);
+    else
+      ::unsetenv(name);
   }
   ~ScopedEnv() {
-    if (old_) ::setenv(name_, old_->c_str(), 1);
-    else ::unsetenv(name_);
+    if (old_)
+      ::setenv(name_, old_->c_str(), 1);
+    else
+      ::unsetenv(name_);
   }
   ScopedEnv(const ScopedEnv&) = delete;
   ScopedEnv& operator=(const ScopedEnv&) = delete;
@@ -58,10 +62,14 @@ class FakePyenv : public ::testing::Test {
     }
     test::write(root_ / "version", "B\n");
     // pyenv's shim, as `pyenv rehash` writes it.
-    test::write(root_ / "shims/python3",
-                "#!/usr/bin/env bash\nset -e\n[ -n \"$PYENV_DEBUG\" ] && set -x\n\nprogram=\"${0##*/}\"\n\n"
-                "export PYENV_ROOT=\"" + root_.string() + "\"\n"
-                "exec \"" + root_.string() + "/libexec/pyenv\" exec \"$program\" \"$@\"\n");
+    test::write(
+        root_ / "shims/python3",
+        "#!/usr/bin/env bash\nset -e\n[ -n \"$PYENV_DEBUG\" ] && set -x\n\nprogram=\"${0##*/}\"\n\n"
+        "export PYENV_ROOT=\"" +
+            root_.string() +
+            "\"\n"
+            "exec \"" +
+            root_.string() + "/libexec/pyenv\" exec \"$program\" \"$@\"\n");
     test::write(root_ / "libexec/pyenv",
                 "#!/usr/bin/env bash\n"
                 "echo \"$PWD\" >>\"$PYENV_ROOT/calls.log\"\n"
@@ -69,7 +77,8 @@ class FakePyenv : public ::testing::Test {
                 "v=$PYENV_VERSION\n"
                 "if [ -z \"$v\" ]; then d=$PWD\n"
                 "  while :; do\n"
-                "    if [ -f \"$d/.python-version\" ]; then v=$(head -n 1 \"$d/.python-version\"); break; fi\n"
+                "    if [ -f \"$d/.python-version\" ]; then v=$(head -n 1 \"$d/.python-version\"); "
+                "break; fi\n"
                 "    [ -z \"$d\" ] && break; d=${d%/*}\n"
                 "  done\n"
                 "fi\n"
@@ -107,7 +116,9 @@ class FakePyenv : public ::testing::Test {
     std::string log = test::read(root_ / "calls.log");
     return static_cast<int>(std::count(log.begin(), log.end(), '\n'));
   }
-  std::string version(const char* v) const { return (root_ / "versions" / v / "bin" / "python3").string(); }
+  std::string version(const char* v) const {
+    return (root_ / "versions" / v / "bin" / "python3").string();
+  }
 
   test::TempDir dir_;
   std::string real_;
@@ -182,7 +193,8 @@ TEST_F(FakePyenv, AStaleAnswerFallsBackToTheShimAndIsReplaced) {
 TEST_F(FakePyenv, AnInstalledVersionAsksTheShimAgain) {
   test::write(project_ / ".python-version", "A\n");
   EXPECT_EQ(check_once(), version("A"));
-  const std::string before = python3_key(project_.string(), {"PATH=" + std::string(std::getenv("PATH"))});
+  const std::string before =
+      python3_key(project_.string(), {"PATH=" + std::string(std::getenv("PATH"))});
   ASSERT_FALSE(before.empty());
   usleep(20000);  // a coarse file-system clock must see a new mtime
   fs::create_directories(root_ / "versions" / "C" / "bin");

@@ -36,7 +36,8 @@ PythonChoice choose_python3(const PythonHome& home, const std::vector<std::strin
 // Records `executable` (the interpreter the shim started, as it reported
 // itself) as the answer under `key`. Best effort: a cache that cannot be
 // written only costs the next run the shim's start.
-void remember_python3(const PythonHome& home, const std::string& key, const std::string& executable);
+void remember_python3(const PythonHome& home, const std::string& key,
+                      const std::string& executable);
 
 // The key of the shim's answer (empty when PATH's python3 is not a pyenv
 // shim): exposed for tests and `-v`.
