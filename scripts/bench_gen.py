@@ -8,8 +8,9 @@ so two machines generate byte-identical repositories, packs and tasks files.
       A git repository of N files laid out like a Python project (src/, tests/,
       docs/ nested three levels), committed through `git fast-import` (one pack,
       no per-file `git add`) and checked out.
-  bench_gen.py pack  --files N --tasks-per-unit SPEC --out DIR --run-id ID
-      A 7-unit prompt pack for the repository of N files: DIR/ID/<category>.md,
+  bench_gen.py pack  --files N --tasks-per-unit SPEC --out DIR --run-id ID [--units U]
+      A 7-unit prompt pack (the first U units with --units: 3 = critical,
+      not_implemented, missing_tests; all of them create Python files) for the repository of N files: DIR/ID/<category>.md,
       DIR/tasks.md (task and evidence lines), DIR/naive/<nn>_<unit>/ops.tsv (the
       same changes as plain file operations, for the naive git pipeline).
       SPEC is "files:F" (F files per unit: the create-two-files units get F/2
@@ -234,6 +235,7 @@ def split_tasks(spec):
 def cmd_pack(a):
     n = a.files
     per_unit = split_tasks(a.tasks_per_unit)
+    units = UNITS[:a.units]
     counts = kind_counts(n)
     leaves_src = max(1, (counts["src"] + FILES_PER_DIR - 1) // FILES_PER_DIR)
     leaves_tests = max(1, (counts["tests"] + FILES_PER_DIR - 1) // FILES_PER_DIR)
@@ -259,7 +261,7 @@ def cmd_pack(a):
     def src_path(k):
         return file_of("src", k)[0]
 
-    for unit in UNITS:
+    for unit in units:
         cat = CATEGORY_FILE[unit]
         for t in range(per_unit[unit]):
             task_no += 1
@@ -345,7 +347,7 @@ def cmd_pack(a):
     with open(os.path.join(a.out, "tasks.md"), "w") as f:
         f.writelines(tasks_lines)
     # Naive pipeline operations, one directory per unit in plan order.
-    for i, unit in enumerate(UNITS):
+    for i, unit in enumerate(units):
         d = os.path.join(a.out, "naive", f"{i}_{unit}")
         os.makedirs(d)
         with open(os.path.join(d, "ops.tsv"), "w") as f:
@@ -472,6 +474,7 @@ def main():
     k.add_argument("--tasks-per-unit", required=True)
     k.add_argument("--out", required=True)
     k.add_argument("--run-id", default="bench")
+    k.add_argument("--units", type=int, default=len(UNITS), choices=range(1, len(UNITS) + 1))
     k.set_defaults(fn=cmd_pack)
     q = sub.add_parser("plan-pack")
     q.add_argument("--tasks", type=int, required=True)

@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "smartspec/exec/interpreter.hpp"
 #include "smartspec/pack/pack.hpp"
 #include "smartspec/tasks/tasks.hpp"
 #include "smartspec/verify/verify.hpp"
@@ -173,6 +174,9 @@ Result<Inputs> load_inputs(const RunOptions& opts, const std::string& base_overr
   TRY(git::Repository repo, git::Repository::open({opts.common.repo_root, true}));
   spdlog::debug("repository opened");
   if (repo.is_bare()) return fail("the repository is bare: run inside a working tree");
+  // The syntax checker's `python3` is the project's: resolved in its working
+  // tree, a version-manager shim's answer remembered per repository.
+  exec::set_default_python_home({repo.workdir(), repo.common_dir() + "/smartspec/python3-interpreter"});
 
   std::string run_id = opts.run_id.empty() ? pack.run_id : opts.run_id;
   TRY_VOID(check_run_id(run_id));

@@ -34,16 +34,10 @@ Result<void> write_bytes(const std::string& abs, const std::string& rel, std::st
                          int flags, mode_t mode) {
   int fd = ::open(abs.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW | flags, mode);
   if (fd < 0) return fail(io_error(rel, "cannot write"));
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      Error e = io_error(rel, "cannot write");
-      ::close(fd);
-      return fail(std::move(e));
-    }
-    done += static_cast<std::size_t>(w);
+  if (text::write_all(fd, bytes) != 0) {
+    Error e = io_error(rel, "cannot write");
+    ::close(fd);
+    return fail(std::move(e));
   }
   if (::close(fd) != 0) return fail(io_error(rel, "cannot write"));
   return {};

@@ -24,6 +24,7 @@
 
 #include "smartspec/tasks/tasks.hpp"
 #include "smartspec/util/proc.hpp"
+#include "smartspec/util/text.hpp"
 
 extern char** environ;
 
@@ -85,15 +86,7 @@ std::string resolve_program(const std::string& name, const std::vector<std::stri
 }
 
 void write_all(int fd, const char* data, std::size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, data, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
-    data += w;
-    n -= static_cast<std::size_t>(w);
-  }
+  (void)text::write_all(fd, std::string_view(data, n));  // best effort
 }
 
 // Blocks SIGPIPE in this thread while we write to the child's stdin (a child that

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <filesystem>
 #include <functional>
 
 #include "smartspec/exec/process.hpp"
@@ -27,6 +28,7 @@ constexpr double kCheckerTimeout = 120;
 // pays one interpreter start. compile() writes no .pyc into the worktree.
 constexpr const char* kPythonServer = R"PY(
 import sys
+sys.stdout.write('\x01exe %s\n' % sys.executable)
 while True:
     line = sys.stdin.readline()
     if not line:
@@ -79,12 +81,13 @@ int line_after_path(std::string_view out, const std::string& path) {
   return number_at(out.substr(pos + key.size()));
 }
 
-// "path:line: message" lines of the Python checker → errors.
-void python_errors(std::string_view output, const std::vector<std::string>& files,
-                   SyntaxReport& rep) {
+// "path:line: message" lines of the Python checker → errors (`root/path`:
+// the server gets absolute paths, its working directory is the project's).
+void python_errors(std::string_view output, const std::string& root,
+                   const std::vector<std::string>& files, SyntaxReport& rep) {
   for (const auto& l : text::split_lines(output)) {
     for (const auto& f : files) {
-      std::string key = "./" + f + ":";
+      std::string key = root + "/" + f + ":";
       if (l.text.substr(0, key.size()) != key) continue;
       std::string_view rest = l.text.substr(key.size());
       int line = number_at(rest);
@@ -330,8 +333,14 @@ SyntaxReport check_syntax(const std::string& root, const std::vector<std::string
   return once.check(rels);
 }
 
-SyntaxSession::SyntaxSession(std::string root, ExtraChecks extra)
-    : root_(std::move(root)), extra_(std::move(extra)) {}
+SyntaxSession::SyntaxSession(std::string root, ExtraChecks extra, PythonHome home)
+    : root_(std::move(root)), extra_(std::move(extra)), home_(std::move(home)) {
+  std::error_code ec;
+  auto abs = std::filesystem::absolute(root_, ec);
+  if (!ec) root_ = abs.lexically_normal().string();
+  while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
+  if (home_.project_dir.empty()) home_.project_dir = root_;
+}
 
 SyntaxSession::~SyntaxSession() { stop(); }
 
@@ -361,17 +370,28 @@ bool SyntaxSession::start() {
   std::vector<char*> envp;
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
+  // The interpreter PATH gives in the project's directory; through a pyenv
+  // shim, the answer remembered for this repository when its key still holds.
+  choice_ = choose_python3(home_, env);
+  handshake_ = false;
+  const std::string& direct = choice_.direct;
   pid_t pid = ::fork();
   if (pid == 0) {
     ::setpgid(0, 0);
     ::signal(SIGPIPE, SIG_DFL);
     ::dup2(in[0], 0);
     ::dup2(out[1], 1);
-    if (::chdir(root_.c_str()) != 0) ::_exit(127);
+    if (::chdir(home_.project_dir.c_str()) != 0) ::_exit(127);
     // -S: no `site` import — the server needs only builtins, and site's
     // scan of site-packages was most of the interpreter's start-up
     // (24 -> 8 ms for /usr/bin/python3, 119 -> 71 ms through a pyenv shim).
     const char* argv[] = {"python3", "-S", "-u", "-c", kPythonServer, nullptr};
+    if (!direct.empty()) {
+      // argv[0] absolute: Python derives sys.executable from it.
+      const char* dargv[] = {direct.c_str(), "-S", "-u", "-c", kPythonServer, nullptr};
+      ::execve(direct.c_str(), const_cast<char* const*>(dargv), envp.data());
+      // Gone since it was checked: the shim answers, as without a cache.
+    }
     ::execvpe("python3", const_cast<char* const*>(argv), envp.data());
     ::_exit(127);
   }
@@ -394,25 +414,16 @@ bool SyntaxSession::start() {
 bool SyntaxSession::python(const std::vector<std::string>& files, SyntaxReport& rep) {
   for (const auto& f : files)
     if (f.find('\n') != std::string::npos) return false;
+  if (root_.find('\n') != std::string::npos) return false;
   if (!start()) return false;
   std::string request;
-  for (const auto& f : files) request += "./" + f + "\n";
+  for (const auto& f : files) request += root_ + "/" + f + "\n";
   request += "\n";
   // A server that died (no python3: exit 127) must give EPIPE, not kill us.
   struct sigaction ignore {}, old {};
   ignore.sa_handler = SIG_IGN;
   ::sigaction(SIGPIPE, &ignore, &old);
-  std::size_t done = 0;
-  bool write_ok = true;
-  while (done < request.size()) {
-    ssize_t k = ::write(to_, request.data() + done, request.size() - done);
-    if (k < 0 && errno == EINTR) continue;
-    if (k <= 0) {
-      write_ok = false;
-      break;
-    }
-    done += static_cast<std::size_t>(k);
-  }
+  const bool write_ok = text::write_all(to_, request) == 0;
   ::sigaction(SIGPIPE, &old, nullptr);
   if (!write_ok) {
     stop();
@@ -436,8 +447,22 @@ bool SyntaxSession::python(const std::vector<std::string>& files, SyntaxReport& 
     output.append(buf, static_cast<std::size_t>(k));
   }
   output.resize(output.size() - marker.size());
+  if (!handshake_) {
+    // The server's first line names the interpreter that runs it.
+    const std::string hello = "\x01" "exe ";
+    std::size_t nl = output.find('\n');
+    if (output.rfind(hello, 0) == 0 && nl != std::string::npos) {
+      interpreter_ = output.substr(hello.size(), nl - hello.size());
+      output.erase(0, nl + 1);
+      handshake_ = true;
+      // Through the shim (no answer remembered, or a stale one): remember its answer.
+      if (!choice_.key.empty() && interpreter_ != choice_.direct) {
+        remember_python3(home_, choice_.key, interpreter_);
+      }
+    }
+  }
   rep.checked.insert(rep.checked.end(), files.begin(), files.end());
-  python_errors(output, files, rep);
+  python_errors(output, root_, files, rep);
   return true;
 }
 

@@ -24,6 +24,7 @@
 #include <sstream>
 
 #include "git/internal.hpp"
+#include "smartspec/util/text.hpp"
 
 namespace smartspec::git {
 
@@ -161,16 +162,7 @@ Result<void> write_entry(const std::string& root, const std::string& rel, git_fi
     return {};
   }
   const mode_t perm = mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0777 : 0666;
-  auto write_all = [&content](int fd) {
-    std::size_t done = 0;
-    while (done < content.size()) {
-      ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return false;
-      done += static_cast<std::size_t>(n);
-    }
-    return true;
-  };
+  auto write_all = [&content](int fd) { return text::write_all(fd, content) == 0; };
   // A regular file with no other link is rewritten in place: a new inode per
   // write (and the old one freed) is what makes ext4's inode allocator slow
   // after many deletions. A file linked elsewhere (a hard link an agent made
@@ -191,21 +183,10 @@ Result<void> write_entry(const std::string& root, const std::string& rel, git_fi
     // Fall back to a fresh file.
   }
   const std::string tmp = full + ".smartspec-tmp";
-  ::unlink(tmp.c_str());
-  int fd = ::open(tmp.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, perm);
-  if (fd < 0) return fail_path(tmp, "cannot create: " + errno_text());
-  if (!write_all(fd)) {
-    std::string err = errno_text();
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return fail_path(tmp, "cannot write: " + err);
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), full.c_str()) != 0) {
-    std::string err = errno_text();
-    ::unlink(tmp.c_str());
-    return fail_path(full, "cannot write: " + err);
-  }
+  auto r = text::replace_file_at(AT_FDCWD, tmp, full, content, perm, false);
+  if (r.failed == text::ReplaceStep::kCreate) return fail_path(tmp, "cannot create: " + errno_text());
+  if (r.failed == text::ReplaceStep::kWrite) return fail_path(tmp, "cannot write: " + errno_text());
+  if (r.failed == text::ReplaceStep::kRename) return fail_path(full, "cannot write: " + errno_text());
   return {};
 }
 
@@ -418,26 +399,11 @@ Result<void> put_file(const std::string& p, const std::string& bytes) {
   }
   if (is_real_dir(p)) TRY_VOID(remove_entry(p));
   const std::string tmp = p + ".smartspec-tmp";
-  TRY_VOID(remove_entry(tmp));
-  int fd = ::open(tmp.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (fd < 0) return fail_path(tmp, errno_of("cannot create"));
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      std::string err = errno_of("cannot write");
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return fail_path(tmp, err);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::close(fd) != 0 || ::rename(tmp.c_str(), p.c_str()) != 0) {
-    std::string err = errno_of("cannot write");
-    ::unlink(tmp.c_str());
-    return fail_path(p, err);
-  }
+  TRY_VOID(remove_entry(tmp));  // a directory there too
+  auto r = text::replace_file_at(AT_FDCWD, tmp, p, bytes, 0644, false);
+  if (r.failed == text::ReplaceStep::kCreate) return fail_path(tmp, errno_of("cannot create"));
+  if (r.failed == text::ReplaceStep::kWrite) return fail_path(tmp, errno_of("cannot write"));
+  if (r.failed == text::ReplaceStep::kRename) return fail_path(p, errno_of("cannot write"));
   return {};
 }
 

@@ -44,7 +44,6 @@ std::string one_line(std::string_view s) {
   return paths::printable(flat);
 }
 
-std::string short_id(std::string_view commit) { return std::string(commit.substr(0, 7)); }
 
 std::string code_span(std::string_view s) {
   // The fence must be longer than the longest run of backticks inside; a
@@ -60,22 +59,6 @@ std::string code_span(std::string_view s) {
   return fence + body + fence;
 }
 
-std::string shell_quote(std::string_view s) {
-  auto safe = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           std::string_view("_-./:@%+=,").find(c) != std::string_view::npos;
-  };
-  if (!s.empty() && std::all_of(s.begin(), s.end(), safe)) return std::string(s);
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
 
 std::string count_noun(long n, std::string_view singular, std::string_view plural) {
   return std::to_string(n) + " " + std::string(n == 1 ? singular : plural);

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "smartspec/report/report.hpp"
+#include "smartspec/util/text.hpp"
 
 namespace smartspec::report::detail {
 
@@ -15,15 +16,14 @@ namespace smartspec::report::detail {
 // break a markdown list item.
 std::string one_line(std::string_view s);
 
-// First 7 characters of a commit id ("" stays "").
-std::string short_id(std::string_view commit);
+// First 7 characters of a commit id ("" stays ""): util's.
+using text::short_id;
 
 // A markdown code span that survives backticks inside `s`.
 std::string code_span(std::string_view s);
 
-// A word for a POSIX shell: as is when made of safe characters, otherwise in
-// single quotes ('\'' for a quote inside).
-std::string shell_quote(std::string_view s);
+// A word for a POSIX shell (shlex.quote): util's.
+using text::shell_quote;
 
 // "1 task" / "3 tasks".
 std::string count_noun(long n, std::string_view singular, std::string_view plural);

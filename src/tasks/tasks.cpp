@@ -298,25 +298,6 @@ Result<std::vector<std::string>> shell_split(std::string_view s) {
   return out;
 }
 
-std::string shell_quote(std::string_view s) {
-  // shlex.quote: safe characters are ASCII [A-Za-z0-9_@%+=:,./-].
-  if (s.empty()) return "''";
-  bool safe = std::all_of(s.begin(), s.end(), [](char ch) {
-    auto c = static_cast<unsigned char>(ch);
-    return c < 0x80 && (std::isalnum(c) != 0 ||
-                        std::string_view("_@%+=:,./-").find(ch) != std::string_view::npos);
-  });
-  if (safe) return std::string(s);
-  std::string out = "'";
-  for (char ch : s) {
-    if (ch == '\'') {
-      out += "'\"'\"'";
-    } else {
-      out += ch;
-    }
-  }
-  return out + "'";
-}
 
 Result<TasksDoc> parse(std::string_view input, const std::string& path,
                        const ParseOptions& options) {

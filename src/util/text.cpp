@@ -170,30 +170,64 @@ Result<void> require_utf8(std::string_view bytes, const std::string& path) {
   return {};
 }
 
-Result<void> write_file_atomic(const std::string& path, std::string_view bytes) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return fail(path, 0, std::string("cannot write: ") + std::strerror(errno));
+std::string shell_quote(std::string_view s) {
+  if (s.empty()) return "''";
+  bool safe = std::all_of(s.begin(), s.end(), [](char ch) {
+    auto c = static_cast<unsigned char>(ch);
+    return c < 0x80 && (std::isalnum(c) != 0 ||
+                        std::string_view("_@%+=:,./-").find(ch) != std::string_view::npos);
+  });
+  if (safe) return std::string(s);
+  std::string out = "'";
+  for (char ch : s) {
+    if (ch == '\'') {
+      out += "'\"'\"'";
+    } else {
+      out += ch;
+    }
+  }
+  return out + "'";
+}
+
+std::string short_id(std::string_view commit) { return std::string(commit.substr(0, 7)); }
+
+int write_all(int fd, std::string_view bytes) {
   std::size_t done = 0;
   while (done < bytes.size()) {
     ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return fail(path, 0, std::string("cannot write: ") + std::strerror(e));
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      if (w == 0) errno = EIO;
+      return errno;
     }
     done += static_cast<std::size_t>(w);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    return fail(path, 0, std::string("cannot write: ") + std::strerror(errno));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+  return 0;
+}
+
+Replaced replace_file_at(int dirfd, const std::string& tmp, const std::string& name,
+                         std::string_view bytes, mode_t mode, bool sync) {
+  auto failed = [&](ReplaceStep step, int fd) {
     int e = errno;
-    ::unlink(tmp.c_str());
-    return fail(path, 0, std::string("cannot write: ") + std::strerror(e));
+    if (fd >= 0) ::close(fd);
+    if (step != ReplaceStep::kCreate) ::unlinkat(dirfd, tmp.c_str(), 0);
+    errno = e;
+    return Replaced{step, e};
+  };
+  ::unlinkat(dirfd, tmp.c_str(), 0);
+  int fd = ::openat(dirfd, tmp.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (fd < 0) return failed(ReplaceStep::kCreate, -1);
+  if (write_all(fd, bytes) != 0 || (sync && ::fsync(fd) != 0)) return failed(ReplaceStep::kWrite, fd);
+  if (::close(fd) != 0) return failed(ReplaceStep::kWrite, -1);
+  // renameat replaces a symlink named `name` itself; it never writes through it.
+  if (::renameat(dirfd, tmp.c_str(), dirfd, name.c_str()) != 0) return failed(ReplaceStep::kRename, -1);
+  return {};
+}
+
+Result<void> write_file_atomic(const std::string& path, std::string_view bytes) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  if (auto r = replace_file_at(AT_FDCWD, tmp, path, bytes, 0644, true); !r) {
+    return fail(path, 0, std::string("cannot write: ") + std::strerror(r.err));
   }
   return {};
 }
@@ -261,31 +295,9 @@ Result<void> write_file_beneath(const std::string& root, const std::string& rel,
   Fd dir{dirfd};
   const std::string& name = parts.back();
   const std::string path = root + "/" + rel;
-  std::string tmp = name + ".tmp." + std::to_string(::getpid());
-  int fd = ::openat(dir.fd, tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (fd < 0) return fail(path, 0, std::string("cannot write: ") + std::strerror(errno));
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      ::unlinkat(dir.fd, tmp.c_str(), 0);
-      return fail(path, 0, std::string("cannot write: ") + std::strerror(e));
-    }
-    done += static_cast<std::size_t>(w);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    int e = errno;
-    ::unlinkat(dir.fd, tmp.c_str(), 0);
-    return fail(path, 0, std::string("cannot write: ") + std::strerror(e));
-  }
-  // rename replaces a symlink named `name` itself; it never writes through it.
-  if (::renameat(dir.fd, tmp.c_str(), dir.fd, name.c_str()) != 0) {
-    int e = errno;
-    ::unlinkat(dir.fd, tmp.c_str(), 0);
-    return fail(path, 0, std::string("cannot write: ") + std::strerror(e));
+  const std::string tmp = name + ".tmp." + std::to_string(::getpid());
+  if (auto r = replace_file_at(dir.fd, tmp, name, bytes, 0644, true); !r) {
+    return fail(path, 0, std::string("cannot write: ") + std::strerror(r.err));
   }
   return {};
 }

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "smartspec/exec/syntax.hpp"
+#include "smartspec/git/git.hpp"
 #include "smartspec/util/proc.hpp"
 #include "support/test_support.hpp"
 
@@ -45,6 +46,13 @@ TEST(Process, MissingCommandIsAnError) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, kCommandNotFound);
   EXPECT_EQ(r.error().to_string(), "no-such-command-smartspec: command not found");
+}
+
+// Issue 16: a caller that branches on git's codes must never read a missing
+// command as "ref moved" (both were 1).
+TEST(Process, ItsErrorCodesAreNoGitErrorCodes) {
+  for (int c : {kCommandNotFound, kCannotStart})
+    for (int g : {git::kRefMoved, git::kNotFound, git::kLockHeld, git::kUnsupported}) EXPECT_NE(c, g);
 }
 
 TEST(Process, StdinCwdEnvAndLog) {

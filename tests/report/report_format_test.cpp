@@ -104,7 +104,7 @@ TEST(ReportHelpers, CodeSpanSurvivesBackticks) {
 TEST(ReportHelpers, ShellQuote) {
   EXPECT_EQ(detail::shell_quote(".spec/prompts/2026_01"), ".spec/prompts/2026_01");
   EXPECT_EQ(detail::shell_quote("my pack"), "'my pack'");
-  EXPECT_EQ(detail::shell_quote("it's"), "'it'\\''s'");
+  EXPECT_EQ(detail::shell_quote("it's"), "'it'\"'\"'s'");  // shlex.quote's form, as tasks.md's
   EXPECT_EQ(detail::shell_quote(""), "''");
 }
 

@@ -1,7 +1,12 @@
 #include "smartspec/util/text.hpp"
 
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
 
 #include <fstream>
 #include <sstream>
@@ -9,9 +14,97 @@
 #include "smartspec/util/json.hpp"
 #include "smartspec/util/proc.hpp"
 #include "smartspec/util/result.hpp"
+#include "support/test_support.hpp"
 
 namespace smartspec {
 namespace {
+
+// Issue 16: Error::code values were numbered per module, so git's "ref
+// moved" and exec's "command not found" were both 1; one list now.
+TEST(ErrorCodes, NoTwoKindsShareANumber) {
+  const int all[] = {errc::kRefMoved, errc::kNotFound, errc::kLockHeld, errc::kUnsupported,
+                     errc::kCommandNotFound, errc::kCannotStart};
+  for (std::size_t i = 0; i < std::size(all); ++i) {
+    EXPECT_NE(all[i], errc::kNone);
+    for (std::size_t j = i + 1; j < std::size(all); ++j) EXPECT_NE(all[i], all[j]) << i << " " << j;
+  }
+}
+
+// The one temporary-then-rename writer (issue 16): a symlink at the name is
+// replaced, not written through; a leftover temporary (even a symlink) is
+// removed first; a failed rename leaves no temporary and names its step.
+TEST(TextReplaceFileAt, ReplacesNeverWritesThroughAndCleansUp) {
+  test::TempDir dir;
+  const auto d = dir.path();
+  test::write(d / "outside.txt", "keep\n");
+  std::filesystem::create_symlink(d / "outside.txt", d / "name");
+  std::filesystem::create_symlink(d / "outside.txt", d / "name.tmp");
+  auto r = text::replace_file_at(AT_FDCWD, (d / "name.tmp").string(), (d / "name").string(), "new\n",
+                                 0600, true);
+  EXPECT_TRUE(r);
+  EXPECT_EQ(test::read(d / "outside.txt"), "keep\n");
+  EXPECT_FALSE(std::filesystem::is_symlink(d / "name"));
+  EXPECT_EQ(test::read(d / "name"), "new\n");
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(d / "name.tmp")));
+
+  test::write(d / "full/x", "x\n");  // a non-empty directory cannot be renamed over
+  auto bad = text::replace_file_at(AT_FDCWD, (d / "t").string(), (d / "full").string(), "y", 0644, false);
+  EXPECT_EQ(bad.failed, text::ReplaceStep::kRename);
+  EXPECT_NE(bad.err, 0);
+  EXPECT_FALSE(std::filesystem::exists(d / "t"));
+  auto nodir = text::replace_file_at(AT_FDCWD, (d / "no/t").string(), (d / "no/x").string(), "y", 0644, false);
+  EXPECT_EQ(nodir.failed, text::ReplaceStep::kCreate);
+  EXPECT_EQ(nodir.err, ENOENT);
+}
+
+// One shell quoting and one short commit id for every module (issue 16):
+// shlex.quote's rules, which tasks::shell_split reads back.
+TEST(TextShellQuote, ShlexQuoteAndShortId) {
+  EXPECT_EQ(text::shell_quote(""), "''");
+  EXPECT_EQ(text::shell_quote("a/b-c_d.e:f@g%h+i=j,k"), "a/b-c_d.e:f@g%h+i=j,k");
+  EXPECT_EQ(text::shell_quote("a b"), "'a b'");
+  EXPECT_EQ(text::shell_quote("it's"), "'it'\"'\"'s'");
+  EXPECT_EQ(text::shell_quote("caf\xc3\xa9"), "'caf\xc3\xa9'");  // non-ASCII is quoted
+  EXPECT_EQ(text::short_id("0123456789abcdef"), "0123456");
+  EXPECT_EQ(text::short_id("abc"), "abc");
+  EXPECT_EQ(text::short_id(""), "");
+}
+
+// The one write loop (issue 16): all bytes through a pipe smaller than them
+// (short writes while a reader drains it), and the errno of a failed write.
+TEST(TextWriteAll, WritesEverythingAcrossShortWritesAndReportsTheErrno) {
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);
+  const std::string big(1 << 20, 'x');  // larger than a pipe's buffer
+  std::string got;
+  pid_t reader = ::fork();
+  ASSERT_GE(reader, 0);
+  if (reader == 0) {
+    ::close(p[1]);
+    char buf[4096];
+    std::size_t total = 0;
+    for (ssize_t n; (n = ::read(p[0], buf, sizeof buf)) > 0;) total += static_cast<std::size_t>(n);
+    ::_exit(total == (1u << 20) ? 0 : 1);
+  }
+  ::close(p[0]);
+  EXPECT_EQ(text::write_all(p[1], big), 0);
+  ::close(p[1]);
+  int status = 0;
+  ::waitpid(reader, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the reader got fewer bytes";
+
+  int q[2];
+  ASSERT_EQ(::pipe(q), 0);
+  ::close(q[0]);
+  struct sigaction ignore {}, old {};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGPIPE, &ignore, &old);
+  EXPECT_EQ(text::write_all(q[1], "abc"), EPIPE);
+  ::sigaction(SIGPIPE, &old, nullptr);
+  ::close(q[1]);
+  EXPECT_EQ(text::write_all(-1, "abc"), EBADF);
+  EXPECT_EQ(text::write_all(-1, ""), 0);  // nothing to write: no call
+}
 
 TEST(Text, SplitLinesDropsCrAndNumbers) {
   auto lines = text::split_lines("a\r\nb\n\nc");

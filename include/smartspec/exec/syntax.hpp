@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "smartspec/exec/interpreter.hpp"
+
 namespace smartspec::exec {
 
 struct SyntaxError {
@@ -45,7 +47,9 @@ std::string describe(const SyntaxError& e);
 // thread-safe; the process ends with the session.
 class SyntaxSession {
  public:
-  SyntaxSession(std::string root, ExtraChecks extra);
+  // `home`: where `python3` is resolved (its working directory; default the
+  // root) and where the answer of a version-manager shim is remembered.
+  SyntaxSession(std::string root, ExtraChecks extra, PythonHome home = default_python_home());
   ~SyntaxSession();
   SyntaxSession(const SyntaxSession&) = delete;
   SyntaxSession& operator=(const SyntaxSession&) = delete;
@@ -54,6 +58,9 @@ class SyntaxSession {
   // so that its start-up (an interpreter, maybe behind a version-manager
   // shim) overlaps the caller's work instead of delaying the first check.
   void warm_up(const std::vector<std::string>& rels);
+  // The interpreter that runs the Python checker as it names itself
+  // (sys.executable), once it has answered a check; "" before.
+  const std::string& interpreter() const { return interpreter_; }
 
  private:
   bool start();
@@ -61,6 +68,10 @@ class SyntaxSession {
   bool python(const std::vector<std::string>& files, SyntaxReport& rep);
   std::string root_;
   ExtraChecks extra_;
+  PythonHome home_;
+  PythonChoice choice_;
+  std::string interpreter_;
+  bool handshake_ = false;
   int pid_ = -1;
   int to_ = -1;
   int from_ = -1;

@@ -21,11 +21,11 @@ namespace smartspec::git {
 
 using Oid = std::string;  // 40 lower-case hex digits
 
-// Error::code values.
-inline constexpr int kRefMoved = 1;     // compare-and-swap lost: the ref is not where expected
-inline constexpr int kNotFound = 2;     // revision / ref / path does not exist
-inline constexpr int kLockHeld = 3;     // RepoLock: another live run holds it (Error::exit = kLocked)
-inline constexpr int kUnsupported = 4;  // repository libgit2 1.5.1 cannot open (message says the fix)
+// Error::code values (util's errc list).
+inline constexpr int kRefMoved = errc::kRefMoved;      // compare-and-swap lost: the ref is not where expected
+inline constexpr int kNotFound = errc::kNotFound;      // revision / ref / path does not exist
+inline constexpr int kLockHeld = errc::kLockHeld;      // RepoLock: another live run holds it (Error::exit = kLocked)
+inline constexpr int kUnsupported = errc::kUnsupported;  // repository libgit2 1.5.1 cannot open (message says the fix)
 
 // Initialises libgit2 for the process and honours GIT_CONFIG_NOSYSTEM as git
 // does (libgit2 ignores it), so tests and CI jobs that isolate git from

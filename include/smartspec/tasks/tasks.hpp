@@ -7,6 +7,7 @@
 
 #include "smartspec/model/model.hpp"
 #include "smartspec/util/result.hpp"
+#include "smartspec/util/text.hpp"
 
 namespace smartspec::tasks {
 
@@ -37,7 +38,7 @@ Result<TasksDoc> load(const std::string& path, const ParseOptions& options = {})
 // an unterminated quote.
 Result<std::vector<std::string>> shell_split(std::string_view s);
 
-// Quotes a value so shell_split reads it back identically (shlex.quote).
-std::string shell_quote(std::string_view s);
+// Quotes a value so shell_split reads it back identically (shlex.quote; util's).
+using text::shell_quote;
 
 }  // namespace smartspec::tasks

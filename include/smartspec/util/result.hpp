@@ -19,12 +19,25 @@ enum class Exit : int {
   kLocked = 4,
 };
 
+// Error::code values of every module, in one list so that no two kinds share
+// a number (git's "ref moved" and exec's "command not found" were both 1).
+// Modules name them in their own namespace (git::kRefMoved …).
+namespace errc {
+inline constexpr int kNone = 0;
+inline constexpr int kRefMoved = 1;         // git: compare-and-swap lost
+inline constexpr int kNotFound = 2;         // git: revision / ref / path does not exist
+inline constexpr int kLockHeld = 3;         // git: another live run holds the repository lock
+inline constexpr int kUnsupported = 4;      // git: a repository libgit2 1.5.1 cannot open
+inline constexpr int kCommandNotFound = 5;  // exec: argv[0] not found / not executable
+inline constexpr int kCannotStart = 6;      // exec: fork, pipe, chdir ... failed
+}  // namespace errc
+
 struct Error {
   std::string file;     // may be empty when the error is about no file
   int line = 0;         // 1-based; 0 = no line
   std::string message;  // one line, no trailing period needed
   Exit exit = Exit::kBadInput;
-  // Finer kind for callers that branch on it (e.g. git::kRefMoved); 0 = none.
+  // Finer kind for callers that branch on it (errc::, e.g. git::kRefMoved); 0 = none.
   int code = 0;
 
   // "<file>:<line>: <message>", "<file>: <message>" or "<message>".

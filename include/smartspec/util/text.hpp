@@ -2,6 +2,8 @@
 // start with a BOM, may not be UTF-8.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -46,6 +48,34 @@ Result<std::string> read_file(const std::string& path, std::size_t max_bytes = 2
 
 // Checks the bytes are UTF-8 (BOM allowed); error names file and line.
 Result<void> require_utf8(std::string_view bytes, const std::string& path);
+
+// A word for a POSIX shell (Python's shlex.quote): as is when made of the
+// safe ASCII characters [A-Za-z0-9_@%+=:,./-], otherwise in single quotes
+// ('"'"' for a quote inside); "" is ''. tasks::shell_split reads it back.
+std::string shell_quote(std::string_view s);
+
+// The first 7 characters of a commit id, as git's abbreviations ("" stays "").
+std::string short_id(std::string_view commit);
+
+// Writes all of `bytes` to `fd`, again after EINTR and short writes (the one
+// write loop of the project). 0, or the errno of the write that failed (errno
+// is left set to it; a write of nothing counts as EIO).
+int write_all(int fd, std::string_view bytes);
+
+// The one temporary-file-then-rename writer (issue 16). In the directory
+// `dirfd` (AT_FDCWD: paths as given): removes a leftover `tmp`, creates it
+// exclusively and never through a link with `mode` (umask applies), writes
+// `bytes`, fsyncs it when `sync`, closes it and renames it over `name`. On
+// failure the temporary is removed, errno is left set, and the step says
+// what failed (kWrite includes fsync and close).
+enum class ReplaceStep { kDone, kCreate, kWrite, kRename };
+struct Replaced {
+  ReplaceStep failed = ReplaceStep::kDone;
+  int err = 0;
+  explicit operator bool() const { return failed == ReplaceStep::kDone; }
+};
+Replaced replace_file_at(int dirfd, const std::string& tmp, const std::string& name,
+                         std::string_view bytes, mode_t mode, bool sync);
 
 // Writes atomically: temporary file in the same directory + rename.
 Result<void> write_file_atomic(const std::string& path, std::string_view bytes);
