@@ -91,7 +91,11 @@ TEST(JsonSchema, FreshFinishedRunAndWhatFollows) {
   expect_valid("rollback", {"rollback", kRun, "--undo"}, repo);
   expect_valid("rollback", {"rollback", kRun, "--unit", "naming_issue", "--revert"}, repo);
   expect_valid("status", {"status", kRun}, repo);
-  expect_valid("land", {"land", kRun}, repo);
+  CmdResult landed = expect_valid("land", {"land", kRun}, repo);
+  EXPECT_NE(landed.out.find("\"already_landed\": false"), std::string::npos) << landed.out;
+  // Landed again: nothing changes, and the document says so.
+  CmdResult again = expect_valid("land", {"land", kRun}, repo);
+  EXPECT_NE(again.out.find("\"already_landed\": true"), std::string::npos) << again.out;
   expect_valid("abort", {"abort", kRun}, repo);
   CmdResult aborted = expect_valid("status", {"status", kRun}, repo);
   EXPECT_NE(aborted.out.find("\"state\": \"aborted\""), std::string::npos) << aborted.out;
