@@ -103,6 +103,22 @@ TEST(JsonSchema, FreshFinishedRunAndWhatFollows) {
   expect_valid("clean", {"clean"}, repo);
 }
 
+TEST(JsonSchema, ResumingAFinishedRunPrintsItsReport) {
+  TempDir dir;
+  std::string repo = make_inventory_repo(dir);
+  std::vector<std::string> args{"run", "--prompts-dir", pack_dir(), "--tasks", "tasks.md"};
+  expect_valid("run", args, repo);
+  args.push_back("--resume");
+  // Nothing to resume: exit 0, the note on stderr, and the run's report on
+  // stdout, the same document `show --json` prints.
+  CmdResult again = expect_valid("run", args, repo);
+  EXPECT_NE(again.err.find("already finished"), std::string::npos) << again.err;
+  CmdResult show = run_tool({"show", kRun, "--json"}, repo);
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_EQ(again.out, show.out);
+  EXPECT_NE(again.out.find("\"run_id\": \"" + kRun + "\""), std::string::npos) << again.out;
+}
+
 TEST(JsonSchema, FailedStoppedAndResumedRuns) {
   TempDir dir;
   std::string repo = make_inventory_repo(dir);
