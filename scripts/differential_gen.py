@@ -3,7 +3,7 @@
 make_case(seed, directory, n_tasks) writes <directory>/repo (the repository),
 <directory>/outside (what symlinks out of the repository point at) and
 <directory>/repo/tasks.md, and returns {task line number: "fix tags"}: the
-README-listed deliberate differences each task exercises (a task whose
+deliberate differences listed in docs/verify.md each task exercises (a task whose
 native default verdict differs from Python's is only explained by those).
 
 Deterministic: everything comes from random.Random(seed); no clock, no set

@@ -12,6 +12,7 @@
 #include "smartspec/exec/interpreter.hpp"
 #include "smartspec/pack/pack.hpp"
 #include "smartspec/tasks/tasks.hpp"
+#include "smartspec/util/text.hpp"
 #include "smartspec/verify/verify.hpp"
 
 namespace smartspec::engine {
@@ -167,6 +168,16 @@ plan::RefuseFn refusal_rule(const git::Repository& repo, const std::string& base
 
 }  // namespace
 
+void mark_evidence_updates(plan::Plan& plan, const Pack& pack, const RunOptions& opts) {
+  for (auto& u : plan.units) {
+    for (auto& t : u.tasks) {
+      t.evidence_update =
+          t.category == Unit::kNamingIssue && !opts.rename_files &&
+          text::to_lower(pack.tasks[t.pack_index].raw).find("update evidence") != std::string::npos;
+    }
+  }
+}
+
 Result<Inputs> load_inputs(const RunOptions& opts, const std::string& base_override) {
   TRY(Pack pack, pack::load(opts.prompts_dir));
   TRY(TasksDoc tasks, tasks::load(opts.tasks));
@@ -198,6 +209,7 @@ Result<Inputs> load_inputs(const RunOptions& opts, const std::string& base_overr
   TRY(plan::Plan plan, plan::make_plan(pack, tasks, filter, exists_in(repo, base_id),
                                        refusal_rule(repo, base_id)));
   plan.run_id = run_id;
+  mark_evidence_updates(plan, pack, opts);
   spdlog::debug("planned {} tasks in {} units", plan.task_count(), plan.units.size());
   std::string digest = pack_digest(pack);
   return Inputs{std::move(repo), std::move(pack), std::move(tasks), std::move(tasks_rel),

@@ -30,6 +30,11 @@ struct Inputs {
 // else --base, else HEAD) and plans against the base tree.
 Result<Inputs> load_inputs(const RunOptions& opts, const std::string& base_override = "");
 
+// Marks the naming_issue tasks done by the pack's option A, updating the
+// evidence path in tasks.md (plan::PlannedTask::evidence_update): the pack
+// recommends it ("Update Evidence") and --rename-files is not given.
+void mark_evidence_updates(plan::Plan& plan, const Pack& pack, const RunOptions& opts);
+
 // Digest of a pack's contents (sha1 over names and bytes).
 std::string pack_digest(const Pack& pack);
 

@@ -22,6 +22,7 @@ struct Landed {
   std::string from;
   std::string to;
   std::size_t paths = 0;
+  bool already = false;  // the branch was at the run's tip: nothing changed
 };
 
 Result<Landed> land(git::Repository& repo, const std::string& run_id) {
@@ -46,6 +47,11 @@ Result<Landed> land(git::Repository& repo, const std::string& run_id) {
   const std::string base = run.state->base;
   const std::string tip = *run.branch;
   auto current = repo.read_ref(*head);
+  if (current && *current == tip && tip != base) {
+    Landed already{branch_name(*head), tip, tip, 0};
+    already.already = true;
+    return already;
+  }
   if (!current || *current != base) {
     return fail(branch_name(*head) + " is at " + short_id(current.value_or("")) +
                 ", not at the run's base " + short_id(base) + ": merge " + result +
@@ -96,8 +102,12 @@ int land_command(const RunSelect& opts) {
     JsonWriter w;
     w.begin_object().field("run_id", opts.run_id).field("branch", landed->branch);
     w.field("from", landed->from).field("to", landed->to).field("paths", landed->paths);
+    w.field("already_landed", landed->already);
     w.end_object();
     std::fputs(w.str().c_str(), stdout);
+  } else if (landed->already) {
+    std::printf("%s is already at smartspec/%s (%s): already landed, nothing changed\n",
+                landed->branch.c_str(), opts.run_id.c_str(), short_id(landed->to).c_str());
   } else if (landed->from == landed->to) {
     std::printf("%s is already at smartspec/%s (%s): nothing to land\n", landed->branch.c_str(),
                 opts.run_id.c_str(), short_id(landed->to).c_str());

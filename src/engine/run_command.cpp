@@ -206,6 +206,7 @@ int run_command(const RunOptions& opts, const Ports& ports) {
   if (!in) return error_exit(in.error());
   auto merged = options_to_use(opts, in);
   if (!merged) return error_exit(merged.error());
+  mark_evidence_updates(in->plan, in->pack, *merged);  // --rename-files may come from the state
   if (auto ok = check_commands(*merged, in->repo); !ok) return error_exit(ok.error());
   if (in->plan.units.empty() && !opts.resume) {
     console.note("nothing to do: the pack has no task to run");

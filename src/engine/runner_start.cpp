@@ -1,5 +1,7 @@
 // Starting or resuming a run (runner.hpp): the run state, the checkpoint and
 // the branch brought to where the run continues.
+#include <cstdio>
+
 #include <spdlog/spdlog.h>
 
 #include "engine/run_internal.hpp"
@@ -80,6 +82,17 @@ void Runner::report_finished() const {
     run_.console.note("it ended with exit " + std::to_string(state.exit_code) + " (" +
                       std::string(report::exit_meaning(state.exit_code)) +
                       "); see `smartspec-batch show " + run_.in.run_id + "`");
+  }
+  // --json: the run's report, as `show --json` prints it, so a script gets a
+  // document here too.
+  if (run_.opts.common.json) {
+    auto tip = run_.repo.read_ref(run_.refs.state);
+    auto json = tip ? run_.repo.read_file(*tip, "report.json") : std::nullopt;
+    if (json) {
+      std::fputs(json->c_str(), stdout);
+    } else {
+      spdlog::warn("run {} has no report JSON in {}", run_.in.run_id, run_.refs.state);
+    }
   }
 }
 

@@ -9,10 +9,9 @@ namespace smartspec::engine {
 // the similar file is the implementation, so the task's evidence path in
 // tasks.md is updated to it. Used unless --rename-files, or when the pack
 // offers only a rename. False = not handled here (rename instead).
-bool UnitTransaction::naming_by_evidence(const plan::PlannedTask& t, const PackTask& pt,
+bool UnitTransaction::naming_by_evidence(const plan::PlannedTask& t, const PackTask& /*pt*/,
                                 exec::FileTxn& txn, exec::TaskOutcome& out) {
-  if (run_.opts.rename_files) return false;
-  if (text::to_lower(pt.raw).find("update evidence") == std::string::npos) return false;
+  if (!t.evidence_update) return false;  // mark_evidence_updates (inputs.hpp)
   std::vector<std::pair<std::string, std::string>> moves;  // expected → existing
   for (const auto& f : t.files)
     if (f.action == plan::Action::kRename) moves.emplace_back(f.path, f.from);

@@ -417,6 +417,15 @@ TaskOutcome& Applier::naming() {
     all_present = false;
     std::string list;
     for (const auto& c : f.candidates) list += (list.empty() ? "" : ", ") + c;
+    if (task_.evidence_update) {
+      // The pack's option A: the evidence path in tasks.md would be updated.
+      std::string why = f.candidates.empty()
+                            ? to->rel + ": no similar file to point the evidence at (the pack names none that exists)"
+                            : to->rel + ": " + std::to_string(f.candidates.size()) +
+                                  " similar files, cannot choose which to point the evidence at (" + list + ")";
+      return fail_with(why, to->rel, 0,
+                       "point the evidence path in tasks.md at the right file by hand, or rerun with --rename-files");
+    }
     std::string why = f.candidates.empty()
                           ? to->rel + ": no similar file to rename"
                           : to->rel + ": " + std::to_string(f.candidates.size()) +

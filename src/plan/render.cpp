@@ -59,10 +59,19 @@ std::string render_text(const Plan& plan, const Pack& pack) {
           out += "      refused " + paths::printable(f.path) + "  (" + f.refused + ")\n";
           continue;
         }
-        out += "      " + std::string(action_name(f.action));
-        out.append(std::max<std::size_t>(1, 8 - action_name(f.action).size()), ' ');
-        if (f.action == Action::kRename) out += paths::printable(f.from) + " -> ";
-        out += paths::printable(f.path) + "  (" + std::string(role_name(f.role)) + ", path from " +
+        // The pack's option A updates tasks.md's evidence path, no file moves.
+        const bool evidence = t.evidence_update && f.action == Action::kRename;
+        const std::string act = evidence ? "update" : std::string(action_name(f.action));
+        out += "      " + act;
+        out.append(std::max<std::size_t>(1, 8 - act.size()), ' ');
+        if (evidence) {
+          out += "evidence path " + paths::printable(f.path) + " -> " + paths::printable(f.from) +
+                 " in tasks.md";
+        } else {
+          if (f.action == Action::kRename) out += paths::printable(f.from) + " -> ";
+          out += paths::printable(f.path);
+        }
+        out += "  (" + std::string(role_name(f.role)) + ", path from " +
                std::string(source_name(f.source));
         if (f.skeleton) out += ", skeleton";
         out += ")\n";

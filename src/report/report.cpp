@@ -1,5 +1,5 @@
 // The run report as markdown (what a person reads, also the git note) and as
-// JSON (what scripts parse; schema in README.md, "Report JSON schema"), and the
+// JSON (what scripts parse; schema in docs/json.md, "Report JSON schema"), and the
 // checkpoint mirror. Pure functions of their input.
 #include "smartspec/report/report.hpp"
 

@@ -1,6 +1,6 @@
 // The checks and the classification. Rules, reason texts and suggestion texts
 // are those of SmartSpec's Python verifier (verify_evidence_enhanced.py v6);
-// the differences are deliberate, listed in the README ("Deliberate
+// the differences are deliberate, listed in docs/verify.md ("Deliberate
 // differences") and switched off by Options::python_compat:
 //  * the similar-file search does not look inside .git (the Python tool's
 //    rglob does; a commit's tree has no .git, so both sources now agree);

@@ -91,12 +91,32 @@ TEST(JsonSchema, FreshFinishedRunAndWhatFollows) {
   expect_valid("rollback", {"rollback", kRun, "--undo"}, repo);
   expect_valid("rollback", {"rollback", kRun, "--unit", "naming_issue", "--revert"}, repo);
   expect_valid("status", {"status", kRun}, repo);
-  expect_valid("land", {"land", kRun}, repo);
+  CmdResult landed = expect_valid("land", {"land", kRun}, repo);
+  EXPECT_NE(landed.out.find("\"already_landed\": false"), std::string::npos) << landed.out;
+  // Landed again: nothing changes, and the document says so.
+  CmdResult again = expect_valid("land", {"land", kRun}, repo);
+  EXPECT_NE(again.out.find("\"already_landed\": true"), std::string::npos) << again.out;
   expect_valid("abort", {"abort", kRun}, repo);
   CmdResult aborted = expect_valid("status", {"status", kRun}, repo);
   EXPECT_NE(aborted.out.find("\"state\": \"aborted\""), std::string::npos) << aborted.out;
   expect_valid("status", {"status"}, repo);
   expect_valid("clean", {"clean"}, repo);
+}
+
+TEST(JsonSchema, ResumingAFinishedRunPrintsItsReport) {
+  TempDir dir;
+  std::string repo = make_inventory_repo(dir);
+  std::vector<std::string> args{"run", "--prompts-dir", pack_dir(), "--tasks", "tasks.md"};
+  expect_valid("run", args, repo);
+  args.push_back("--resume");
+  // Nothing to resume: exit 0, the note on stderr, and the run's report on
+  // stdout, the same document `show --json` prints.
+  CmdResult again = expect_valid("run", args, repo);
+  EXPECT_NE(again.err.find("already finished"), std::string::npos) << again.err;
+  CmdResult show = run_tool({"show", kRun, "--json"}, repo);
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_EQ(again.out, show.out);
+  EXPECT_NE(again.out.find("\"run_id\": \"" + kRun + "\""), std::string::npos) << again.out;
 }
 
 TEST(JsonSchema, FailedStoppedAndResumedRuns) {

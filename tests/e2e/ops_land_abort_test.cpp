@@ -45,6 +45,26 @@ TEST(OpsLand, RefusesWhenTheBranchMoved) {
   EXPECT_EQ(user_state(repo), user);
 }
 
+TEST(OpsLand, LandingAgainSaysAlreadyLanded) {
+  TempDir dir;
+  std::string repo = finished_run(dir);
+  std::string tip = rev(repo, kBranch);
+  ASSERT_EQ(run_tool({"land", kRun}, repo).exit_code, 0);
+  std::string user = user_state(repo);
+  std::string refs = all_refs(repo);
+  CmdResult r = run_tool({"land", kRun}, repo);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "main is already at " + kBranch + " (" + tip.substr(0, 7) +
+                       "): already landed, nothing changed\n");
+  EXPECT_EQ(user_state(repo), user);
+  EXPECT_EQ(all_refs(repo), refs);
+  // Once the branch moved on from the run's tip, landing is refused again.
+  git(repo, {"commit", "-q", "--allow-empty", "-m", "moved on"});
+  CmdResult moved = run_tool({"land", kRun}, repo);
+  EXPECT_EQ(moved.exit_code, 2);
+  EXPECT_NE(moved.err.find("not at the run's base"), std::string::npos) << moved.err;
+}
+
 TEST(OpsLand, RefusesWhenALocalChangeTouchesARunPath) {
   TempDir dir;
   std::string repo = finished_run(dir);

@@ -101,5 +101,58 @@ TEST(PackShapes, RenameFilesRefusesToBreakReferences) {
             git(repo, {"rev-parse", "HEAD"}));
 }
 
+// Option A changes tasks.md, not the file's name: the plan and a failure say
+// so. The rename wording is for --rename-files and for a pack that offers
+// only a rename.
+TEST(PackShapes, NamingPlanAndFailureSayWhatOptionADoes) {
+  TempDir dir;
+  std::string repo = make_inventory_repo(dir);
+  fs::path pack = dir.path() / "packs" / "20260404_000003";
+  write(pack / "naming_issue.md", kNaming);
+  std::vector<std::string> plan{"run", "--dry-run", "--prompts-dir", pack.string(), "--tasks",
+                                "tasks.md"};
+  auto a = run_tool(plan, repo);
+  EXPECT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_NE(a.out.find("      update  evidence path src/inventory/stock_services.py -> "
+                       "src/inventory/stock_service.py in tasks.md  (code, path from pack)\n"),
+            std::string::npos)
+      << a.out;
+  EXPECT_EQ(a.out.find("rename"), std::string::npos) << a.out;
+  plan.push_back("--rename-files");
+  auto b = run_tool(plan, repo);
+  EXPECT_EQ(b.exit_code, 0) << b.err;
+  EXPECT_NE(b.out.find("      rename  src/inventory/stock_service.py -> "
+                       "src/inventory/stock_services.py  (code, path from pack)\n"),
+            std::string::npos)
+      << b.out;
+
+  // The similar file the pack names does not exist: nothing to point at.
+  std::string none = kNaming;
+  auto at = none.find("- `src/inventory/stock_service.py` (97% similar)");
+  none.replace(at, std::string("- `src/inventory/stock_service.py`").size(),
+               "- `src/inventory/gone.py`");
+  fs::path pack2 = dir.path() / "packs" / "20260404_000004";
+  write(pack2 / "naming_issue.md", none);
+  auto r = run_tool({"run", "--prompts-dir", pack2.string(), "--tasks", "tasks.md", "--json"}, repo);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(status_of(r.out, "TSK-INV-006"), "failed") << r.out;
+  EXPECT_NE(r.out.find("src/inventory/stock_services.py: no similar file to point the evidence "
+                       "at (the pack names none that exists)"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("to rename"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("rename the right file"), std::string::npos) << r.out;
+  // With --rename-files the same task fails for want of a file to rename.
+  fs::path pack3 = dir.path() / "packs" / "20260404_000005";
+  write(pack3 / "naming_issue.md", none);
+  auto f = run_tool(
+      {"run", "--prompts-dir", pack3.string(), "--tasks", "tasks.md", "--json", "--rename-files"},
+      repo);
+  EXPECT_EQ(f.exit_code, 1) << f.out << f.err;
+  EXPECT_NE(f.out.find("src/inventory/stock_services.py: no similar file to rename"),
+            std::string::npos)
+      << f.out;
+}
+
 }  // namespace
 }  // namespace smartspec::test

@@ -365,6 +365,29 @@ TEST(ApplyNaming, SeveralOrNoCandidatesFailWithTheList) {
   EXPECT_FALSE(fs::exists(fx.dir.path() / "a.py"));
 }
 
+// The pack's option A (the engine marks the task): the evidence path would be
+// pointed at the similar file, and the failure says that, not "rename".
+TEST(ApplyNaming, OptionAFailuresSpeakOfTheEvidencePath) {
+  Fixture fx;
+  test::write(fx.dir.path() / "a1.py", "1\n");
+  test::write(fx.dir.path() / "a2.py", "2\n");
+  auto f = file("a.py", FileRole::kCode, plan::Action::kNone, "");
+  f.candidates = {"a1.py", "a2.py"};
+  auto t = task(Unit::kNamingIssue, {f});
+  t.evidence_update = true;
+  auto o = fx.apply(t, pack_task(Unit::kNamingIssue));
+  EXPECT_EQ(o.status, TaskStatus::kFailed);
+  EXPECT_EQ(o.error,
+            "a.py: 2 similar files, cannot choose which to point the evidence at (a1.py, a2.py)");
+  EXPECT_EQ(o.suggested_fix,
+            "point the evidence path in tasks.md at the right file by hand, or rerun with "
+            "--rename-files");
+  t.files.front().candidates.clear();
+  o = fx.apply(t, pack_task(Unit::kNamingIssue));
+  EXPECT_EQ(o.error, "a.py: no similar file to point the evidence at (the pack names none that exists)");
+  EXPECT_FALSE(fs::exists(fx.dir.path() / "a.py"));
+}
+
 TEST(ApplyNaming, TargetAlreadyThereIsAlreadyPresent) {
   Fixture fx;
   test::write(fx.dir.path() / "a.py", "1\n");

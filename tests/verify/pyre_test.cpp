@@ -62,14 +62,14 @@ TEST(PythonRegex, TranslationSpellsOutPythonSemantics) {
 
 TEST(PythonRegex, NamedCharacterEscapesAreNotKnown) {
   // \N{EM DASH} needs Unicode's name table; it is refused, so such a regex
-  // never matches natively (Python: a match). Documented in the README.
+  // never matches natively (Python: a match). Documented in docs/verify.md.
   EXPECT_EQ(translate("\\N{EM DASH}", 0).error, "undefined character name 'EM DASH' at position 0");
 }
 
 TEST(PythonRegex, PossessiveRepeatOfAFailingAssertionMatchesZeroTimes) {
   // Python 3.11's sre gives "aZ" no match for a(?<=\.)*+Z (and a(?!Z)*+Z),
   // though zero repetitions satisfy it and a(?<=\.)*Z matches: an sre bug,
-  // not copied (README, known limits).
+  // not copied (docs/verify.md, "Known limits").
   auto re = Regex::compile("a(?<=\\.)*+Z", kMultiline, nullptr);
   ASSERT_TRUE(re);
   EXPECT_TRUE(re->search("aZ"));

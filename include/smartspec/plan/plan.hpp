@@ -50,6 +50,10 @@ struct PlannedTask {
   bool known = true;     // tasks.md has this id
   bool checked = false;  // tasks.md marks it [x]
   bool needs_agent = false;  // nothing to apply in apply mode
+  // naming_issue by the pack's option A: its rename (a file's `from`) is done
+  // as an update of the evidence path in tasks.md, no file is renamed. Set by
+  // the engine (not with --rename-files, nor for a pack offering only a rename).
+  bool evidence_update = false;
   std::vector<PlannedFile> files;
   std::vector<std::string> notes;  // why needs_agent, duplicate, ...
   bool operator==(const PlannedTask&) const = default;

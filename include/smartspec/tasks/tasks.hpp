@@ -12,7 +12,7 @@
 namespace smartspec::tasks {
 
 // How tasks.md is read. By default as SmartSpec's Python verifier reads it
-// except for three fixes (README, "Deliberate differences"): a BOM is
+// except for three fixes (docs/verify.md, "Deliberate differences"): a BOM is
 // skipped, a
 // leading dot is kept (Python's lstrip("./") turns ".github/x" into
 // "github/x" and "../x" into "x") and an absolute path is refused (Python

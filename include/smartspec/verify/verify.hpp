@@ -48,7 +48,7 @@ class DirSource final : public FileSource {
 
 struct Options {
   // Exactly the Python verifier's verdicts, its bugs included, as far as
-  // that needs no read outside the repository (README, "Deliberate
+  // that needs no read outside the repository (docs/verify.md, "Deliberate
   // differences"). Pair with tasks::ParseOptions::python_compat and
   // DirSource(root, true).
   bool python_compat = false;
