@@ -16,9 +16,10 @@ void register_hook(CLI::App& app, Context& ctx) {
                 "repository or set by a global/system core.hooksPath (a line says so)");
   cmd->callback([&ctx]() {
     if (o.force && o.action != "install") {
-      ctx.exit_code = usage_error("--force goes with `hook install` (it allows a tracked or "
-                                  "global hooks directory); `hook " + o.action +
-                                  "` takes no --force");
+      ctx.exit_code = usage_error(
+          "--force goes with `hook install` (it allows a tracked or "
+          "global hooks directory); `hook " +
+          o.action + "` takes no --force");
       return;
     }
     apply_verbosity(ctx);

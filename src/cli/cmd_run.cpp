@@ -39,7 +39,9 @@ void register_run(CLI::App& app, Context& ctx) {
   cmd->add_flag("--force", o.force,
                 "Only with --resume: continue although the pack's content or a given option "
                 "differs from the run's start");
-  cmd->add_option("--max-failures", o.max_failures, "Failure budget across the run: failed tasks before it stops (0 or more, default 3)")
+  cmd->add_option(
+         "--max-failures", o.max_failures,
+         "Failure budget across the run: failed tasks before it stops (0 or more, default 3)")
       ->type_name("N")
       ->check(CLI::Range(0, std::numeric_limits<int>::max()));
   cmd->add_flag("--verify-after-each", o.verify_after_each,
@@ -48,10 +50,9 @@ void register_run(CLI::App& app, Context& ctx) {
                 "Verify the final tree for the report (default on)");
   cmd->add_option("--verify-cmd", o.verify_cmd,
                   "Command run in the scratch worktree after each unit; non-zero fails it")
-                  ->type_name("CMD");
+      ->type_name("CMD");
   cmd->add_flag("--overwrite", o.overwrite, "Let created files replace different existing ones");
-  cmd->add_flag("!--no-evidence-hooks", o.evidence_hooks,
-                "Do not add evidence: lines to tasks.md");
+  cmd->add_flag("!--no-evidence-hooks", o.evidence_hooks, "Do not add evidence: lines to tasks.md");
   cmd->add_flag("--mark-done", o.mark_done, "Tick [x] the tasks that verify after their unit");
   cmd->add_flag("--apply-skeletons", o.apply_skeletons,
                 "Write TODO-only skeleton code too (marked as skeletons in the report)");
@@ -97,8 +98,9 @@ void register_run(CLI::App& app, Context& ctx) {
       return;
     }
     // Given but empty is bad usage, not "no agent" (issue 15 item 8).
-    for (const auto& [flag, value] : {std::pair<const char*, const std::string*>{"--agent", &o.agent},
-                                      {"--verify-cmd", &o.verify_cmd}}) {
+    for (const auto& [flag, value] :
+         {std::pair<const char*, const std::string*>{"--agent", &o.agent},
+          {"--verify-cmd", &o.verify_cmd}}) {
       if (cmd->get_option(flag)->count() > 0 &&
           value->find_first_not_of(" \t\n") == std::string::npos) {
         ctx.exit_code = usage_error(std::string(flag) + ": empty command");
@@ -106,12 +108,17 @@ void register_run(CLI::App& app, Context& ctx) {
       }
     }
     // What the command line gave: --resume restores the rest from the run state.
-    for (const char* name :
-         {"--skip-category", "--only-category", "--max-failures", "--verify-after-each",
-          "--verify-at-end", "--verify-cmd", "--overwrite", "--no-evidence-hooks", "--mark-done",
-          "--apply-skeletons", "--check", "--agent", "--agent-timeout", "--agent-attempts",
-          "--agent-per", "--agent-sandbox", "--agent-writable", "--land", "--run-hooks",
-          "--checkpoint", "--rename-files"}) {
+    for (const char* name : {"--skip-category",  "--only-category",
+                             "--max-failures",   "--verify-after-each",
+                             "--verify-at-end",  "--verify-cmd",
+                             "--overwrite",      "--no-evidence-hooks",
+                             "--mark-done",      "--apply-skeletons",
+                             "--check",          "--agent",
+                             "--agent-timeout",  "--agent-attempts",
+                             "--agent-per",      "--agent-sandbox",
+                             "--agent-writable", "--land",
+                             "--run-hooks",      "--checkpoint",
+                             "--rename-files"}) {
       if (cmd->count(name) > 0) o.given.insert(name);
     }
     for (const auto& spec : checks) {

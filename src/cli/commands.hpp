@@ -15,14 +15,14 @@ struct Context {
   int quiet = 0;
   int verbose = 0;
   std::string colour = "auto";  // --color=auto|always|never
-  int exit_code = 0;  // set by the command that ran
-  engine::Ports ports;  // the engine's ports, installed by main (the composition root)
+  int exit_code = 0;            // set by the command that ran
+  engine::Ports ports;          // the engine's ports, installed by main (the composition root)
 };
 
 // Adds -q/-v/--json/--repo-root/--color to a (sub)command.
 void add_common_flags(CLI::App& app, Context& ctx);
 
-void register_run(CLI::App& app, Context& ctx);   // also the default command
+void register_run(CLI::App& app, Context& ctx);  // also the default command
 void register_plan(CLI::App& app, Context& ctx);
 void register_verify(CLI::App& app, Context& ctx);
 void register_status(CLI::App& app, Context& ctx);

@@ -1,4 +1,8 @@
 // smartspec-batch: executes a SmartSpec prompt pack transactionally on git.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -7,15 +11,9 @@
 #include <string>
 #include <vector>
 
-#include <unistd.h>
-
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
-
+#include "cli/commands.hpp"
 #include "smartspec/engine/engine.hpp"
 #include "smartspec/report/console.hpp"
-
-#include "cli/commands.hpp"
 
 namespace smartspec::cli {
 
@@ -88,7 +86,8 @@ std::size_t distance(const std::string& a, const std::string& b) {
 // A first argument that is neither an option nor a subcommand is a mistyped
 // command (`run` takes no positional argument): git's answer, exit 2.
 int unknown_command(const std::string& word, const std::vector<std::string>& names) {
-  std::string msg = "'" + word + "' is not a smartspec-batch command. See 'smartspec-batch --help'.";
+  std::string msg =
+      "'" + word + "' is not a smartspec-batch command. See 'smartspec-batch --help'.";
   std::vector<std::string> close;
   std::size_t best = 3;  // suggest at distance <= 2, or a prefix
   for (const auto& n : names) {
@@ -101,7 +100,8 @@ int unknown_command(const std::string& word, const std::vector<std::string>& nam
     if (d == best) close.push_back(n);
   }
   if (!close.empty()) {
-    msg += close.size() == 1 ? "\n\nThe most similar command is" : "\n\nThe most similar commands are";
+    msg +=
+        close.size() == 1 ? "\n\nThe most similar command is" : "\n\nThe most similar commands are";
     for (const auto& c : close) msg += "\n\t" + c;
   }
   return smartspec::cli::usage_error(msg);

@@ -97,7 +97,8 @@ Result<void> AgentCall::prepare() {
   return {};
 }
 
-exec::ProcSpec AgentCall::spec_for(const std::string& prompt_path, const std::string& prompt) const {
+exec::ProcSpec AgentCall::spec_for(const std::string& prompt_path,
+                                   const std::string& prompt) const {
   std::vector<std::string> argv = argv_template_;
   for (auto& arg : argv) {
     for (std::size_t pos = 0; (pos = arg.find("{prompt_file}", pos)) != std::string::npos;) {
@@ -112,14 +113,11 @@ exec::ProcSpec AgentCall::spec_for(const std::string& prompt_path, const std::st
   spec.stdin_data = prompt;
   spec.timeout_seconds = ctx_.opts.agent_timeout;
   spec.log_path = log_path_;
-  spec.env = {{"SMARTSPEC_TASK_ID", join(ids_, ",")},
-              {"SMARTSPEC_UNIT", ctx_.unit},
-              {"SMARTSPEC_CATEGORY", ctx_.unit},
-              {"SMARTSPEC_PROMPT_FILE", prompt_path},
-              {"SMARTSPEC_TASKS_FILE", tasks_file_},
-              {"SMARTSPEC_RUN_ID", ctx_.in.run_id},
-              {"SMARTSPEC_WORKTREE", root_},
-              {"SMARTSPEC_ATTEMPT", std::to_string(attempt_)}};
+  spec.env = {
+      {"SMARTSPEC_TASK_ID", join(ids_, ",")}, {"SMARTSPEC_UNIT", ctx_.unit},
+      {"SMARTSPEC_CATEGORY", ctx_.unit},      {"SMARTSPEC_PROMPT_FILE", prompt_path},
+      {"SMARTSPEC_TASKS_FILE", tasks_file_},  {"SMARTSPEC_RUN_ID", ctx_.in.run_id},
+      {"SMARTSPEC_WORKTREE", root_},          {"SMARTSPEC_ATTEMPT", std::to_string(attempt_)}};
   return spec;
 }
 
@@ -216,7 +214,8 @@ void AgentCall::assign_files() {
   for (const auto& p : files.created) assign(p, [&](FileSets& s) { s.created.push_back(p); });
   for (const auto& p : files.modified) assign(p, [&](FileSets& s) { s.modified.push_back(p); });
   for (const auto& p : files.deleted) assign(p, [&](FileSets& s) { s.deleted.push_back(p); });
-  for (const auto& r : files.renamed) assign(r.second, [&](FileSets& s) { s.renamed.push_back(r); });
+  for (const auto& r : files.renamed)
+    assign(r.second, [&](FileSets& s) { s.renamed.push_back(r); });
 }
 
 // Evidence hooks for the tasks that have none in the worktree's tasks.md:
@@ -317,10 +316,13 @@ Result<AgentResult> AgentCall::run() {
   if (error_.empty()) assign_files();
   std::vector<git::Repository::Change> tree_changes;
   for (const auto& c : changes_) {
-    if (c.status == Status::kDeleted) tree_changes.push_back({c.path, std::nullopt, kModeFile});
-    else tree_changes.push_back({c.path, c.content, c.mode});
+    if (c.status == Status::kDeleted)
+      tree_changes.push_back({c.path, std::nullopt, kModeFile});
+    else
+      tree_changes.push_back({c.path, c.content, c.mode});
   }
-  if (error_.empty() && ctx_.tasks_tracked && ctx_.opts.evidence_hooks && !ctx_.in.tasks_rel.empty())
+  if (error_.empty() && ctx_.tasks_tracked && ctx_.opts.evidence_hooks &&
+      !ctx_.in.tasks_rel.empty())
     TRY_VOID(add_evidence_hooks(tree_changes));
   if (error_.empty()) {
     TRY(result_.new_tree, ctx_.repo.update_tree(ctx_.snapshot_tree, tree_changes));
@@ -337,7 +339,8 @@ Result<AgentResult> AgentCall::run() {
 
 }  // namespace
 
-Result<AgentResult> run_agent(AgentContext& ctx, const std::vector<const plan::PlannedTask*>& tasks) {
+Result<AgentResult> run_agent(AgentContext& ctx,
+                              const std::vector<const plan::PlannedTask*>& tasks) {
   return AgentCall(ctx, tasks).run();
 }
 

@@ -21,10 +21,10 @@ struct AgentContext {
   const RunOptions& opts;
   const Inputs& in;
   git::Repository& repo;
-  git::Scratch& scratch;   // a full checkout; before the call its files equal `snapshot_tree`
-  std::string unit;        // unit name
-  std::string snapshot_tree;  // tree id of the worktree's state before this call
-  std::string log_dir;     // absolute directory for the agents' logs (created as needed)
+  git::Scratch& scratch;       // a full checkout; before the call its files equal `snapshot_tree`
+  std::string unit;            // unit name
+  std::string snapshot_tree;   // tree id of the worktree's state before this call
+  std::string log_dir;         // absolute directory for the agents' logs (created as needed)
   bool tasks_tracked = false;  // tasks.md (in_.tasks_rel) is tracked: evidence hooks apply
   exec::SyntaxSession* syntax = nullptr;  // the run's checker processes; null = one-shot
   // Called about once a second during each agent call: elapsed seconds of the
@@ -61,6 +61,7 @@ Result<std::size_t> reset_checkout(git::Repository& repo, git::Scratch& scratch,
 // with what is still missing. Its changes accumulate across the attempts.
 // Errors are reserved for failures of the tool itself (git, disk); an agent
 // that fails, times out or writes where it must not gives ok = false.
-Result<AgentResult> run_agent(AgentContext& ctx, const std::vector<const plan::PlannedTask*>& tasks);
+Result<AgentResult> run_agent(AgentContext& ctx,
+                              const std::vector<const plan::PlannedTask*>& tasks);
 
 }  // namespace smartspec::engine

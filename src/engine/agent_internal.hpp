@@ -45,8 +45,9 @@ struct Refusal {
   std::string message;
 };
 // The first thing the agent did that must not be committed.
-std::optional<Refusal> find_refusal(const std::string& root, const std::vector<WorktreeChange>& ch,
-                                    const std::vector<std::pair<std::string, std::string>>& specials);
+std::optional<Refusal> find_refusal(
+    const std::string& root, const std::vector<WorktreeChange>& ch,
+    const std::vector<std::pair<std::string, std::string>>& specials);
 // Removes root/rel (a whole directory too) when every ancestor is a real directory.
 Result<void> remove_inside(const std::string& root, const std::string& rel);
 // Puts the worktree back to the snapshot: the git link, then the rest.
@@ -62,7 +63,8 @@ FileSets classify(const git::Repository& repo, const std::string& snapshot,
 
 // ---- agent_tasks.cpp
 std::string join(const std::vector<std::string>& v, const std::string& sep);
-PromptInput prompt_input(const AgentContext& ctx, const std::vector<const plan::PlannedTask*>& tasks,
+PromptInput prompt_input(const AgentContext& ctx,
+                         const std::vector<const plan::PlannedTask*>& tasks,
                          const std::string& tasks_file);
 // What is still missing, per unverified task, on the worktree's files.
 std::vector<Missing> still_missing(const AgentContext& ctx,

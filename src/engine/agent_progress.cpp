@@ -59,7 +59,7 @@ std::vector<std::string> last_lines(const std::string& text, std::size_t n) {
 std::vector<std::string> tail_of_file(const std::string& path, std::size_t n) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return {};
-  constexpr std::streamoff kMax = 64 * 1024;
+  constexpr std::streamoff kMax = std::streamoff{64} * 1024;
   in.seekg(0, std::ios::end);
   std::streamoff size = in.tellg();
   if (size < 0) return {};

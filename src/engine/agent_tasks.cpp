@@ -43,7 +43,8 @@ std::vector<std::string> ordered_paths(const Inputs& in, const plan::PlannedTask
 
 }  // namespace
 
-PromptInput prompt_input(const AgentContext& ctx, const std::vector<const plan::PlannedTask*>& tasks,
+PromptInput prompt_input(const AgentContext& ctx,
+                         const std::vector<const plan::PlannedTask*>& tasks,
                          const std::string& tasks_file) {
   PromptInput pin;
   pin.unit = ctx.unit;

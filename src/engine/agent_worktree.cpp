@@ -71,10 +71,10 @@ bool looks_like_test(const std::string& rel) {
 
 bool looks_like_code(const std::string& rel) {
   static const std::set<std::string> kExt = {
-      "py", "js", "mjs", "cjs", "ts", "tsx", "jsx", "go", "rs", "java", "kt", "kts", "rb",
-      "c", "cc", "cpp", "cxx", "h", "hh", "hpp", "cs", "php", "swift", "scala", "m", "mm",
-      "lua", "dart", "ex", "exs", "erl", "clj", "vue", "svelte", "sh", "bash", "pl", "r",
-      "jl", "hs", "ml", "fs", "sql", "zig", "nim"};
+      "py", "js", "mjs", "cjs",  "ts",  "tsx", "jsx", "go",  "rs",  "java",   "kt",    "kts",
+      "rb", "c",  "cc",  "cpp",  "cxx", "h",   "hh",  "hpp", "cs",  "php",    "swift", "scala",
+      "m",  "mm", "lua", "dart", "ex",  "exs", "erl", "clj", "vue", "svelte", "sh",    "bash",
+      "pl", "r",  "jl",  "hs",   "ml",  "fs",  "sql", "zig", "nim"};
   std::string name = fs::path(rel).filename().string();
   std::size_t dot = name.rfind('.');
   if (dot == std::string::npos || dot == 0) return false;
@@ -139,11 +139,20 @@ std::vector<std::pair<std::string, std::string>> special_files(const std::string
     if (sec) continue;
     const char* kind = nullptr;
     switch (st.type()) {
-      case fs::file_type::fifo: kind = "FIFO"; break;
-      case fs::file_type::socket: kind = "socket"; break;
-      case fs::file_type::block: kind = "block device"; break;
-      case fs::file_type::character: kind = "character device"; break;
-      default: break;
+      case fs::file_type::fifo:
+        kind = "FIFO";
+        break;
+      case fs::file_type::socket:
+        kind = "socket";
+        break;
+      case fs::file_type::block:
+        kind = "block device";
+        break;
+      case fs::file_type::character:
+        kind = "character device";
+        break;
+      default:
+        break;
     }
     if (kind != nullptr) out.emplace_back(fs::relative(it->path(), root).generic_string(), kind);
   }
@@ -155,7 +164,7 @@ std::vector<std::pair<std::string, std::string>> special_files(const std::string
 // out of `.git`, else why it is refused.
 std::string symlink_problem(const std::string& root, const std::string& rel,
                             const std::string& target) {
-  const std::string leaves = rel + ": symbolic link to " + target + " leaves the worktree; refused";
+  std::string leaves = rel + ": symbolic link to " + target + " leaves the worktree; refused";
   if (target.empty() || target.front() == '/') return leaves;
   // Lexically, from the link's directory.
   std::vector<std::string> stack = components(rel);
@@ -185,8 +194,9 @@ std::string symlink_problem(const std::string& root, const std::string& rel,
 }
 
 // The first thing the agent did that must not be committed.
-std::optional<Refusal> find_refusal(const std::string& root, const std::vector<WorktreeChange>& ch,
-                                    const std::vector<std::pair<std::string, std::string>>& specials) {
+std::optional<Refusal> find_refusal(
+    const std::string& root, const std::vector<WorktreeChange>& ch,
+    const std::vector<std::pair<std::string, std::string>>& specials) {
   if (!specials.empty()) {
     const auto& [rel, kind] = specials.front();
     return Refusal{rel, rel + ": not a regular file (" + kind + "); refused"};

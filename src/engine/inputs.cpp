@@ -74,7 +74,8 @@ void add_verifier_similar_files(Pack& pack, const TasksDoc& tasks, verify::FileS
   std::unordered_map<int, std::string> similar_at;
   for (const auto& r : first.tasks)
     for (const auto& c : r.checks)
-      if (!c.ok && !c.exists && !c.similar.empty()) similar_at[c.evidence.line] = c.similar.front().path;
+      if (!c.ok && !c.exists && !c.similar.empty())
+        similar_at[c.evidence.line] = c.similar.front().path;
   if (similar_at.empty()) return;
   // Pass 2: the same evidence on the similar file.
   for (auto& t : wanted.tasks)
@@ -90,7 +91,8 @@ void add_verifier_similar_files(Pack& pack, const TasksDoc& tasks, verify::FileS
     for (const auto& c : r->checks) {
       auto it = similar_at.find(c.evidence.line);
       if (it == similar_at.end() || !c.ok) continue;
-      if (std::find(pt.similar_files.begin(), pt.similar_files.end(), it->second) == pt.similar_files.end())
+      if (std::find(pt.similar_files.begin(), pt.similar_files.end(), it->second) ==
+          pt.similar_files.end())
         pt.similar_files.push_back(it->second);
     }
   }
@@ -149,13 +151,16 @@ plan::RefuseFn refusal_rule(const git::Repository& repo, const std::string& base
     std::string p;  // "./a//b" → "a/b" (the lexical rule has accepted it)
     for (std::size_t start = 0; start <= raw.size();) {
       std::size_t slash = raw.find('/', start);
-      std::string part = raw.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+      std::string part =
+          raw.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
       if (!part.empty() && part != ".") p += (p.empty() ? "" : "/") + part;
       if (slash == std::string::npos) break;
       start = slash + 1;
     }
-    for (std::size_t slash = p.find('/'); slash != std::string::npos; slash = p.find('/', slash + 1)) {
-      if (is_gitlink(p.substr(0, slash))) return "path inside submodule " + p.substr(0, slash) + " refused";
+    for (std::size_t slash = p.find('/'); slash != std::string::npos;
+         slash = p.find('/', slash + 1)) {
+      if (is_gitlink(p.substr(0, slash)))
+        return "path inside submodule " + p.substr(0, slash) + " refused";
     }
     if (is_gitlink(p)) return "path is a submodule refused";
     if (repo.is_lfs(base_id, p)) {
@@ -187,7 +192,8 @@ Result<Inputs> load_inputs(const RunOptions& opts, const std::string& base_overr
   if (repo.is_bare()) return fail("the repository is bare: run inside a working tree");
   // The syntax checker's `python3` is the project's: resolved in its working
   // tree, a version-manager shim's answer remembered per repository.
-  exec::set_default_python_home({repo.workdir(), repo.common_dir() + "/smartspec/python3-interpreter"});
+  exec::set_default_python_home(
+      {repo.workdir(), repo.common_dir() + "/smartspec/python3-interpreter"});
 
   std::string run_id = opts.run_id.empty() ? pack.run_id : opts.run_id;
   TRY_VOID(check_run_id(run_id));
@@ -196,7 +202,8 @@ Result<Inputs> load_inputs(const RunOptions& opts, const std::string& base_overr
   auto base = repo.resolve_commit(rev);
   if (!base) {
     Error e = base.error();
-    if (rev == "HEAD") e.message = "the repository has no commit yet (HEAD is unborn): " + e.message;
+    if (rev == "HEAD")
+      e.message = "the repository has no commit yet (HEAD is unborn): " + e.message;
     return fail(e);
   }
   std::string tasks_rel = tasks_relative(opts.tasks, repo);
@@ -206,13 +213,13 @@ Result<Inputs> load_inputs(const RunOptions& opts, const std::string& base_overr
     add_verifier_similar_files(pack, tasks, *source);
   }
   plan::Filter filter{opts.only_categories, opts.skip_categories};
-  TRY(plan::Plan plan, plan::make_plan(pack, tasks, filter, exists_in(repo, base_id),
-                                       refusal_rule(repo, base_id)));
+  TRY(plan::Plan plan,
+      plan::make_plan(pack, tasks, filter, exists_in(repo, base_id), refusal_rule(repo, base_id)));
   plan.run_id = run_id;
   mark_evidence_updates(plan, pack, opts);
   spdlog::debug("planned {} tasks in {} units", plan.task_count(), plan.units.size());
   std::string digest = pack_digest(pack);
-  return Inputs{std::move(repo), std::move(pack), std::move(tasks), std::move(tasks_rel),
+  return Inputs{std::move(repo),   std::move(pack),    std::move(tasks),  std::move(tasks_rel),
                 std::move(run_id), std::move(base_id), std::move(digest), std::move(plan)};
 }
 

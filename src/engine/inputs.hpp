@@ -18,10 +18,10 @@ struct Inputs {
   git::Repository repo;
   Pack pack;
   TasksDoc tasks;
-  std::string tasks_rel;   // tasks.md relative to the repository root ("" = outside it)
+  std::string tasks_rel;  // tasks.md relative to the repository root ("" = outside it)
   std::string run_id;
-  std::string base;        // resolved base commit
-  std::string digest;      // pack digest
+  std::string base;    // resolved base commit
+  std::string digest;  // pack digest
   plan::Plan plan;
 };
 

@@ -12,7 +12,6 @@
 
 namespace smartspec::engine {
 
-
 namespace ops {
 
 namespace {

@@ -1,13 +1,13 @@
 // `verify TASKS [--rev REV] [--task ID] [--checked-only] [--json] [--out DIR]`:
 // the native evidence verifier, against the working tree or a commit's tree
 // read straight from the object database (docs/DESIGN.md "Verification").
+#include <spdlog/spdlog.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
-
-#include <spdlog/spdlog.h>
 
 #include "engine/agent_prompt.hpp"
 #include "engine/ops_common.hpp"
@@ -96,8 +96,10 @@ Result<std::string> save_reports(const std::string& out, const verify::Summary& 
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return fail(Error{dir.string(), 0, "cannot create: " + ec.message()});
-  TRY_VOID(text::write_file_atomic((dir / "summary.json").string(), verify::to_json(summary, info)));
-  TRY_VOID(text::write_file_atomic((dir / "report.md").string(), verify::to_markdown(summary, info)));
+  TRY_VOID(
+      text::write_file_atomic((dir / "summary.json").string(), verify::to_json(summary, info)));
+  TRY_VOID(
+      text::write_file_atomic((dir / "report.md").string(), verify::to_markdown(summary, info)));
   return (dir / "report.md").string();
 }
 

@@ -14,8 +14,10 @@ namespace {
 std::tm broken_down(const Clock& c) {
   auto t = static_cast<std::time_t>(c.seconds());
   std::tm tm{};
-  if (c.utc()) gmtime_r(&t, &tm);
-  else localtime_r(&t, &tm);
+  if (c.utc())
+    gmtime_r(&t, &tm);
+  else
+    localtime_r(&t, &tm);
   return tm;
 }
 
@@ -61,7 +63,9 @@ class KillAtStep final : public CrashPort {
 
 class RealProcesses final : public ProcessRunner {
  public:
-  Result<exec::ProcResult> run(const exec::ProcSpec& spec) override { return exec::run_process(spec); }
+  Result<exec::ProcResult> run(const exec::ProcSpec& spec) override {
+    return exec::run_process(spec);
+  }
 };
 
 }  // namespace
@@ -87,7 +91,9 @@ std::shared_ptr<Clock> fixed_clock(std::time_t epoch_seconds) {
   return std::make_shared<FixedClock>(epoch_seconds);
 }
 std::shared_ptr<CrashPort> no_crash() { return std::make_shared<NoCrash>(); }
-std::shared_ptr<CrashPort> kill_at_step(long target) { return std::make_shared<KillAtStep>(target); }
+std::shared_ptr<CrashPort> kill_at_step(long target) {
+  return std::make_shared<KillAtStep>(target);
+}
 std::shared_ptr<ProcessRunner> real_processes() { return std::make_shared<RealProcesses>(); }
 
 Ports real_ports() { return Ports{system_clock(), no_crash(), real_processes()}; }

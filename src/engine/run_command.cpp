@@ -1,14 +1,13 @@
 // `run` and `plan` (include/smartspec/engine/engine.hpp): the inputs, the
 // checks that come before anything is written (commands, the lock, the refs),
 // then the run loop (runner.hpp).
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
-
-#include <spdlog/spdlog.h>
 
 #include "engine/inputs.hpp"
 #include "engine/isolation.hpp"
@@ -99,15 +98,17 @@ void clear_stale_locks(const git::Repository& repo, const std::string& run_id,
 // otherwise fail the run after its first write.
 Result<void> preflight_refs(const git::Repository& repo, const std::string& run_id) {
   RunRefs refs(run_id);
-  for (const std::string& name : {refs.branch, refs.checkpoint, refs.state, std::string(kNotesRef)}) {
+  for (const std::string& name :
+       {refs.branch, refs.checkpoint, refs.state, std::string(kNotesRef)}) {
     for (std::size_t slash = name.find('/', 5); slash != std::string::npos;
          slash = name.find('/', slash + 1)) {
       const std::string prefix = name.substr(0, slash);
       if (!repo.read_ref(prefix)) continue;
-      std::string what = prefix.rfind("refs/heads/", 0) == 0 ? "branch " + prefix.substr(11)
-                                                            : "ref " + prefix;
-      return fail(what + " exists and blocks " + name +
-                  " (git cannot hold both); rename or delete it (git branch -m / git update-ref -d)");
+      std::string what =
+          prefix.rfind("refs/heads/", 0) == 0 ? "branch " + prefix.substr(11) : "ref " + prefix;
+      return fail(
+          what + " exists and blocks " + name +
+          " (git cannot hold both); rename or delete it (git branch -m / git update-ref -d)");
     }
     if (!repo.list_refs(name + "/").empty()) {
       return fail("refs under " + name + "/ exist and block " + name + "; use --run-id");
@@ -181,8 +182,8 @@ Result<git::RepoLock> take_lock(git::Repository& repo, const std::string& run_id
   const auto dead_since = mtime_of(repo.common_dir() + "/smartspec/lock");
   TRY(auto lock, git::RepoLock::acquire(repo, run_id, &stale));
   if (stale) {
-    spdlog::warn("took over the lock of run {} (pid {}), which is no longer running",
-                 stale->run_id, stale->pid);
+    spdlog::warn("took over the lock of run {} (pid {}), which is no longer running", stale->run_id,
+                 stale->pid);
   }
   spdlog::debug("lock taken");
   if (stale && dead_since) {
@@ -210,7 +211,8 @@ int run_command(const RunOptions& opts, const Ports& ports) {
   if (auto ok = check_commands(*merged, in->repo); !ok) return error_exit(ok.error());
   if (in->plan.units.empty() && !opts.resume) {
     console.note("nothing to do: the pack has no task to run");
-    if (merged->common.json) std::fputs("{\n  \"run_id\": \"\",\n  \"exit_code\": 0,\n  \"units\": []\n}\n", stdout);
+    if (merged->common.json)
+      std::fputs("{\n  \"run_id\": \"\",\n  \"exit_code\": 0,\n  \"units\": []\n}\n", stdout);
     return 0;
   }
   auto lock = take_lock(in->repo, in->run_id);

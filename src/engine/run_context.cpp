@@ -1,9 +1,8 @@
 // The helpers of a run's shared context (run_context.hpp).
 #include "engine/run_context.hpp"
 
-#include <sys/stat.h>
-
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include "smartspec/tasks/tasks.hpp"
 #include "smartspec/util/text.hpp"

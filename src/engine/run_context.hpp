@@ -54,7 +54,7 @@ struct RunContext {
   int task_n = 0;
   int task_total = 0;
   double started_at = 0;
-  std::string log_dir;  // agent logs of this run
+  std::string log_dir;            // agent logs of this run
   bool checkout_checked = false;  // the full checkout was compared with the checkpoint
   bool verify_cmd_ran = false;    // --verify-cmd ran in it since
   // The end of a failed agent call's output, printed under the task's line.
@@ -62,7 +62,8 @@ struct RunContext {
 
   // What `git add` would store for `paths` of the scratch worktree (deleted
   // ones as removals); a path that is not a regular file is refused.
-  Result<std::vector<git::Repository::Change>> collect_changes(const std::vector<std::string>& paths);
+  Result<std::vector<git::Repository::Change>> collect_changes(
+      const std::vector<std::string>& paths);
   // The line ending a new file at `rel` gets in a checkout of the checkpoint.
   std::string line_ending(const std::string& rel);
   // False when no .gitattributes on rel's way and no configuration can change

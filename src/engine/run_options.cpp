@@ -43,7 +43,8 @@ std::string command_line(const RunOptions& o, const std::string& run_id) {
   if (!o.only_categories.empty()) cmd += " --only-category " + quote(join(o.only_categories, ","));
   if (!o.skip_categories.empty()) cmd += " --skip-category " + quote(join(o.skip_categories, ","));
   if (!o.agent.empty()) cmd += " --agent " + quote(o.agent);
-  if (o.agent_timeout != d.agent_timeout) cmd += " --agent-timeout " + std::to_string(o.agent_timeout);
+  if (o.agent_timeout != d.agent_timeout)
+    cmd += " --agent-timeout " + std::to_string(o.agent_timeout);
   if (o.agent_attempts != d.agent_attempts)
     cmd += " --agent-attempts " + std::to_string(o.agent_attempts);
   if (o.agent_per != d.agent_per) cmd += " --agent-per " + quote(o.agent_per);
@@ -82,7 +83,9 @@ Result<RunOptions> merge_resume_options(const RunOptions& cli, const RunOptions&
   auto str = [](const std::string& v) { return v.empty() ? std::string("''") : quote(v); };
   auto num = [](int v) { return std::to_string(v); };
   auto flag = [](bool v) { return std::string(v ? "on" : "off"); };
-  auto list = [](const std::vector<std::string>& v) { return v.empty() ? std::string("none") : join(v, ","); };
+  auto list = [](const std::vector<std::string>& v) {
+    return v.empty() ? std::string("none") : join(v, ",");
+  };
   auto checks = [](const std::map<std::string, std::string>& m) {
     std::vector<std::string> v;
     for (const auto& [e, c] : m) v.push_back(e + "=" + c);
@@ -110,9 +113,11 @@ Result<RunOptions> merge_resume_options(const RunOptions& cli, const RunOptions&
   take("--land", &RunOptions::land, flag);
   take("--rename-files", &RunOptions::rename_files, flag);
   if (!conflicts.empty() && !cli.force) {
-    return fail(Error{{}, 0,
-                      "--resume: " + join(conflicts, "; ") + " differs from run " + run_id +
-                          "; leave it out to continue the run as it started, or add --force to change it"});
+    return fail(
+        Error{{},
+              0,
+              "--resume: " + join(conflicts, "; ") + " differs from run " + run_id +
+                  "; leave it out to continue the run as it started, or add --force to change it"});
   }
   return out;
 }

@@ -3,11 +3,11 @@
 // reported as not run and the run stops (resumable).
 #include "engine/runner.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-
-#include <spdlog/spdlog.h>
 
 #include "engine/run_internal.hpp"
 #include "engine/unit_txn.hpp"
@@ -89,9 +89,9 @@ void Runner::begin_report() {
 
 Result<void> Runner::open_scratch() {
   run_.report.base = run_.state.base;
-  run_.tasks_tracked = !run_.in.tasks_rel.empty() &&
-                       run_.repo.entry(run_.checkpoint, run_.in.tasks_rel).kind !=
-                           git::Repository::Kind::kMissing;
+  run_.tasks_tracked =
+      !run_.in.tasks_rel.empty() &&
+      run_.repo.entry(run_.checkpoint, run_.in.tasks_rel).kind != git::Repository::Kind::kMissing;
   TRY(auto sc, git::Scratch::open(run_.repo, "main"));
   run_.scratch.emplace(std::move(sc));
   spdlog::debug("scratch worktree opened");
@@ -172,7 +172,8 @@ void Runner::report_done_earlier(const plan::PlannedUnit& unit, const std::strin
       tr.has_evidence = res != nullptr && !res->checks.empty();
       tr.status = tr.has_evidence && res->verified ? report::TaskStatus::kVerified
                                                    : report::TaskStatus::kAppliedUnverified;
-      tr.notes.push_back("result of the earlier invocation not recorded; classified by its evidence");
+      tr.notes.push_back(
+          "result of the earlier invocation not recorded; classified by its evidence");
     }
     tr.number = run_.task_n;
     tr.notes.push_back("done in an earlier invocation");

@@ -1,9 +1,9 @@
 // Ending a run (runner.hpp): the report files and the note, the final state,
 // the summary, and --land.
+#include <spdlog/spdlog.h>
+
 #include <cstdio>
 #include <filesystem>
-
-#include <spdlog/spdlog.h>
 
 #include "engine/runner.hpp"
 #include "smartspec/engine/ops.hpp"
@@ -20,7 +20,8 @@ Result<void> Runner::write_reports(std::string& json) {
   fs::path dir = fs::path(run_.repo.workdir()) / ".spec" / "reports";
   std::error_code ec;
   std::string name = "batch_execution_" + stamp;
-  for (int n = 2; fs::exists(dir / (name + ".md"), ec) || fs::exists(dir / (name + ".json"), ec); ++n)
+  for (int n = 2; fs::exists(dir / (name + ".md"), ec) || fs::exists(dir / (name + ".json"), ec);
+       ++n)
     name = "batch_execution_" + stamp + "_" + std::to_string(n);
   run_.report.report_md_path = ".spec/reports/" + name + ".md";
   run_.report.report_json_path = ".spec/reports/" + name + ".json";
@@ -55,7 +56,8 @@ int Runner::finish(int exit_code) {
   }
   std::string json;
   spdlog::debug("finishing");
-  if (auto r = write_reports(json); !r) spdlog::warn("report not fully written: {}", r.error().to_string());
+  if (auto r = write_reports(json); !r)
+    spdlog::warn("report not fully written: {}", r.error().to_string());
   run_.state.status = exit_code == 3 ? "stopped" : "finished";
   run_.state.exit_code = exit_code;
   run_.state.failures = run_.failures;

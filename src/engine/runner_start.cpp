@@ -1,8 +1,8 @@
 // Starting or resuming a run (runner.hpp): the run state, the checkpoint and
 // the branch brought to where the run continues.
-#include <cstdio>
-
 #include <spdlog/spdlog.h>
+
+#include <cstdio>
 
 #include "engine/run_internal.hpp"
 #include "engine/runner.hpp"
@@ -13,7 +13,8 @@ Result<Runner::Start> Runner::start_or_resume() {
   const Inputs& in = run_.in;
   TRY(auto existing, read_state(run_.repo, run_.refs.state));
   if (existing && !run_.opts.resume) {
-    return fail(Error{{}, 0,
+    return fail(Error{{},
+                      0,
                       "run " + in.run_id + " already exists (" + existing->status +
                           "): use --resume to continue it, `smartspec-batch abort " + in.run_id +
                           " --delete-branch` to drop it, or --run-id for a new run"});
@@ -39,8 +40,10 @@ Result<Runner::Start> Runner::resume(const RunState& existing) {
   if (state.base != in.base) {
     // The plan was made against HEAD; a resume continues on the run's base.
     if (!opts.base.empty()) {
-      return fail(Error{{}, 0, "--base " + opts.base + " is not the base of run " + in.run_id +
-                                   " (" + state.base.substr(0, 7) + ")"});
+      return fail(Error{{},
+                        0,
+                        "--base " + opts.base + " is not the base of run " + in.run_id + " (" +
+                            state.base.substr(0, 7) + ")"});
     }
     auto again = load_inputs(opts, state.base);
     if (!again) return fail(again.error());
@@ -105,8 +108,10 @@ Result<void> Runner::start_new() {
   auto branch = run_.repo.read_ref(run_.refs.branch);
   auto cp = run_.repo.read_ref(run_.refs.checkpoint);
   if (branch && *branch != in.base && (!cp || *cp != *branch)) {
-    return fail(Error{{}, 0, "branch smartspec/" + in.run_id +
-                                 " exists and is not a run's result; use --run-id"});
+    return fail(
+        Error{{},
+              0,
+              "branch smartspec/" + in.run_id + " exists and is not a run's result; use --run-id"});
   }
   state.run_id = in.run_id;
   state.base = in.base;

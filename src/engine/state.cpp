@@ -23,7 +23,9 @@ std::string state_to_json(const RunState& s) {
   if (s.has_options) {
     const RunOptions& o = s.options;
     w.key("options").begin_object();
-    w.field("agent", o.agent).field("agent_timeout", o.agent_timeout).field("agent_per", o.agent_per);
+    w.field("agent", o.agent)
+        .field("agent_timeout", o.agent_timeout)
+        .field("agent_per", o.agent_per);
     w.field("verify_cmd", o.verify_cmd).field("max_failures", o.max_failures);
     w.field("verify_after_each", o.verify_after_each).field("verify_at_end", o.verify_at_end);
     w.field("overwrite", o.overwrite).field("evidence_hooks", o.evidence_hooks);
@@ -49,7 +51,8 @@ std::string state_to_json(const RunState& s) {
     w.key("files_created").string_array(t.files_created);
     w.key("files_modified").string_array(t.files_modified);
     w.key("files_renamed").begin_array();
-    for (const auto& [from, to] : t.files_renamed) w.begin_array().value(from).value(to).end_array();
+    for (const auto& [from, to] : t.files_renamed)
+      w.begin_array().value(from).value(to).end_array();
     w.end_array();
     w.key("notes").string_array(t.notes);
     w.field("duration_ms", static_cast<std::int64_t>(t.duration_ms));
@@ -211,8 +214,8 @@ Result<void> write_state(git::Repository& repo, const std::string& ref, const Ru
     TRY(auto tree, repo.update_tree(base_tree, changes));
     std::vector<git::Oid> parents;
     if (old) parents.push_back(*old);
-    TRY(auto commit, repo.create_commit(tree, parents,
-                                        "smartspec state: " + s.run_id + ": " + event + "\n"));
+    TRY(auto commit,
+        repo.create_commit(tree, parents, "smartspec state: " + s.run_id + ": " + event + "\n"));
     auto moved = repo.update_ref(ref, commit, old, "smartspec: " + event);
     if (moved) return {};
     if (moved.error().code != git::kRefMoved) return fail(moved.error());

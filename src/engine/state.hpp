@@ -39,7 +39,8 @@ struct RunState {
   // task), so that a resumed run reports the earlier invocations' results.
   std::vector<std::pair<std::string, report::TaskReport>> results;
   int exit_code = -1;  // of the last invocation that finished or stopped
-  std::string report_json;  // last report JSON: stored as report.json in the state tree (not in state.json)
+  std::string
+      report_json;  // last report JSON: stored as report.json in the state tree (not in state.json)
 };
 
 std::string state_to_json(const RunState& s);

@@ -25,7 +25,8 @@ Result<std::vector<report::TaskReport>> UnitTransaction::call_agent(
     report::TaskReport tr = k < res.tasks.size() ? res.tasks[k] : report::TaskReport{};
     tr.id = batch[k]->id;
     tr.title = batch[k]->title;
-    if (!res.ok && tr.status == report::TaskStatus::kSucceeded) tr.status = report::TaskStatus::kFailed;
+    if (!res.ok && tr.status == report::TaskStatus::kSucceeded)
+      tr.status = report::TaskStatus::kFailed;
     if (tr.duration_ms == 0) tr.duration_ms = static_cast<long>((r.clock.seconds() - t0) * 1000);
     reports.push_back(std::move(tr));
   }
@@ -34,7 +35,8 @@ Result<std::vector<report::TaskReport>> UnitTransaction::call_agent(
 
 // The reports of one call, numbered from `first_number`; a failed task
 // spends the budget (not when a signal ended the call).
-void UnitTransaction::record_agent_reports(std::vector<report::TaskReport> reports, int first_number) {
+void UnitTransaction::record_agent_reports(std::vector<report::TaskReport> reports,
+                                           int first_number) {
   int n = first_number;
   for (auto& tr : reports) {
     if (tr.status == report::TaskStatus::kFailed && !interrupted()) count_failure();
@@ -45,7 +47,8 @@ void UnitTransaction::record_agent_reports(std::vector<report::TaskReport> repor
 
 Result<void> UnitTransaction::execute_agent() {
   RunContext& r = run_;
-  AgentContext ctx{r.opts, r.in, r.repo, *r.scratch, uname_, base_tree_, r.log_dir, r.tasks_tracked};
+  AgentContext ctx{r.opts, r.in,       r.repo,    *r.scratch,
+                   uname_, base_tree_, r.log_dir, r.tasks_tracked};
   ctx.syntax = r.syntax.get();
   ctx.program = self_program();
   ctx.processes = &r.procs;
@@ -53,8 +56,10 @@ Result<void> UnitTransaction::execute_agent() {
     std::vector<const plan::PlannedTask*> batch;
     for (const auto& t : unit_.tasks) {
       report::TaskReport tr;
-      if (begin_task(t, tr) == TaskStart::kRun) batch.push_back(&t);
-      else ur_.tasks.push_back(std::move(tr));
+      if (begin_task(t, tr) == TaskStart::kRun)
+        batch.push_back(&t);
+      else
+        ur_.tasks.push_back(std::move(tr));
     }
     if (!batch.empty()) {
       TRY(auto reports, call_agent(ctx, batch));

@@ -1,10 +1,10 @@
 // Apply mode (unit_txn.hpp): each task of the unit executed by exec::apply_task
 // in a file transaction on the scratch worktree; a task's change is what its
 // transaction wrote, read back as tree entries.
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <filesystem>
-
-#include <spdlog/spdlog.h>
 
 #include "engine/unit_txn.hpp"
 #include "smartspec/exec/evidence_hooks.hpp"
@@ -22,10 +22,14 @@ namespace {
 report::TaskStatus to_report(exec::TaskStatus s) {
   switch (s) {
     case exec::TaskStatus::kSucceeded:
-    case exec::TaskStatus::kAlreadyPresent: return report::TaskStatus::kSucceeded;
-    case exec::TaskStatus::kFailed: return report::TaskStatus::kFailed;
-    case exec::TaskStatus::kRefused: return report::TaskStatus::kRefused;
-    case exec::TaskStatus::kSkippedNeedsAgent: return report::TaskStatus::kNeedsAgent;
+    case exec::TaskStatus::kAlreadyPresent:
+      return report::TaskStatus::kSucceeded;
+    case exec::TaskStatus::kFailed:
+      return report::TaskStatus::kFailed;
+    case exec::TaskStatus::kRefused:
+      return report::TaskStatus::kRefused;
+    case exec::TaskStatus::kSkippedNeedsAgent:
+      return report::TaskStatus::kNeedsAgent;
   }
   return report::TaskStatus::kFailed;
 }
@@ -146,7 +150,8 @@ void UnitTransaction::check_references(exec::TaskOutcome& out, exec::FileTxn& tx
     std::string stem = fs::path(from).stem().string();
     if (stem.empty()) continue;
     exec::ProcSpec spec;
-    spec.argv = {"git", "-C", r.repo.workdir(), "grep", "-l", "-w", "-F", "-e", stem, r.checkpoint, "--"};
+    spec.argv = {"git", "-C", r.repo.workdir(), "grep", "-l", "-w", "-F",
+                 "-e",  stem, r.checkpoint,     "--"};
     spec.timeout_seconds = 60;
     auto res = run_.procs.run(spec);
     if (!res || res->exit_code > 1) continue;  // no git, or an error: nothing known
@@ -167,7 +172,8 @@ void UnitTransaction::check_references(exec::TaskOutcome& out, exec::FileTxn& tx
                                  : " files that reference the old name: ") +
               join(users, ", ");
   out.file = users.front();
-  out.suggested_fix = "update those references (or leave out --rename-files to update the evidence path instead)";
+  out.suggested_fix =
+      "update those references (or leave out --rename-files to update the evidence path instead)";
   out.files_renamed.clear();
 }
 

@@ -10,8 +10,8 @@ namespace smartspec::engine {
 // tasks.md is updated to it. Used unless --rename-files, or when the pack
 // offers only a rename. False = not handled here (rename instead).
 bool UnitTransaction::naming_by_evidence(const plan::PlannedTask& t, const PackTask& /*pt*/,
-                                exec::FileTxn& txn, exec::TaskOutcome& out) {
-  if (!t.evidence_update) return false;  // mark_evidence_updates (inputs.hpp)
+                                         exec::FileTxn& txn, exec::TaskOutcome& out) {
+  if (!t.evidence_update) return false;                    // mark_evidence_updates (inputs.hpp)
   std::vector<std::pair<std::string, std::string>> moves;  // expected → existing
   for (const auto& f : t.files)
     if (f.action == plan::Action::kRename) moves.emplace_back(f.path, f.from);
@@ -24,7 +24,8 @@ bool UnitTransaction::naming_by_evidence(const plan::PlannedTask& t, const PackT
     out.suggested_fix = "update the evidence path by hand, or rerun with --rename-files";
     return true;
   };
-  if (!run_.tasks_tracked) return fail_out("tasks.md is not in the repository: its evidence path cannot be updated");
+  if (!run_.tasks_tracked)
+    return fail_out("tasks.md is not in the repository: its evidence path cannot be updated");
   auto current = txn.read(run_.in.tasks_rel);
   if (!current || !*current) return fail_out(run_.in.tasks_rel + ": cannot read");
   auto doc = tasks::parse(**current, run_.in.tasks_rel);
@@ -51,17 +52,19 @@ bool UnitTransaction::naming_by_evidence(const plan::PlannedTask& t, const PackT
     at += l.text.size();
     // Keep each line's own terminator.
     std::string_view rest = std::string_view(**current).substr(at);
-    std::size_t term = rest.rfind("\r\n", 0) == 0 ? 2 : (rest.rfind("\n", 0) == 0 ? 1 : 0);
+    std::size_t term = rest.rfind("\r\n", 0) == 0 ? 2 : (rest.rfind('\n', 0) == 0 ? 1 : 0);
     updated += rest.substr(0, term);
     at += term;
   }
   if (!changed) return fail_out("no evidence path of " + t.id + " names " + moves.front().first);
-  if (auto w = txn.write_file(run_.in.tasks_rel, updated); !w) return fail_out(w.error().to_string());
+  if (auto w = txn.write_file(run_.in.tasks_rel, updated); !w)
+    return fail_out(w.error().to_string());
   out = exec::TaskOutcome{};
   out.status = exec::TaskStatus::kSucceeded;
   out.files_modified.push_back(run_.in.tasks_rel);
   for (const auto& [expected, existing] : moves)
-    out.notes.push_back("evidence path " + expected + " -> " + existing + " in " + run_.in.tasks_rel +
+    out.notes.push_back("evidence path " + expected + " -> " + existing + " in " +
+                        run_.in.tasks_rel +
                         " (the pack's option A; --rename-files renames the file instead)");
   return true;
 }

@@ -1,10 +1,9 @@
 // Sealing a unit (unit_txn.hpp): the user's commit hooks, the classification
 // of its tasks against the evidence on its tree, --mark-done, --verify-cmd.
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
-
-#include <spdlog/spdlog.h>
 
 #include "engine/isolation.hpp"
 #include "engine/unit_txn.hpp"
@@ -16,7 +15,8 @@ namespace smartspec::engine {
 namespace {
 
 bool changed_files(const report::TaskReport& t) {
-  if (!t.files_created.empty() || !t.files_modified.empty() || !t.files_renamed.empty()) return true;
+  if (!t.files_created.empty() || !t.files_modified.empty() || !t.files_renamed.empty())
+    return true;
   for (const auto& n : t.notes)
     if (n.rfind("deleted ", 0) == 0) return true;
   return false;
@@ -129,7 +129,8 @@ Result<void> UnitTransaction::run_commit_hooks() {
     TRY(auto res, std::move(started));
     if (res.interrupted) abort("interrupted");
     if (!res.ok())
-      abort("pre-commit hook failed (exit " + std::to_string(res.exit_code) + ")" + last_line(res.output));
+      abort("pre-commit hook failed (exit " + std::to_string(res.exit_code) + ")" +
+            last_line(res.output));
     if (aborted()) return {};
     // What the hook changed in the worktree becomes part of the unit.
     TRY(auto changes, git::worktree_changes(r.repo, r.scratch->path(), tree_));
@@ -151,7 +152,8 @@ Result<void> UnitTransaction::run_commit_hooks() {
   TRY(auto res, std::move(ran));
   if (res.interrupted) abort("interrupted");
   if (!res.ok())
-    abort("commit-msg hook failed (exit " + std::to_string(res.exit_code) + ")" + last_line(res.output));
+    abort("commit-msg hook failed (exit " + std::to_string(res.exit_code) + ")" +
+          last_line(res.output));
   if (!aborted() && edited && !text::trim(*edited).empty()) message_ = *edited;
   return {};
 }
@@ -162,7 +164,8 @@ Result<void> UnitTransaction::run_verify_cmd() {
   std::string target = commit_.empty() ? r.checkpoint : commit_;
   if (r.opts.agent.empty()) {
     TRY_VOID(r.scratch->checkout_full(target));
-    (void)r.scratch->lock("smartspec-batch: reusable full checkout (remove with smartspec-batch clean)");
+    (void)r.scratch->lock(
+        "smartspec-batch: reusable full checkout (remove with smartspec-batch clean)");
   }
   TRY(auto argv, exec::split_command_line(r.opts.verify_cmd));
   TRY(auto res, run_in_scratch(std::move(argv), "--verify-cmd"));

@@ -2,13 +2,13 @@
 // the one rollback.
 #include "engine/unit_txn.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
 #include <map>
-
-#include <spdlog/spdlog.h>
 
 #include "engine/agent.hpp"
 #include "engine/run_internal.hpp"
@@ -23,7 +23,8 @@ namespace fs = std::filesystem;
 namespace {
 
 bool changed_files(const report::TaskReport& t) {
-  if (!t.files_created.empty() || !t.files_modified.empty() || !t.files_renamed.empty()) return true;
+  if (!t.files_created.empty() || !t.files_modified.empty() || !t.files_renamed.empty())
+    return true;
   for (const auto& n : t.notes)
     if (n.rfind("deleted ", 0) == 0) return true;
   return false;
@@ -128,7 +129,8 @@ Result<void> UnitTransaction::prepare() {
   // worktree); a process (agent) needs the whole tree, kept across runs.
   if (!r.opts.agent.empty() || r.opts.run_hooks || r.scratch->is_full()) {
     TRY_VOID(r.scratch->checkout_full(r.checkpoint));
-    (void)r.scratch->lock("smartspec-batch: reusable full checkout (remove with smartspec-batch clean)");
+    (void)r.scratch->lock(
+        "smartspec-batch: reusable full checkout (remove with smartspec-batch clean)");
     if (!r.checkout_checked) {
       // Once per invocation, and again after --verify-cmd ran: what a killed
       // agent or a process left in the checkout must not become part of the
@@ -181,7 +183,8 @@ Result<void> UnitTransaction::commit() {
     ur_.commit = commit_;
     r.crash.step();
     auto branch = r.repo.read_ref(r.refs.branch);
-    TRY_VOID(r.repo.update_ref(r.refs.branch, commit_, branch, "smartspec: unit of run " + r.in.run_id));
+    TRY_VOID(
+        r.repo.update_ref(r.refs.branch, commit_, branch, "smartspec: unit of run " + r.in.run_id));
     r.crash.step();
     spdlog::debug("unit {}: committed", uname_);
   }
@@ -246,7 +249,8 @@ Result<void> UnitTransaction::save_failed() {
     for (const auto& e : fs::directory_iterator(r.log_dir, ec)) {
       if (!e.is_regular_file()) continue;
       auto bytes = text::read_file(e.path().string(), 16u << 20);
-      if (bytes) logs.push_back({".smartspec-logs/" + e.path().filename().string(), *bytes, 0100644});
+      if (bytes)
+        logs.push_back({".smartspec-logs/" + e.path().filename().string(), *bytes, 0100644});
     }
   }
   if (!logs.empty()) {

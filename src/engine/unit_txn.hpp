@@ -25,9 +25,9 @@ struct AgentContext;
 
 // How a unit ended. Every end but kCommitted and kNothingToCommit stops the run.
 enum class UnitEnd {
-  kCommitted,        // published: checkpoint, branch, state
-  kNothingToCommit,  // its tasks changed nothing; recorded as done
-  kRolledBack,       // rollback(): nothing of it landed; failed/ ref saved
+  kCommitted,            // published: checkpoint, branch, state
+  kNothingToCommit,      // its tasks changed nothing; recorded as done
+  kRolledBack,           // rollback(): nothing of it landed; failed/ ref saved
   kCommittedThenFailed,  // published (the checkpoint moved), then recording it failed
 };
 
@@ -81,8 +81,8 @@ class UnitTransaction {
 
   // Agent mode (unit_agent.cpp): one agent call for `batch`; its reports, and
   // the worktree's tree after it in ctx.snapshot_tree.
-  Result<std::vector<report::TaskReport>> call_agent(AgentContext& ctx,
-                                                     const std::vector<const plan::PlannedTask*>& batch);
+  Result<std::vector<report::TaskReport>> call_agent(
+      AgentContext& ctx, const std::vector<const plan::PlannedTask*>& batch);
   void record_agent_reports(std::vector<report::TaskReport> reports, int first_number);
 
   // Apply mode, per task (unit_apply.cpp).
@@ -101,10 +101,10 @@ class UnitTransaction {
   std::string reason_;
   bool published_ = false;  // the checkpoint moved to commit_: the commit point passed
   std::string base_tree_;
-  std::string tree_;       // the unit's tree (base_tree_ until tasks changed something)
-  std::string commit_;     // the unit's commit ("" = nothing to commit)
+  std::string tree_;    // the unit's tree (base_tree_ until tasks changed something)
+  std::string commit_;  // the unit's commit ("" = nothing to commit)
   std::string message_;
-  std::vector<TaskChange> changes_;  // apply mode, in task order
+  std::vector<TaskChange> changes_;      // apply mode, in task order
   std::vector<std::string> agent_tail_;  // output of the last failed agent call
 };
 

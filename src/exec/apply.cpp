@@ -12,11 +12,16 @@ namespace smartspec::exec {
 
 std::string_view status_name(TaskStatus s) {
   switch (s) {
-    case TaskStatus::kSucceeded: return "succeeded";
-    case TaskStatus::kFailed: return "failed";
-    case TaskStatus::kSkippedNeedsAgent: return "skipped";
-    case TaskStatus::kAlreadyPresent: return "already_present";
-    case TaskStatus::kRefused: return "refused";
+    case TaskStatus::kSucceeded:
+      return "succeeded";
+    case TaskStatus::kFailed:
+      return "failed";
+    case TaskStatus::kSkippedNeedsAgent:
+      return "skipped";
+    case TaskStatus::kAlreadyPresent:
+      return "already_present";
+    case TaskStatus::kRefused:
+      return "refused";
   }
   return "failed";
 }
@@ -59,8 +64,8 @@ std::string trim_blank_lines(std::string_view lf_text) {
   std::size_t start = 0;
   while (start <= lf_text.size()) {
     std::size_t nl = lf_text.find('\n', start);
-    lines.push_back(lf_text.substr(start, nl == std::string_view::npos ? std::string_view::npos
-                                                                       : nl - start));
+    lines.push_back(
+        lf_text.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start));
     if (nl == std::string_view::npos) break;
     start = nl + 1;
   }
@@ -148,7 +153,8 @@ std::size_t import_statement_end(const std::vector<PyLine>& lines, std::size_t i
 std::size_t docstring_end(const std::vector<PyLine>& lines, std::size_t i) {
   std::string_view t = text::trim(lines[i].text);
   std::size_t p = 0;
-  while (p < t.size() && p < 2 && std::string_view("rRuUbB").find(t[p]) != std::string_view::npos) ++p;
+  while (p < t.size() && p < 2 && std::string_view("rRuUbB").find(t[p]) != std::string_view::npos)
+    ++p;
   std::string_view rest = t.substr(p);
   for (std::string_view q : {std::string_view("\"\"\""), std::string_view("'''")}) {
     if (rest.rfind(q, 0) != 0) continue;
@@ -257,8 +263,7 @@ std::optional<Artefact> find_artefact(const std::string& content, const PackTask
 
 class Applier {
  public:
-  Applier(const plan::PlannedTask& task, const PackTask& pt, const ApplyOptions& opt,
-          FileTxn& txn)
+  Applier(const plan::PlannedTask& task, const PackTask& pt, const ApplyOptions& opt, FileTxn& txn)
       : task_(task), pt_(pt), opt_(opt), txn_(txn) {}
 
   TaskOutcome run();
@@ -270,7 +275,11 @@ class Applier {
     out_.error = std::move(error);
     out_.file = std::move(file);
     out_.line = line;
-    out_.suggested_fix = pt_.suggestions.empty() ? std::move(hint) : pt_.suggestions.front();
+    if (pt_.suggestions.empty()) {
+      out_.suggested_fix = std::move(hint);
+    } else {
+      out_.suggested_fix = pt_.suggestions.front();
+    }
     out_.files_created.clear();
     out_.files_modified.clear();
     out_.files_renamed.clear();
@@ -419,12 +428,15 @@ TaskOutcome& Applier::naming() {
     for (const auto& c : f.candidates) list += (list.empty() ? "" : ", ") + c;
     if (task_.evidence_update) {
       // The pack's option A: the evidence path in tasks.md would be updated.
-      std::string why = f.candidates.empty()
-                            ? to->rel + ": no similar file to point the evidence at (the pack names none that exists)"
-                            : to->rel + ": " + std::to_string(f.candidates.size()) +
-                                  " similar files, cannot choose which to point the evidence at (" + list + ")";
+      std::string why =
+          f.candidates.empty()
+              ? to->rel +
+                    ": no similar file to point the evidence at (the pack names none that exists)"
+              : to->rel + ": " + std::to_string(f.candidates.size()) +
+                    " similar files, cannot choose which to point the evidence at (" + list + ")";
       return fail_with(why, to->rel, 0,
-                       "point the evidence path in tasks.md at the right file by hand, or rerun with --rename-files");
+                       "point the evidence path in tasks.md at the right file by hand, or rerun "
+                       "with --rename-files");
     }
     std::string why = f.candidates.empty()
                           ? to->rel + ": no similar file to rename"
@@ -489,18 +501,19 @@ TaskOutcome Applier::run() {
       if (f.content_first_line == 0 || d.line < f.content_first_line ||
           d.line > f.content_last_line)
         continue;
-      return refuse_with(c->rel + ": " + d.message + " between the content fences (" + pt_.source +
-                           ":" + std::to_string(d.line) +
-                           "): the pack's content is ambiguous; nothing written",
-                       c->rel, 0, "remove the template artefacts from the pack, or regenerate it");
+      return refuse_with(
+          c->rel + ": " + d.message + " between the content fences (" + pt_.source + ":" +
+              std::to_string(d.line) + "): the pack's content is ambiguous; nothing written",
+          c->rel, 0, "remove the template artefacts from the pack, or regenerate it");
     }
     if (auto a = find_artefact(f.content, pt_)) {
-      std::string where = a->pack_line > 0 ? " (" + pt_.source + ":" + std::to_string(a->pack_line) + ")"
-                                           : std::string();
+      std::string where = a->pack_line > 0
+                              ? " (" + pt_.source + ":" + std::to_string(a->pack_line) + ")"
+                              : std::string();
       return refuse_with(c->rel + ": template artefact '" + a->text + "' in the content" + where +
-                           "; nothing written",
-                       c->rel, a->content_line,
-                       "remove the template artefact from the pack, or regenerate the pack");
+                             "; nothing written",
+                         c->rel, a->content_line,
+                         "remove the template artefact from the pack, or regenerate the pack");
     }
     todo.emplace_back(&f, c->rel);
   }
@@ -511,8 +524,10 @@ TaskOutcome Applier::run() {
     std::string why;
     for (const auto& n : task_.notes) {
       std::string_view v = n;
-      if (v.rfind("needs an agent: ", 0) == 0) v.remove_prefix(16);
-      else if (v.find("fence language ") == std::string_view::npos) continue;
+      if (v.rfind("needs an agent: ", 0) == 0)
+        v.remove_prefix(16);
+      else if (v.find("fence language ") == std::string_view::npos)
+        continue;
       why += (why.empty() ? "" : "; ") + std::string(v);
     }
     out_.error = why.empty() ? "needs an agent (--agent)" : why;
@@ -573,7 +588,8 @@ std::size_t python_import_insert_offset(std::string_view source) {
 namespace {
 
 bool is_shell_header_line(std::string_view t) {
-  return t.rfind("#!", 0) == 0 || t == "set" || t.rfind("set -", 0) == 0 || t.rfind("set +", 0) == 0;
+  return t.rfind("#!", 0) == 0 || t == "set" || t.rfind("set -", 0) == 0 ||
+         t.rfind("set +", 0) == 0;
 }
 
 bool is_final_exit(std::string_view line) {
@@ -633,14 +649,16 @@ std::string add_shell_snippet(std::string_view existing, const std::string& lf_s
     std::string pre = out.substr(0, exit_at), post = out.substr(exit_at);
     if (!pre.empty() && pre.back() != '\n') pre += eol;
     std::string blank = eol + eol;
-    if (!pre.empty() && (pre.size() < blank.size() || pre.compare(pre.size() - blank.size(), blank.size(), blank) != 0))
+    if (!pre.empty() && (pre.size() < blank.size() ||
+                         pre.compare(pre.size() - blank.size(), blank.size(), blank) != 0))
       pre += eol;
     return pre + add + eol + eol + post;
   }
   if (!out.empty()) {
     if (out.back() != '\n') out += eol;
     std::string blank = eol + eol;
-    if (out.size() < blank.size() || out.compare(out.size() - blank.size(), blank.size(), blank) != 0)
+    if (out.size() < blank.size() ||
+        out.compare(out.size() - blank.size(), blank.size(), blank) != 0)
       out += eol;
   }
   out += add;
@@ -677,17 +695,19 @@ std::string add_js_snippet(std::string_view existing, const std::string& lf_snip
     std::size_t at = 0;
     for (std::size_t k = 0; k < file.size(); ++k) {
       std::string_view t = text::trim(file[k].text);
-      if (t.empty() || t.rfind("//", 0) == 0 || t.rfind("/*", 0) == 0 || t.rfind("*", 0) == 0 ||
+      if (t.empty() || t.rfind("//", 0) == 0 || t.rfind("/*", 0) == 0 || t.rfind('*', 0) == 0 ||
           t.rfind("#!", 0) == 0 || t == "'use strict';" || t == "\"use strict\";") {
         if (at == 0 && !t.empty()) at = file[k].end;  // keep a header above the imports
         continue;
       }
       if (!is_js_import(t)) break;
       std::size_t e = k;
-      if (t.find(" from ") == std::string_view::npos && t.find("require(") == std::string_view::npos &&
-          t.find('{') != std::string_view::npos && t.find('}') == std::string_view::npos) {
-        while (e + 1 < file.size() && text::trim(file[e].text).find(" from ") == std::string_view::npos &&
-               text::trim(file[e].text).rfind("}", 0) != 0)
+      if (t.find(" from ") == std::string_view::npos &&
+          t.find("require(") == std::string_view::npos && t.find('{') != std::string_view::npos &&
+          t.find('}') == std::string_view::npos) {
+        while (e + 1 < file.size() &&
+               text::trim(file[e].text).find(" from ") == std::string_view::npos &&
+               text::trim(file[e].text).rfind('}', 0) != 0)
           ++e;
       }
       at = file[e].end;
@@ -702,7 +722,8 @@ std::string add_js_snippet(std::string_view existing, const std::string& lf_snip
   if (!out.empty()) {
     if (out.back() != '\n') out += eol;
     std::string blank = eol + eol;
-    if (out.size() < blank.size() || out.compare(out.size() - blank.size(), blank.size(), blank) != 0)
+    if (out.size() < blank.size() ||
+        out.compare(out.size() - blank.size(), blank.size(), blank) != 0)
       out += eol;
   }
   out += with_eol(body, eol);
@@ -727,7 +748,8 @@ std::string add_snippet(std::string_view existing, std::string_view snippet, boo
 
 std::string add_snippet_for(const std::string& path, std::string_view existing,
                             std::string_view snippet, const std::string& lang) {
-  if (is_js_path(path)) return add_js_snippet(existing, trim_blank_lines(text::crlf_to_lf(snippet)));
+  if (is_js_path(path))
+    return add_js_snippet(existing, trim_blank_lines(text::crlf_to_lf(snippet)));
   return add_snippet(existing, snippet, is_python_path(path, lang), is_shell_path(path, existing));
 }
 
@@ -762,7 +784,8 @@ std::string add_snippet(std::string_view existing, std::string_view snippet, boo
     if (out.back() != '\n') out += eol;
     // One blank line between the existing code and the addition.
     std::string blank = eol + eol;
-    if (out.size() < blank.size() || out.compare(out.size() - blank.size(), blank.size(), blank) != 0) {
+    if (out.size() < blank.size() ||
+        out.compare(out.size() - blank.size(), blank.size(), blank) != 0) {
       if (out != eol) out += eol;
     }
   }

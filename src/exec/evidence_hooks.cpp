@@ -62,8 +62,7 @@ struct Located {
   TaskLine task;
 };
 
-Result<Located> locate(std::string_view text, const std::string& task_id,
-                       const std::string& path) {
+Result<Located> locate(std::string_view text, const std::string& task_id, const std::string& path) {
   TRY(auto doc, tasks::parse(text, path));
   const TaskLine* t = doc.find(task_id);
   if (t == nullptr) return fail(path, 0, "task " + task_id + " not found");
@@ -119,8 +118,7 @@ std::string evidence_payload(const Evidence& e) {
 }
 
 Result<std::string> ensure_evidence(std::string_view text, const std::string& task_id,
-                                    const std::vector<Evidence>& entries,
-                                    const std::string& path) {
+                                    const std::vector<Evidence>& entries, const std::string& path) {
   TRY(auto loc, locate(text, task_id, path));
   if (loc.task.evidence_lines > 0 || entries.empty()) return std::string(text);
 

@@ -15,9 +15,12 @@ namespace smartspec::exec {
 
 std::string_view change_name(Change c) {
   switch (c) {
-    case Change::kCreated: return "created";
-    case Change::kModified: return "modified";
-    case Change::kDeleted: return "deleted";
+    case Change::kCreated:
+      return "created";
+    case Change::kModified:
+      return "modified";
+    case Change::kDeleted:
+      return "deleted";
   }
   return "modified";
 }

@@ -1,11 +1,11 @@
 #include "smartspec/exec/sandbox.hpp"
 
-#include "smartspec/exec/process.hpp"
-
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
+
+#include "smartspec/exec/process.hpp"
 
 namespace smartspec::exec {
 

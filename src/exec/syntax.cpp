@@ -1,10 +1,9 @@
 #include "smartspec/exec/syntax.hpp"
 
-#include <simdjson.h>
-
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <simdjson.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -253,8 +252,8 @@ void json_check(const std::string& root, const std::string& file, SyntaxReport& 
   if (od.iterate(padded).get(doc) == simdjson::SUCCESS) {
     simdjson::ondemand::json_type t;
     simdjson::error_code e = doc.type().get(t);
-    if (!e && (t == simdjson::ondemand::json_type::object ||
-               t == simdjson::ondemand::json_type::array)) {
+    if (!e &&
+        (t == simdjson::ondemand::json_type::object || t == simdjson::ondemand::json_type::array)) {
       simdjson::ondemand::value v;
       e = doc.get_value().get(v);
       if (!e) e = walk(v);
@@ -288,10 +287,9 @@ bool parse_extra_check(const std::string& spec, std::string* ext, std::string* c
 namespace {
 
 // check_syntax's body; Python files go to `python` (a session's server) when given.
-SyntaxReport check_with(const std::string& root, const std::vector<std::string>& rels,
-                        const ExtraChecks& extra,
-                        const std::function<bool(const std::vector<std::string>&, SyntaxReport&)>&
-                            python_server) {
+SyntaxReport check_with(
+    const std::string& root, const std::vector<std::string>& rels, const ExtraChecks& extra,
+    const std::function<bool(const std::vector<std::string>&, SyntaxReport&)>& python_server) {
   SyntaxReport rep;
   std::vector<std::string> python;
   for (const auto& f : rels) {
@@ -299,7 +297,8 @@ SyntaxReport check_with(const std::string& root, const std::vector<std::string>&
     if (auto it = extra.find(ext); it != extra.end()) {
       auto argv = split_command_line(it->second);
       if (!argv) {
-        rep.notes.push_back("--check " + ext + ": " + argv.error().message + ": " + f + " not checked");
+        rep.notes.push_back("--check " + ext + ": " + argv.error().message + ": " + f +
+                            " not checked");
         continue;
       }
       per_file_check(root, f, *argv, rep, line_after_path, generic_message);
@@ -314,7 +313,8 @@ SyntaxReport check_with(const std::string& root, const std::vector<std::string>&
     }
   }
   if (!python.empty() && !python_server(python, rep)) {
-    for (const auto& f : python) rep.notes.push_back("python3 not found: syntax check of " + f + " skipped");
+    for (const auto& f : python)
+      rep.notes.push_back("python3 not found: syntax check of " + f + " skipped");
   }
   // Errors in the order of the paths given.
   std::stable_sort(rep.errors.begin(), rep.errors.end(),
@@ -420,7 +420,8 @@ bool SyntaxSession::python(const std::vector<std::string>& files, SyntaxReport& 
   for (const auto& f : files) request += root_ + "/" + f + "\n";
   request += "\n";
   // A server that died (no python3: exit 127) must give EPIPE, not kill us.
-  struct sigaction ignore {}, old {};
+  struct sigaction ignore {
+  }, old{};
   ignore.sa_handler = SIG_IGN;
   ::sigaction(SIGPIPE, &ignore, &old);
   const bool write_ok = text::write_all(to_, request) == 0;
@@ -431,7 +432,9 @@ bool SyntaxSession::python(const std::vector<std::string>& files, SyntaxReport& 
     return false;
   }
   std::string output;
-  const std::string marker = "\x01" "done\n";  // not "\x01d…": \x takes every hex digit
+  const std::string marker =
+      "\x01"
+      "done\n";  // not "\x01d…": \x takes every hex digit
   char buf[4096];
   while (output.size() < marker.size() ||
          output.compare(output.size() - marker.size(), marker.size(), marker) != 0) {
@@ -449,7 +452,9 @@ bool SyntaxSession::python(const std::vector<std::string>& files, SyntaxReport& 
   output.resize(output.size() - marker.size());
   if (!handshake_) {
     // The server's first line names the interpreter that runs it.
-    const std::string hello = "\x01" "exe ";
+    const std::string hello =
+        "\x01"
+        "exe ";
     std::size_t nl = output.find('\n');
     if (output.rfind(hello, 0) == 0 && nl != std::string::npos) {
       interpreter_ = output.substr(hello.size(), nl - hello.size());

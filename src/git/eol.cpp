@@ -36,8 +36,8 @@ bool eol_settings_neutral(const Repository& repo) {
   const char* xdg = std::getenv("XDG_CONFIG_HOME");
   const char* home = std::getenv("HOME");
   std::string global = xdg != nullptr && *xdg != '\0' ? std::string(xdg) + "/git/attributes"
-                       : home != nullptr              ? std::string(home) + "/.config/git/attributes"
-                                                      : std::string();
+                       : home != nullptr ? std::string(home) + "/.config/git/attributes"
+                                         : std::string();
   if (!global.empty() && ::stat(global.c_str(), &st) == 0) neutral = false;
   return neutral;
 }

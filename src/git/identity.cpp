@@ -1,10 +1,11 @@
 // Author and committer identity: environment, then config, then a fixed
 // fallback (CI machines often have neither). Dates as git parses them.
+#include "git/identity.hpp"
+
 #include <cstdlib>
 #include <ctime>
 #include <regex>
 
-#include "git/identity.hpp"
 #include "git/internal.hpp"
 
 namespace smartspec::git {
@@ -109,7 +110,8 @@ std::optional<std::pair<std::int64_t, int>> parse_git_date(const std::string& te
     int off = zone(m[7].str(), &ok);
     if (!ok) return std::nullopt;
     std::time_t utc = timegm(&tm);
-    return std::make_pair(static_cast<std::int64_t>(utc) - static_cast<std::int64_t>(off) * 60, off);
+    return std::make_pair(static_cast<std::int64_t>(utc) - static_cast<std::int64_t>(off) * 60,
+                          off);
   }
   return std::nullopt;
 }

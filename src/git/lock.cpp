@@ -140,7 +140,8 @@ Result<RepoLock> RepoLock::acquire(const Repository& repo, const std::string& ru
     std::optional<LockContent> held = read_lock(path);
     if (!held) continue;  // released meanwhile
     if (alive(*held)) {
-      Error e{{}, 0,
+      Error e{{},
+              0,
               "another run holds the lock: run " + held->run_id + " (pid " +
                   std::to_string(held->pid) + ")"};
       e.exit = Exit::kLocked;

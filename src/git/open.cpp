@@ -167,8 +167,8 @@ Result<Repository> Repository::open(const OpenOptions& opts) {
     fs::path git_dir = absolute_from_cwd(env_git_dir);
     std::string reason = unsupported_reason(git_dir);
     if (!reason.empty()) return fail_code(reason, kUnsupported);
-    int rc = git_repository_open_ext(&raw_repo, git_dir.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH,
-                                     nullptr);
+    int rc =
+        git_repository_open_ext(&raw_repo, git_dir.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr);
     if (rc != 0) {
       if (is_ownership_error(rc)) return fail_code(ownership_message(git_dir), kUnsupported);
       return fail_git("cannot open repository at GIT_DIR=" + git_dir.string(), rc);
@@ -204,8 +204,8 @@ Result<Repository> Repository::open(const OpenOptions& opts) {
   rc = git_repository_open_ext(&raw_repo, start.c_str(), 0, nullptr);
   if (rc != 0) {
     if (is_ownership_error(rc)) {
-      const std::string path = git_dir.filename() == ".git" ? git_dir.parent_path().string()
-                                                            : git_dir.string();
+      const std::string path =
+          git_dir.filename() == ".git" ? git_dir.parent_path().string() : git_dir.string();
       return fail_code(ownership_message(path), kUnsupported);
     }
     return fail_git("cannot open repository at " + start, rc, kUnsupported);
@@ -230,9 +230,7 @@ Repository::~Repository() {
 
 std::string Repository::workdir() const { return strip_slash(git_repository_workdir(repo_)); }
 std::string Repository::git_dir() const { return strip_slash(git_repository_path(repo_)); }
-std::string Repository::common_dir() const {
-  return strip_slash(git_repository_commondir(repo_));
-}
+std::string Repository::common_dir() const { return strip_slash(git_repository_commondir(repo_)); }
 bool Repository::is_bare() const { return git_repository_is_bare(repo_) != 0; }
 
 }  // namespace smartspec::git

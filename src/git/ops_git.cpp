@@ -233,12 +233,24 @@ HooksLocation hooks_location(const Repository& repo) {
     git_config_entry* entry = nullptr;
     if (git_config_get_entry(&entry, cfg, "core.hooksPath") == 0 && entry != nullptr) {
       switch (entry->level) {
-        case GIT_CONFIG_LEVEL_PROGRAMDATA: loc.configured_in = "programdata"; break;
-        case GIT_CONFIG_LEVEL_SYSTEM: loc.configured_in = "system"; break;
-        case GIT_CONFIG_LEVEL_XDG: loc.configured_in = "xdg"; break;
-        case GIT_CONFIG_LEVEL_GLOBAL: loc.configured_in = "global"; break;
-        case GIT_CONFIG_LEVEL_LOCAL: loc.configured_in = "local"; break;
-        default: loc.configured_in = "app"; break;
+        case GIT_CONFIG_LEVEL_PROGRAMDATA:
+          loc.configured_in = "programdata";
+          break;
+        case GIT_CONFIG_LEVEL_SYSTEM:
+          loc.configured_in = "system";
+          break;
+        case GIT_CONFIG_LEVEL_XDG:
+          loc.configured_in = "xdg";
+          break;
+        case GIT_CONFIG_LEVEL_GLOBAL:
+          loc.configured_in = "global";
+          break;
+        case GIT_CONFIG_LEVEL_LOCAL:
+          loc.configured_in = "local";
+          break;
+        default:
+          loc.configured_in = "app";
+          break;
       }
       git_config_entry_free(entry);
     }

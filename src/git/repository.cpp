@@ -134,8 +134,7 @@ Result<void> Repository::delete_ref(const std::string& name, const std::optional
   int rc = git_reference_lookup(&ref, repo_, name.c_str());
   if (rc == GIT_ENOTFOUND) {
     if (!expected) return {};
-    return fail_code("ref " + name + " moved: expected " + *expected + ", found no ref",
-                     kRefMoved);
+    return fail_code("ref " + name + " moved: expected " + *expected + ", found no ref", kRefMoved);
   }
   if (rc != 0) return fail_git("cannot read " + name, rc);
   RefPtr owner(ref);
@@ -150,8 +149,8 @@ Result<void> Repository::delete_ref(const std::string& name, const std::optional
   // libgit2 deletes under the ref lock and checks the value it loaded.
   rc = git_reference_delete(ref);
   if (rc == GIT_EMODIFIED) {
-    return fail_code("ref " + name + " moved: expected " + expected.value_or("any") +
-                         ", found " + read_ref(name).value_or("no ref"),
+    return fail_code("ref " + name + " moved: expected " + expected.value_or("any") + ", found " +
+                         read_ref(name).value_or("no ref"),
                      kRefMoved);
   }
   if (rc != 0) return fail_git("cannot delete " + name, rc);
@@ -436,8 +435,7 @@ namespace {
 // from the user's working tree or index. For a tree id (no commit to name),
 // the working tree's attributes are used.
 std::optional<std::string> attr(git_repository* repo, const Oid& tree_or_commit,
-                                const std::string& path, const char* name, bool* set,
-                                bool* unset) {
+                                const std::string& path, const char* name, bool* set, bool* unset) {
   git_attr_options opts{};  // GIT_ATTR_OPTIONS_INIT trips -Wmissing-field-initializers
   opts.version = GIT_ATTR_OPTIONS_VERSION;
   CommitPtr commit = lookup_commit(repo, tree_or_commit);
@@ -484,8 +482,8 @@ std::string Repository::checkout_eol(const Oid& tree_or_commit, const std::strin
   // otherwise core.autocrlf (true → CRLF, input → LF) and then core.eol.
   bool text_set = false;
   bool text_unset = false;
-  std::optional<std::string> text = attr(repo_, tree_or_commit, path, "text", &text_set,
-                                         &text_unset);
+  std::optional<std::string> text =
+      attr(repo_, tree_or_commit, path, "text", &text_set, &text_unset);
   if (text_unset) return "\n";
   bool eol_set = false;
   bool eol_unset = false;

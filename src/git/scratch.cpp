@@ -53,8 +53,8 @@ std::string invalid_path(const std::string& rel) {
   std::size_t start = 0;
   while (start <= rel.size()) {
     std::size_t slash = rel.find('/', start);
-    std::string part = rel.substr(start, slash == std::string::npos ? std::string::npos
-                                                                    : slash - start);
+    std::string part =
+        rel.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
     if (part.empty() || part == ".") return "empty or '.' path component";
     if (part == "..") return "'..' path component";
     std::string low = part;
@@ -91,7 +91,8 @@ Result<void> make_parents(const std::string& root, const std::string& rel) {
     if (::lstat(dir.c_str(), &st) == 0) {
       if (!S_ISDIR(st.st_mode)) {
         if (::unlink(dir.c_str()) != 0) return fail_path(dir, "cannot remove: " + errno_text());
-        if (::mkdir(dir.c_str(), 0777) != 0) return fail_path(dir, "cannot create: " + errno_text());
+        if (::mkdir(dir.c_str(), 0777) != 0)
+          return fail_path(dir, "cannot create: " + errno_text());
       }
     } else if (errno == ENOENT) {
       if (::mkdir(dir.c_str(), 0777) != 0) return fail_path(dir, "cannot create: " + errno_text());
@@ -184,9 +185,11 @@ Result<void> write_entry(const std::string& root, const std::string& rel, git_fi
   }
   const std::string tmp = full + ".smartspec-tmp";
   auto r = text::replace_file_at(AT_FDCWD, tmp, full, content, perm, false);
-  if (r.failed == text::ReplaceStep::kCreate) return fail_path(tmp, "cannot create: " + errno_text());
+  if (r.failed == text::ReplaceStep::kCreate)
+    return fail_path(tmp, "cannot create: " + errno_text());
   if (r.failed == text::ReplaceStep::kWrite) return fail_path(tmp, "cannot write: " + errno_text());
-  if (r.failed == text::ReplaceStep::kRename) return fail_path(full, "cannot write: " + errno_text());
+  if (r.failed == text::ReplaceStep::kRename)
+    return fail_path(full, "cannot write: " + errno_text());
   return {};
 }
 
@@ -283,7 +286,8 @@ Result<void> write_text(const std::string& path, const std::string& text) {
     out << text << "\n";
     if (!out) return fail_path(tmp, "cannot write");
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return fail_path(path, "cannot write: " + errno_text());
+  if (::rename(tmp.c_str(), path.c_str()) != 0)
+    return fail_path(path, "cannot write: " + errno_text());
   return {};
 }
 
@@ -302,8 +306,8 @@ std::string cache_home() {
   std::string home;
   if (const char* h = std::getenv("HOME"); h != nullptr && h[0] == '/') home = h;
   if (home.empty()) {
-    if (struct passwd* pw = ::getpwuid(::getuid()); pw != nullptr && pw->pw_dir != nullptr &&
-                                                     pw->pw_dir[0] == '/') {
+    if (struct passwd* pw = ::getpwuid(::getuid());
+        pw != nullptr && pw->pw_dir != nullptr && pw->pw_dir[0] == '/') {
       home = pw->pw_dir;
     }
   }
@@ -367,7 +371,8 @@ Result<void> remove_entry(const std::string& p) {
 Result<void> real_dir(const std::string& p, mode_t mode = 0777) {
   if (is_real_dir(p)) return {};
   TRY_VOID(remove_entry(p));
-  if (::mkdir(p.c_str(), mode) != 0 && errno != EEXIST) return fail_path(p, errno_of("cannot create"));
+  if (::mkdir(p.c_str(), mode) != 0 && errno != EEXIST)
+    return fail_path(p, errno_of("cannot create"));
   if (!is_real_dir(p)) return fail_path(p, "cannot create: not a directory");
   return {};
 }
@@ -429,17 +434,19 @@ std::string config_quote(const std::string& v) {
 // global and system files are read by both anyway). Nothing else is copied:
 // no hooksPath, fsmonitor, remotes, aliases or filters.
 constexpr const char* kCopiedCore[] = {
-    "autocrlf", "eol",         "safecrlf",          "symlinks",  "filemode",
-    "ignorecase", "precomposeunicode", "checkstat", "trustctime", "attributesfile",
-    "excludesfile"};
+    "autocrlf",          "eol",       "safecrlf",   "symlinks",       "filemode",    "ignorecase",
+    "precomposeunicode", "checkstat", "trustctime", "attributesfile", "excludesfile"};
 
 std::string scratch_config(const Repository& repo, const std::string& git_dir,
                            const std::string& worktree) {
   std::string c = "# smartspec-batch: scratch repository of " + repo.common_dir() +
                   "\n# (rewritten by smartspec-batch before every use)\n[core]\n"
                   "\trepositoryformatversion = 0\n\tbare = false\n\tlogallrefupdates = true\n"
-                  "\tworktree = " + config_quote(worktree) + "\n"
-                  "\thooksPath = " + config_quote(git_dir + "/hooks") + "\n";
+                  "\tworktree = " +
+                  config_quote(worktree) +
+                  "\n"
+                  "\thooksPath = " +
+                  config_quote(git_dir + "/hooks") + "\n";
   git_config* all = nullptr;
   if (git_repository_config_snapshot(&all, repo.raw()) != 0) return c;
   ConfigPtr all_owner(all);
@@ -448,8 +455,10 @@ std::string scratch_config(const Repository& repo, const std::string& git_dir,
   ConfigPtr local_owner(local);
   for (const char* key : kCopiedCore) {
     git_config_entry* e = nullptr;
-    if (git_config_get_entry(&e, local, (std::string("core.") + key).c_str()) == 0 && e != nullptr) {
-      c += std::string("\t") + key + " = " + config_quote(e->value != nullptr ? e->value : "") + "\n";
+    if (git_config_get_entry(&e, local, (std::string("core.") + key).c_str()) == 0 &&
+        e != nullptr) {
+      c += std::string("\t") + key + " = " + config_quote(e->value != nullptr ? e->value : "") +
+           "\n";
       git_config_entry_free(e);
     }
   }
@@ -467,10 +476,12 @@ bool valid_head(const std::string& text) {
 // repository, with the user's objects as its alternate, and nothing else.
 Result<void> ensure_control(const Repository& repo, const std::string& git_dir,
                             const std::string& worktree) {
-  if (!is_real_dir(git_dir)) return fail_path(git_dir, "scratch git directory is missing or not a directory");
-  if (!is_real_dir(worktree)) return fail_path(worktree, "scratch worktree is missing or not a directory");
-  for (const char* d : {"objects", "objects/info", "objects/pack", "refs", "refs/heads", "refs/tags",
-                        "info", "hooks"}) {
+  if (!is_real_dir(git_dir))
+    return fail_path(git_dir, "scratch git directory is missing or not a directory");
+  if (!is_real_dir(worktree))
+    return fail_path(worktree, "scratch worktree is missing or not a directory");
+  for (const char* d : {"objects", "objects/info", "objects/pack", "refs", "refs/heads",
+                        "refs/tags", "info", "hooks"}) {
     TRY_VOID(real_dir(git_dir + "/" + d));
   }
   TRY_VOID(put_file(git_dir + "/config", scratch_config(repo, git_dir, worktree)));
@@ -536,7 +547,8 @@ Result<void> remove_legacy(Repository& repo, const std::string& name) {
   TRY_VOID(remove_entry(old));
   TRY_VOID(remove_entry(old + ".full"));
   git_reference* ref = nullptr;
-  if (git_reference_lookup(&ref, repo.raw(), ("refs/heads/smartspec/scratch+tmp+" + name).c_str()) == 0) {
+  if (git_reference_lookup(&ref, repo.raw(),
+                           ("refs/heads/smartspec/scratch+tmp+" + name).c_str()) == 0) {
     RefPtr owner(ref);
     git_reference_delete(ref);
   }
@@ -551,7 +563,8 @@ Result<void> make_base(const std::string& base) {
   fs::create_directories(fs::path(top).parent_path(), ec);
   if (ec) return fail_path(top, "cannot create directory: " + ec.message());
   for (const std::string& d : {top, base}) {
-    if (::mkdir(d.c_str(), 0700) != 0 && errno != EEXIST) return fail_path(d, errno_of("cannot create"));
+    if (::mkdir(d.c_str(), 0700) != 0 && errno != EEXIST)
+      return fail_path(d, errno_of("cannot create"));
     if (!is_real_dir(d)) return fail_path(d, "not a directory (a symbolic link?); refused");
   }
   return {};
@@ -573,7 +586,9 @@ namespace detail {
 
 Result<RepoPtr> open_scratch(const Repository& repo, const std::string& worktree) {
   ensure_init();
-  auto not_ours = [&] { return fail(worktree, 0, "not a checkout of repository " + repo.common_dir()); };
+  auto not_ours = [&] {
+    return fail(worktree, 0, "not a checkout of repository " + repo.common_dir());
+  };
   auto base = Scratch::base_dir(repo);
   if (!base) return not_ours();
   auto name = name_in(*base, worktree);
@@ -587,11 +602,13 @@ Result<RepoPtr> open_scratch(const Repository& repo, const std::string& worktree
   RepoPtr r(raw);
   // libgit2 1.5.1 leaks its path buffer when set_workdir is asked for the
   // workdir the repository already has (core.worktree): only set a different one.
-  if (git_repository_workdir(raw) == nullptr || strip_slash(git_repository_workdir(raw)) != worktree) {
+  if (git_repository_workdir(raw) == nullptr ||
+      strip_slash(git_repository_workdir(raw)) != worktree) {
     rc = git_repository_set_workdir(raw, worktree.c_str(), 0);
     if (rc != 0) return fail_git("cannot open the scratch worktree " + worktree, rc);
   }
-  if (git_repository_workdir(raw) == nullptr || strip_slash(git_repository_workdir(raw)) != worktree ||
+  if (git_repository_workdir(raw) == nullptr ||
+      strip_slash(git_repository_workdir(raw)) != worktree ||
       strip_slash(git_repository_commondir(raw)) != git_dir) {
     return not_ours();
   }
@@ -603,7 +620,8 @@ Result<RepoPtr> open_scratch(const Repository& repo, const std::string& worktree
 Result<std::string> Scratch::base_dir(const Repository& repo) {
   const std::string cache = cache_home();
   if (cache.empty()) {
-    return fail("cannot find a cache directory for the scratch repository: set XDG_CACHE_HOME or HOME");
+    return fail(
+        "cannot find a cache directory for the scratch repository: set XDG_CACHE_HOME or HOME");
   }
   return cache + "/smartspec-batch/" + repo_key(repo);
 }
@@ -669,7 +687,8 @@ Result<void> Scratch::materialize(const Oid& commit, const std::vector<std::stri
   if (!tree) return fail_code("commit " + commit + " does not exist", kNotFound);
   // The root itself is checked too: a process may have put a symbolic link
   // in its place, and nothing is ever written through one.
-  if (!is_real_dir(path_)) return fail_path(path_, "scratch worktree is missing or not a directory");
+  if (!is_real_dir(path_))
+    return fail_path(path_, "scratch worktree is missing or not a directory");
   for (const std::string& rel : paths) {
     std::string why = invalid_path(rel);
     if (!why.empty()) return fail(rel, 0, "refused path: " + why);
@@ -755,8 +774,8 @@ Result<void> Scratch::checkout_full(const Oid& commit) {
     IndexPtr empty_owner(empty);
     git_checkout_options opts;
     git_checkout_options_init(&opts, GIT_CHECKOUT_OPTIONS_VERSION);
-    opts.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_REMOVE_UNTRACKED |
-                             GIT_CHECKOUT_REMOVE_IGNORED;
+    opts.checkout_strategy =
+        GIT_CHECKOUT_FORCE | GIT_CHECKOUT_REMOVE_UNTRACKED | GIT_CHECKOUT_REMOVE_IGNORED;
     opts.baseline_index = empty;
     rc = git_checkout_tree(wt_raw, reinterpret_cast<git_object*>(tree.get()), &opts);
     if (rc != 0) return fail_git("cannot check out " + commit + " in " + path_, rc);

@@ -59,11 +59,12 @@ class TreeSource final : public verify::FileSource {
     for (std::size_t i = 0; i < git_tree_entrycount(dir); ++i) {
       const git_tree_entry* te = git_tree_entry_byindex(dir, i);
       const git_filemode_t mode = git_tree_entry_filemode(te);
-      out.push_back({git_tree_entry_name(te),
-                     mode == GIT_FILEMODE_TREE || mode == GIT_FILEMODE_COMMIT});
+      out.push_back(
+          {git_tree_entry_name(te), mode == GIT_FILEMODE_TREE || mode == GIT_FILEMODE_COMMIT});
     }
     // git orders trees as if directory names ended in '/'; callers want plain names.
-    std::sort(out.begin(), out.end(), [](const Entry& a, const Entry& b) { return a.name < b.name; });
+    std::sort(out.begin(), out.end(),
+              [](const Entry& a, const Entry& b) { return a.name < b.name; });
     return out;
   }
 

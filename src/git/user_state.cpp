@@ -140,7 +140,7 @@ Result<UserState> user_state(const Repository& repo, const std::vector<std::stri
 
   // HEAD, configuration, stash reflog, index: by content.
   out["HEAD"] = file_print(git_dir + "/HEAD");
-  for (std::string dir : {common, git_dir}) {
+  for (const std::string& dir : {common, git_dir}) {
     if (dir != git_dir) out[shown(dir + "/HEAD")] = file_print(dir + "/HEAD");
     out[shown(dir + "/config")] = file_print(dir + "/config");
     out[shown(dir + "/config.worktree")] = file_print(dir + "/config.worktree");

@@ -114,9 +114,8 @@ Result<std::vector<WorktreeChange>> worktree_changes(const Repository& repo,
     }
     out.push_back(std::move(c));
   }
-  std::sort(out.begin(), out.end(), [](const WorktreeChange& a, const WorktreeChange& b) {
-    return a.path < b.path;
-  });
+  std::sort(out.begin(), out.end(),
+            [](const WorktreeChange& a, const WorktreeChange& b) { return a.path < b.path; });
   return out;
 }
 

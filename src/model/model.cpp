@@ -6,13 +6,20 @@ namespace smartspec {
 
 std::string_view unit_name(Unit u) {
   switch (u) {
-    case Unit::kCritical: return "critical";
-    case Unit::kNotImplemented: return "not_implemented";
-    case Unit::kMissingTests: return "missing_tests";
-    case Unit::kMissingCode: return "missing_code";
-    case Unit::kSymbolIssue: return "symbol_issue";
-    case Unit::kContentIssue: return "content_issue";
-    case Unit::kNamingIssue: return "naming_issue";
+    case Unit::kCritical:
+      return "critical";
+    case Unit::kNotImplemented:
+      return "not_implemented";
+    case Unit::kMissingTests:
+      return "missing_tests";
+    case Unit::kMissingCode:
+      return "missing_code";
+    case Unit::kSymbolIssue:
+      return "symbol_issue";
+    case Unit::kContentIssue:
+      return "content_issue";
+    case Unit::kNamingIssue:
+      return "naming_issue";
   }
   return "?";
 }
@@ -32,13 +39,17 @@ std::optional<Unit> unit_from_name(std::string_view name) {
 
 int unit_priority(Unit u) {
   switch (u) {
-    case Unit::kCritical: return 1;
+    case Unit::kCritical:
+      return 1;
     case Unit::kNotImplemented:
     case Unit::kMissingTests:
-    case Unit::kMissingCode: return 2;
+    case Unit::kMissingCode:
+      return 2;
     case Unit::kSymbolIssue:
-    case Unit::kContentIssue: return 3;
-    case Unit::kNamingIssue: return 4;
+    case Unit::kContentIssue:
+      return 3;
+    case Unit::kNamingIssue:
+      return 4;
   }
   return 4;
 }
@@ -54,9 +65,12 @@ std::string valid_unit_names() {
 
 std::string_view role_name(FileRole r) {
   switch (r) {
-    case FileRole::kCode: return "code";
-    case FileRole::kTest: return "test";
-    case FileRole::kOther: return "other";
+    case FileRole::kCode:
+      return "code";
+    case FileRole::kTest:
+      return "test";
+    case FileRole::kOther:
+      return "other";
   }
   return "other";
 }

@@ -140,7 +140,6 @@ bool nothing_to_do(const std::optional<PackSummary>& summary) {
   return true;
 }
 
-
 }  // namespace
 
 Result<Pack> load(const std::string& dir) {

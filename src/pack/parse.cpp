@@ -365,7 +365,10 @@ Context classify(string_view written, const string& n, const Context* enclosing)
     bool shows_code = any_of(v, {"implement", "code"}) && !any_of(v, {"run", "review"});
     c.kind = shows_code ? Kind::kContent : Kind::kInstruction;
     if (shows_code && c.role == Hint::kNone) c.role = Hint::kCode;
-  } else if (contains(v, "template")) {
+    // The order of the tests is the vocabulary's precedence ("Template" before
+    // the instruction words, the content names after them), so equal bodies
+    // in different places are intended.
+  } else if (contains(v, "template")) {  // NOLINT(bugprone-branch-clone)
     c.kind = Kind::kContent;
   } else if (contains(v, "example")) {
     c.kind = (enclosing != nullptr && enclosing->kind == Kind::kContent) ? Kind::kContent
@@ -563,11 +566,9 @@ bool handle_path(Builder* b, const KeyValue& kv, int line) {
     // A context that an earlier path line set says nothing about this path.
     const Context& rc = b->promoted_file >= 0 ? b->heading_ctx : b->ctx();
     Hint h = rc.role != Hint::kNone ? rc.role : b->heading_ctx.role;
-    if (h == Hint::kTest) {
-      role = FileRole::kTest;
-    } else if (h == Hint::kCode) {
+    if (h == Hint::kCode) {
       role = FileRole::kCode;
-    } else if (looks_like_test(path)) {
+    } else if (h == Hint::kTest || looks_like_test(path)) {
       role = FileRole::kTest;
     } else {
       bool have_code = std::any_of(b->task.files.begin(), b->task.files.end(),

@@ -21,11 +21,13 @@ std::string extension(const std::string& path) {
 Comments comments_for(const std::string& path, const std::string& lang) {
   std::string ext = extension(path);
   if (ext.empty()) ext = lang;
-  static const char* hash[] = {"py", "python", "sh", "bash", "zsh", "rb", "ruby", "yaml", "yml",
-                               "toml", "pl", "r", "cfg", "ini", "dockerfile", "mk", "makefile"};
-  static const char* slash[] = {"js", "javascript", "ts", "typescript", "jsx", "tsx", "c", "h",
-                                "cc", "cpp", "hpp", "cxx", "java", "go", "rs", "rust", "kt",
-                                "swift", "cs", "scala", "php", "css", "scss", "mjs", "cjs"};
+  static const char* hash[] = {"py",   "python", "sh",         "bash", "zsh",     "rb",
+                               "ruby", "yaml",   "yml",        "toml", "pl",      "r",
+                               "cfg",  "ini",    "dockerfile", "mk",   "makefile"};
+  static const char* slash[] = {"js",  "javascript", "ts",  "typescript", "jsx", "tsx",   "c",
+                                "h",   "cc",         "cpp", "hpp",        "cxx", "java",  "go",
+                                "rs",  "rust",       "kt",  "swift",      "cs",  "scala", "php",
+                                "css", "scss",       "mjs", "cjs"};
   for (const char* e : hash)
     if (ext == e) return Comments::kHash;
   for (const char* e : slash)
@@ -46,9 +48,9 @@ bool is_import(std::string_view l) {
 bool is_declaration(std::string_view l) {
   return l.starts_with("def ") || l.starts_with("async def ") || l.starts_with("class ") ||
          l.starts_with("function ") || l.starts_with("export ") || l.starts_with("@") ||
-         l == "pass" || l == "..." || l.starts_with("raise NotImplementedError") ||
-         l == "return" || l == "return None" || l == "}" || l == "};" || l == "{" ||
-         l.starts_with("describe(") || l.starts_with("it(") || l.starts_with("test(");
+         l == "pass" || l == "..." || l.starts_with("raise NotImplementedError") || l == "return" ||
+         l == "return None" || l == "}" || l == "};" || l == "{" || l.starts_with("describe(") ||
+         l.starts_with("it(") || l.starts_with("test(");
 }
 
 // A line that does nothing by itself: a lone string literal ("", "x", a
@@ -74,7 +76,8 @@ bool is_placeholder_line(std::string_view l) {
 const std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>>& families() {
   static const std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>> f = {
       {{"py", "pyi", "pyw"}, {"python", "py", "python3", "py3"}},
-      {{"sh", "bash", "zsh", "ksh", "bats"}, {"sh", "bash", "shell", "zsh", "ksh", "bats", "console"}},
+      {{"sh", "bash", "zsh", "ksh", "bats"},
+       {"sh", "bash", "shell", "zsh", "ksh", "bats", "console"}},
       {{"js", "mjs", "cjs", "jsx"}, {"javascript", "js", "jsx", "mjs", "cjs", "node"}},
       {{"ts", "tsx", "mts", "cts"}, {"typescript", "ts", "tsx", "javascript", "js", "jsx"}},
       {{"go"}, {"go", "golang"}},
@@ -182,7 +185,8 @@ void assign(PlannedFile& f, const std::vector<Fence>& fences, std::vector<std::s
     if (text::to_lower(fence.heading).find("example") != std::string::npos) continue;
     if (!language_fits(fence.lang, f.path)) {
       if (notes != nullptr && classify(fence.body, f.path, fence.lang) != Kind::kEmpty) {
-        std::string n = "fence language " + fence.lang + " does not fit " + f.path + "; not written";
+        std::string n =
+            "fence language " + fence.lang + " does not fit " + f.path + "; not written";
         if (std::find(notes->begin(), notes->end(), n) == notes->end()) notes->push_back(n);
       }
       continue;
@@ -195,8 +199,10 @@ void assign(PlannedFile& f, const std::vector<Fence>& fences, std::vector<std::s
     f.content_last_line = std::max(f.content_last_line, closing);
     if (!joined.empty()) joined += "\n";
     joined += fence.body;
-    if (k == Kind::kReal) best = Kind::kReal;
-    else if (best == Kind::kEmpty) best = Kind::kSkeleton;
+    if (k == Kind::kReal)
+      best = Kind::kReal;
+    else if (best == Kind::kEmpty)
+      best = Kind::kSkeleton;
   }
   f.content = std::move(joined);
   f.lang = lang;

@@ -12,10 +12,14 @@ namespace smartspec::plan {
 
 std::string_view action_name(Action a) {
   switch (a) {
-    case Action::kCreate: return "create";
-    case Action::kModify: return "modify";
-    case Action::kRename: return "rename";
-    case Action::kNone: return "none";
+    case Action::kCreate:
+      return "create";
+    case Action::kModify:
+      return "modify";
+    case Action::kRename:
+      return "rename";
+    case Action::kNone:
+      return "none";
   }
   return "none";
 }
@@ -79,7 +83,7 @@ std::vector<PlannedFile> collect_files(const PackTask& pt, const TaskLine* line,
       if (!path || path->empty() || path->back() == '/' || !seen.insert(*path).second) continue;
       PlannedFile f;
       f.path = *path;
-      f.role = ev.type == "code" ? FileRole::kCode
+      f.role = ev.type == "code"   ? FileRole::kCode
                : ev.type == "test" ? FileRole::kTest
                                    : FileRole::kOther;
       f.source = PathSource::kTasks;
@@ -155,9 +159,8 @@ void plan_actions(PlannedTask& t, const PackTask& pt, const ExistsFn& exists) {
     if (t.files.empty()) t.notes.push_back("no path in the pack or in tasks.md");
     for (const auto& f : t.files) {
       if (f.action != Action::kNone || exists(f.path)) continue;
-      std::string why = f.candidates.empty()
-                            ? "no similar file named by the pack for " + f.path
-                            : "several similar files for " + f.path + ": ";
+      std::string why = f.candidates.empty() ? "no similar file named by the pack for " + f.path
+                                             : "several similar files for " + f.path + ": ";
       for (std::size_t k = 0; k < f.candidates.size(); ++k)
         why += (k ? ", " : "") + f.candidates[k];
       t.notes.push_back(why);
@@ -169,8 +172,8 @@ void plan_actions(PlannedTask& t, const PackTask& pt, const ExistsFn& exists) {
     bool skeleton = std::any_of(t.files.begin(), t.files.end(),
                                 [](const PlannedFile& f) { return f.skeleton; });
     t.notes.push_back(t.files.empty() ? "needs an agent: no path in the pack or in tasks.md"
-                      : skeleton       ? "needs an agent: the pack gives only a skeleton"
-                                       : "needs an agent: the pack gives no content");
+                      : skeleton      ? "needs an agent: the pack gives only a skeleton"
+                                      : "needs an agent: the pack gives no content");
   }
 }
 
@@ -185,7 +188,8 @@ void mark_refused(PlannedTask& t, const RefuseFn& refuse) {
   for (auto& f : t.files) {
     f.refused = why(f.path);
     if (f.refused.empty() && !f.from.empty()) {
-      if (std::string r = why(f.from); !r.empty()) f.refused = "rename source " + paths::printable(f.from) + ": " + r;
+      if (std::string r = why(f.from); !r.empty())
+        f.refused = "rename source " + paths::printable(f.from) + ": " + r;
     }
   }
 }

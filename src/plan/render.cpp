@@ -34,8 +34,7 @@ std::string estimate(const Plan& plan) {
 
 std::string render_text(const Plan& plan, const Pack& pack) {
   std::string out;
-  out += "Plan for run " + plan.run_id + " (" + plural(pack.files.size(), "category file") +
-         ")\n";
+  out += "Plan for run " + plan.run_id + " (" + plural(pack.files.size(), "category file") + ")\n";
   if (plan.units.empty()) {
     out += "\nNothing to do: the pack has no task to run.\n";
   }
@@ -48,7 +47,8 @@ std::string render_text(const Plan& plan, const Pack& pack) {
       ++n;
       const PackTask& pt = pack.tasks[t.pack_index];
       // Ids, titles, paths and notes come from the pack: shown escaped.
-      out += "  [" + std::to_string(n) + "/" + std::to_string(total) + "] " + paths::printable(t.id);
+      out +=
+          "  [" + std::to_string(n) + "/" + std::to_string(total) + "] " + paths::printable(t.id);
       if (!t.title.empty()) out += ": " + paths::printable(t.title);
       out += "  (" + pt.source + ":" + std::to_string(pt.line) + ")";
       if (!t.known) out += "  [not in tasks.md]";
@@ -87,8 +87,8 @@ std::string render_text(const Plan& plan, const Pack& pack) {
       out += paths::printable(w.message) + "\n";
     }
   }
-  out += "\nTotal: " + plural(total, "task") + " across " + plural(plan.units.size(), "unit") +
-         "\n";
+  out +=
+      "\nTotal: " + plural(total, "task") + " across " + plural(plan.units.size(), "unit") + "\n";
   out += "Estimate: " + estimate(plan) + "\n";
   return out;
 }

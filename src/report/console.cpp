@@ -157,7 +157,7 @@ void Console::emit(std::string_view marker, std::string_view text, std::string_v
 void Console::task_done(int n, int total, const TaskReport& t) {
   std::string text =
       "[" + std::to_string(n) + "/" + std::to_string(total) + "] " + t.id + ": " + t.title;
-  auto with = [&](std::string what) {
+  auto with = [&](const std::string& what) {
     return t.error.empty() ? text + " — " + what : text + " — " + what + ": " + t.error;
   };
   switch (t.status) {

@@ -1,10 +1,10 @@
 #include "report/format.hpp"
 
-#include "smartspec/util/path_rules.hpp"
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+
+#include "smartspec/util/path_rules.hpp"
 
 namespace smartspec::report {
 
@@ -44,7 +44,6 @@ std::string one_line(std::string_view s) {
   return paths::printable(flat);
 }
 
-
 std::string code_span(std::string_view s) {
   // The fence must be longer than the longest run of backticks inside; a
   // leading or trailing backtick needs a space between it and the fence.
@@ -58,7 +57,6 @@ std::string code_span(std::string_view s) {
   if (!body.empty() && (body.front() == '`' || body.back() == '`')) body = " " + body + " ";
   return fence + body + fence;
 }
-
 
 std::string count_noun(long n, std::string_view singular, std::string_view plural) {
   return std::to_string(n) + " " + std::string(n == 1 ? singular : plural);

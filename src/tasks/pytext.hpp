@@ -27,7 +27,6 @@ std::string_view rstrip(std::string_view s);
 // U+2028, U+2029; terminators are not part of the lines.
 std::vector<std::string_view> splitlines(std::string_view s);
 
-
 // Number of code points in valid UTF-8.
 std::size_t code_points(std::string_view s);
 

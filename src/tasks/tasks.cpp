@@ -298,7 +298,6 @@ Result<std::vector<std::string>> shell_split(std::string_view s) {
   return out;
 }
 
-
 Result<TasksDoc> parse(std::string_view input, const std::string& path,
                        const ParseOptions& options) {
   // read_text(encoding="utf-8", errors="ignore"): undecodable bytes are

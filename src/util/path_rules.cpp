@@ -121,7 +121,7 @@ std::string look_alike(std::string_view comp, std::string_view name, std::string
   if (comp.size() > name.size() && comp[0] == '.' && iequal(comp.substr(1, name.size()), name) &&
       ntfs_same_after(comp.substr(name.size() + 1))) {
     return comp.find(':') != std::string_view::npos ? "an NTFS stream of ." + std::string(name)
-                                                   : "NTFS drops trailing dots and spaces";
+                                                    : "NTFS drops trailing dots and spaces";
   }
   if (ntfs_short_name(comp, name, hashed)) return "an NTFS 8.3 short name of ." + std::string(name);
   return {};
@@ -137,10 +137,18 @@ std::string printable(std::string_view s) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x20 || c == 0x7F) {
       switch (c) {
-        case '\0': out += "\\0"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
+        case '\0':
+          out += "\\0";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
         default:
           std::snprintf(buf, sizeof buf, "\\x%02x", c);
           out += buf;
@@ -202,8 +210,7 @@ std::string refusal(std::string_view rel) {
     if (part == ".gitmodules" && k + 1 < parts.size())
       return ".gitmodules look-alike refused: .gitmodules (a directory git's fsck would read as "
              "the submodule configuration)";
-    if (part.front() == '-')
-      return "path component starting with '-' refused: " + printable(part);
+    if (part.front() == '-') return "path component starting with '-' refused: " + printable(part);
   }
   if (parts.empty()) return "path names the worktree itself";
   return {};

@@ -53,7 +53,8 @@ std::size_t invalid_utf8_offset(std::string_view s) {
 
 int line_of(std::string_view s, std::size_t pos) {
   pos = std::min(pos, s.size());
-  return 1 + static_cast<int>(std::count(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(pos), '\n'));
+  return 1 + static_cast<int>(
+                 std::count(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(pos), '\n'));
 }
 
 std::string_view strip_bom(std::string_view s) {
@@ -81,12 +82,14 @@ std::vector<Line> split_lines(std::string_view s) {
 }
 
 std::string_view trim_left(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
+  while (!s.empty() &&
+         (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
     s.remove_prefix(1);
   return s;
 }
 std::string_view trim_right(std::string_view s) {
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
     s.remove_suffix(1);
   return s;
 }
@@ -217,10 +220,12 @@ Replaced replace_file_at(int dirfd, const std::string& tmp, const std::string& n
   ::unlinkat(dirfd, tmp.c_str(), 0);
   int fd = ::openat(dirfd, tmp.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode);
   if (fd < 0) return failed(ReplaceStep::kCreate, -1);
-  if (write_all(fd, bytes) != 0 || (sync && ::fsync(fd) != 0)) return failed(ReplaceStep::kWrite, fd);
+  if (write_all(fd, bytes) != 0 || (sync && ::fsync(fd) != 0))
+    return failed(ReplaceStep::kWrite, fd);
   if (::close(fd) != 0) return failed(ReplaceStep::kWrite, -1);
   // renameat replaces a symlink named `name` itself; it never writes through it.
-  if (::renameat(dirfd, tmp.c_str(), dirfd, name.c_str()) != 0) return failed(ReplaceStep::kRename, -1);
+  if (::renameat(dirfd, tmp.c_str(), dirfd, name.c_str()) != 0)
+    return failed(ReplaceStep::kRename, -1);
   return {};
 }
 
@@ -240,7 +245,8 @@ std::vector<std::string> components(const std::string& rel) {
   std::size_t start = 0;
   while (start <= rel.size()) {
     std::size_t slash = rel.find('/', start);
-    std::string part = rel.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    std::string part =
+        rel.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
     if (!part.empty() && part != ".") out.push_back(std::move(part));
     if (slash == std::string::npos) break;
     start = slash + 1;
@@ -308,7 +314,8 @@ Result<bool> remove_file_beneath(const std::string& root, const std::string& rel
   auto dirfd = open_parent_beneath(root, parts, rel, false);
   if (!dirfd) {
     // A symlink on the way: refused. A missing directory: nothing to remove.
-    if (dirfd.error().message.find("symbolic link") != std::string::npos) return fail(dirfd.error());
+    if (dirfd.error().message.find("symbolic link") != std::string::npos)
+      return fail(dirfd.error());
     return false;
   }
   Fd dir{*dirfd};

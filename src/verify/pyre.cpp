@@ -1300,7 +1300,8 @@ namespace {
 // One JIT stack per thread, reserved up to 256 MiB (address space; pages are
 // touched only as deep as a match goes), so that long matches stay on the JIT.
 struct JitStack {
-  pcre2_jit_stack* stack = pcre2_jit_stack_create(32 * 1024, 256 * 1024 * 1024, nullptr);
+  pcre2_jit_stack* stack =
+      pcre2_jit_stack_create(std::size_t{32} * 1024, std::size_t{256} * 1024 * 1024, nullptr);
   pcre2_match_context* ctx = pcre2_match_context_create(nullptr);
   JitStack() {
     if (stack != nullptr && ctx != nullptr) pcre2_jit_stack_assign(ctx, nullptr, stack);

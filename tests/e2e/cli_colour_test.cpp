@@ -26,7 +26,8 @@ CmdResult piped(const TempDir& dir, const std::vector<std::string>& flags,
 CmdResult on_terminal(const TempDir& dir, const std::vector<std::string>& flags,
                       const std::map<std::string, std::string>& env) {
   std::string repo = make_inventory_repo(dir);
-  std::string cmd = quote(binary()) + " run --prompts-dir " + quote(pack_dir()) + " --tasks tasks.md";
+  std::string cmd =
+      quote(binary()) + " run --prompts-dir " + quote(pack_dir()) + " --tasks tasks.md";
   for (const auto& f : flags) cmd += " " + f;
   return run({"script", "-qec", cmd, "/dev/null"}, repo, env);
 }

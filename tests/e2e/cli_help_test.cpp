@@ -8,9 +8,8 @@
 namespace smartspec::test {
 namespace {
 
-const std::vector<std::string> kSubcommands = {"run",   "plan",     "verify", "status",
-                                               "show",  "rollback", "abort",  "land",
-                                               "clean", "hook"};
+const std::vector<std::string> kSubcommands = {"run",      "plan",  "verify", "status", "show",
+                                               "rollback", "abort", "land",   "clean",  "hook"};
 
 std::string help(const std::vector<std::string>& args) {
   std::vector<std::string> a = args;
@@ -34,10 +33,9 @@ TEST(CliHelp, NoCli11Artefacts) {
   // Placeholders that say what goes there.
   std::string run = help({"run"});
   for (const char* want :
-       {"--prompts-dir DIR REQUIRED", "--tasks FILE REQUIRED", "--max-failures N ",
-        "--agent CMD ", "--agent-timeout SECONDS ", "--agent-per {task,unit} ",
-        "--color {auto,always,never} ", "--verify-at-end,--no-verify-at-end ",
-        "--no-evidence-hooks "}) {
+       {"--prompts-dir DIR REQUIRED", "--tasks FILE REQUIRED", "--max-failures N ", "--agent CMD ",
+        "--agent-timeout SECONDS ", "--agent-per {task,unit} ", "--color {auto,always,never} ",
+        "--verify-at-end,--no-verify-at-end ", "--no-evidence-hooks "}) {
     EXPECT_NE(run.find(want), std::string::npos) << want << "\n" << run;
   }
   EXPECT_NE(run.find("{prompt_file}"), std::string::npos) << run;
@@ -49,7 +47,8 @@ TEST(CliHelp, MainHelpListsExitCodesAndThePromptFilePlaceholder) {
   EXPECT_NE(text.find("{prompt_file}"), std::string::npos) << text;
   EXPECT_NE(text.find("Exit codes:"), std::string::npos) << text;
   for (const char* line :
-       {"  0   every planned task is verified", "  1   the run finished, some tasks are not verified",
+       {"  0   every planned task is verified",
+        "  1   the run finished, some tasks are not verified",
         "  2   bad usage or bad input, nothing changed", "  3   stopped early, resumable",
         "  4   another run holds the repository's lock", "  70  internal error"}) {
     EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;

@@ -13,9 +13,9 @@ using namespace ops;
 // "" when valid, else what it printed.
 std::string violations(const std::string& schema, const std::string& doc) {
   fs::path s = source_dir() / "docs" / "json" / (schema + ".schema.json");
-  CmdResult v = run({"/usr/bin/python3", (source_dir() / "tests" / "json" / "validate.py").string(),
-                     s.string()},
-                    ".", {}, doc);
+  CmdResult v = run(
+      {"/usr/bin/python3", (source_dir() / "tests" / "json" / "validate.py").string(), s.string()},
+      ".", {}, doc);
   if (v.exit_code == 0) return "";
   return "exit " + std::to_string(v.exit_code) + ": " + v.err + "\nin:\n" + doc;
 }
@@ -57,11 +57,10 @@ TEST(JsonSchema, NoRunAtAll) {
   expect_valid("clean", {"clean"}, repo);
   expect_valid("plan", {"plan", "--prompts-dir", pack_dir(), "--tasks", "tasks.md"}, repo);
   // A pack with nothing to run for the filter: the empty run document.
-  CmdResult empty = expect_valid(
-      "run",
-      {"run", "--prompts-dir", pack_dir(), "--tasks", "tasks.md", "--only-category",
-       "missing_tests"},
-      repo);
+  CmdResult empty = expect_valid("run",
+                                 {"run", "--prompts-dir", pack_dir(), "--tasks", "tasks.md",
+                                  "--only-category", "missing_tests"},
+                                 repo);
   EXPECT_NE(empty.out.find("\"units\": []"), std::string::npos) << empty.out;
   expect_valid("plan", {"run", "--dry-run", "--prompts-dir", pack_dir(), "--tasks", "tasks.md"},
                repo);
@@ -77,8 +76,8 @@ TEST(JsonSchema, NoRunAtAll) {
 TEST(JsonSchema, FreshFinishedRunAndWhatFollows) {
   TempDir dir;
   std::string repo = make_inventory_repo(dir);
-  CmdResult r = expect_valid("run", {"run", "--prompts-dir", pack_dir(), "--tasks", "tasks.md"},
-                             repo);
+  CmdResult r =
+      expect_valid("run", {"run", "--prompts-dir", pack_dir(), "--tasks", "tasks.md"}, repo);
   EXPECT_NE(r.out.find("\"exit_code\": 0"), std::string::npos) << r.out;
   expect_valid("report", {"show"}, repo);
   expect_valid("show", {"show", kRun}, repo);
@@ -134,11 +133,10 @@ TEST(JsonSchema, FailedStoppedAndResumedRuns) {
   expect_valid("status", {"status"}, repo);
   expect_valid("show", {"show", kRun}, repo);
   // Resumed with a larger budget: the run finishes with a failed task (exit 1).
-  CmdResult resumed =
-      expect_valid("run",
-                   {"run", "--prompts-dir", bad, "--tasks", "tasks.md", "--resume", "--force",
-                    "--max-failures", "5"},
-                   repo, 1);
+  CmdResult resumed = expect_valid("run",
+                                   {"run", "--prompts-dir", bad, "--tasks", "tasks.md", "--resume",
+                                    "--force", "--max-failures", "5"},
+                                   repo, 1);
   EXPECT_NE(resumed.out.find("\"resumed\": true"), std::string::npos) << resumed.out;
   expect_valid("show", {"show"}, repo);
   CmdResult fin = expect_valid("status", {"status", kRun}, repo);

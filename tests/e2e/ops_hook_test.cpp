@@ -109,9 +109,9 @@ TEST(OpsHook, ChainsToTheHookThatWasThereAndRestoresItOnUninstall) {
   CmdResult refused = run({"git", "push", "-q", "origin", "main"}, repo, env);
   EXPECT_NE(refused.exit_code, 0);
   EXPECT_NE(refused.err.find("theirs: origin"), std::string::npos) << refused.err;
-  EXPECT_EQ(read(hooks / "pre-push.smartspec-chained.stdin"),
-            "refs/heads/main " + rev(repo, "main") + " refs/heads/main " +
-                std::string(40, '0') + "\n");
+  EXPECT_EQ(
+      read(hooks / "pre-push.smartspec-chained.stdin"),
+      "refs/heads/main " + rev(repo, "main") + " refs/heads/main " + std::string(40, '0') + "\n");
   EXPECT_EQ(git(remote, {"for-each-ref"}), "");
   CmdResult pushed = run({"git", "push", "-q", "origin", "main"}, repo, tool_env());
   EXPECT_EQ(pushed.exit_code, 0) << pushed.err;
@@ -310,9 +310,8 @@ TEST(OpsHook, PrePushWithoutTheBinaryFailsClosed) {
             std::string::npos)
       << r.err;
   EXPECT_EQ(git(remote, {"for-each-ref"}), "");
-  CmdResult skipped =
-      run({"git", "push", "-q", "origin", "main"}, repo,
-          {{"SMARTSPEC_BATCH", missing}, {"SMARTSPEC_SKIP", "1"}});
+  CmdResult skipped = run({"git", "push", "-q", "origin", "main"}, repo,
+                          {{"SMARTSPEC_BATCH", missing}, {"SMARTSPEC_SKIP", "1"}});
   EXPECT_EQ(skipped.exit_code, 0) << skipped.err;
 }
 

@@ -58,10 +58,7 @@ TEST(OpsStatus, DetailsOfAFinishedRun) {
   EXPECT_NE(r.out.find("  checkpoint  refs/smartspec/checkpoints/" + kRun + " " + tip + "\n"),
             std::string::npos);
   // The scratch worktree is kept for the next run.
-  EXPECT_NE(
-      r.out.find("  worktree    " + scratch_path(repo) + "\n"),
-      std::string::npos)
-      << r.out;
+  EXPECT_NE(r.out.find("  worktree    " + scratch_path(repo) + "\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("  resume      nothing: the run is finished\n"), std::string::npos);
 }
 

@@ -109,8 +109,8 @@ TEST(PackShapes, NamingPlanAndFailureSayWhatOptionADoes) {
   std::string repo = make_inventory_repo(dir);
   fs::path pack = dir.path() / "packs" / "20260404_000003";
   write(pack / "naming_issue.md", kNaming);
-  std::vector<std::string> plan{"run", "--dry-run", "--prompts-dir", pack.string(), "--tasks",
-                                "tasks.md"};
+  std::vector<std::string> plan{"run",         "--dry-run", "--prompts-dir",
+                                pack.string(), "--tasks",   "tasks.md"};
   auto a = run_tool(plan, repo);
   EXPECT_EQ(a.exit_code, 0) << a.err;
   EXPECT_NE(a.out.find("      update  evidence path src/inventory/stock_services.py -> "
@@ -133,7 +133,8 @@ TEST(PackShapes, NamingPlanAndFailureSayWhatOptionADoes) {
                "- `src/inventory/gone.py`");
   fs::path pack2 = dir.path() / "packs" / "20260404_000004";
   write(pack2 / "naming_issue.md", none);
-  auto r = run_tool({"run", "--prompts-dir", pack2.string(), "--tasks", "tasks.md", "--json"}, repo);
+  auto r =
+      run_tool({"run", "--prompts-dir", pack2.string(), "--tasks", "tasks.md", "--json"}, repo);
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_EQ(status_of(r.out, "TSK-INV-006"), "failed") << r.out;
   EXPECT_NE(r.out.find("src/inventory/stock_services.py: no similar file to point the evidence "

@@ -31,19 +31,39 @@ namespace {
 // TODO lines and docstrings, the placeholders the templates tell the reader to
 // replace, the commands of their "Implementation Steps".
 const std::vector<std::string> kTemplateArtefacts = {
-    "{{", "}}",
-    "TODO: Implement", "TODO: Add", "TODO: Initialize", "TODO: Call method",
-    "TODO: Verify results", "TODO: Test edge cases", "TODO: Test error conditions",
+    "{{",
+    "}}",
+    "TODO: Implement",
+    "TODO: Add",
+    "TODO: Initialize",
+    "TODO: Call method",
+    "TODO: Verify results",
+    "TODO: Test edge cases",
+    "TODO: Test error conditions",
     "TODO: Set appropriate value",
-    "# Add at module level", "# Add as class attribute", "# Or in method",
-    "# Add code that contains the pattern", "# Add any required imports",
-    "Implementation based on test requirements", "Implementation module for",
-    "Tests are defined in", "Main function for", "*args: Positional arguments",
-    "**kwargs: Keyword arguments", "\"\"\"String representation\"\"\"",
-    "\"\"\"Developer representation\"\"\"", "ActualContentHere", "ActualSymbolName",
-    "pattern.*here", "_edge_cases():", "_error_handling():", "- basic functionality",
-    "/smartspec_verify_tasks_progress_strict", "execute_prompts_batch.py",
-    "CONTENT = \"\"", "value = \"\"",
+    "# Add at module level",
+    "# Add as class attribute",
+    "# Or in method",
+    "# Add code that contains the pattern",
+    "# Add any required imports",
+    "Implementation based on test requirements",
+    "Implementation module for",
+    "Tests are defined in",
+    "Main function for",
+    "*args: Positional arguments",
+    "**kwargs: Keyword arguments",
+    "\"\"\"String representation\"\"\"",
+    "\"\"\"Developer representation\"\"\"",
+    "ActualContentHere",
+    "ActualSymbolName",
+    "pattern.*here",
+    "_edge_cases():",
+    "_error_handling():",
+    "- basic functionality",
+    "/smartspec_verify_tasks_progress_strict",
+    "execute_prompts_batch.py",
+    "CONTENT = \"\"",
+    "value = \"\"",
 };
 
 // Lines that belong to another language than the file's (a fence applied to
@@ -103,7 +123,7 @@ struct RunResult {
 
 // The projects of tests/data made for this test, and inventory (whose
 // hand-written legacy-shape pack holds code, so result commits change files).
-const std::vector<std::string> kProjects = {"bookshelf", "todo-node", "deploy-sh",
+const std::vector<std::string> kProjects = {"bookshelf",    "todo-node",     "deploy-sh",
                                             "logstat-perl", "webhook-mixed", "inventory"};
 
 struct RealPacks : ::testing::TestWithParam<std::tuple<std::string, bool>> {
@@ -119,8 +139,8 @@ struct RealPacks : ::testing::TestWithParam<std::tuple<std::string, bool>> {
   }
 
   RunResult run_pack(const std::string& repo, const fs::path& pack, bool strict) {
-    std::vector<std::string> args{"run", "--prompts-dir", pack.string(), "--tasks", "tasks.md",
-                                  "--json"};
+    std::vector<std::string> args{"run",     "--prompts-dir", pack.string(),
+                                  "--tasks", "tasks.md",      "--json"};
     if (strict) {
       args.emplace_back("--verify-after-each");
       args.emplace_back("--mark-done");
@@ -174,7 +194,8 @@ struct RealPacks : ::testing::TestWithParam<std::tuple<std::string, bool>> {
   void check_parses(const std::string& repo, const std::string& rev, const std::string& label) {
     fs::path tree = dir.path() / ("tree-" + std::to_string(++trees_));
     fs::create_directories(tree);
-    CmdResult x = sh("git -C '" + repo + "' archive " + rev + " | tar -x -C '" + tree.string() + "'");
+    CmdResult x =
+        sh("git -C '" + repo + "' archive " + rev + " | tar -x -C '" + tree.string() + "'");
     ASSERT_EQ(x.exit_code, 0) << x.err;
     // Python files in one call (py_compile names the file that fails).
     std::vector<std::string> py{python(), "-m", "py_compile"};
@@ -203,8 +224,7 @@ struct RealPacks : ::testing::TestWithParam<std::tuple<std::string, bool>> {
         continue;
       }
       CmdResult c = run(argv, tree.string());
-      EXPECT_EQ(c.exit_code, 0) << label << ": " << rel << " does not parse (" << argv[0]
-                                << "):\n"
+      EXPECT_EQ(c.exit_code, 0) << label << ": " << rel << " does not parse (" << argv[0] << "):\n"
                                 << c.out << c.err;
     }
     if (py.size() > 3) {
@@ -250,8 +270,8 @@ TEST_P(RealPacks, ReportedStatusesHoldAndResultTreesAreClean) {
       if (t.status != "verified") all_verified = false;
       if (claimed || t.done) {
         EXPECT_TRUE(after[t.id]) << t.id << " is reported " << t.status
-                                 << (t.done ? " and done" : "")
-                                 << " but does not verify at " << r.tip;
+                                 << (t.done ? " and done" : "") << " but does not verify at "
+                                 << r.tip;
       }
     }
     if (r.exit_code == 0) {
@@ -282,8 +302,8 @@ TEST_P(RealPacks, ReportedStatusesHoldAndResultTreesAreClean) {
         if (shown.exit_code != 0) continue;  // deleted or renamed away
         std::string added;
         // Only what the run added: a base file may legitimately mention a marker.
-        CmdResult diff = run({"git", "-C", repo, "diff", "--no-renames", "-U0", r.base, r.tip,
-                              "--", rel});
+        CmdResult diff =
+            run({"git", "-C", repo, "diff", "--no-renames", "-U0", r.base, r.tip, "--", rel});
         for (const auto& l : split_lines(diff.out))
           if (l.rfind("+", 0) == 0 && l.rfind("+++", 0) != 0) added += l.substr(1) + "\n";
         for (const auto& a : kTemplateArtefacts) {
@@ -329,16 +349,17 @@ TEST(RealPacksNaming, OptionAFollowsTheVerifiersSimilarFileWhenThePackLostIt) {
   fs::path pack = fixtures() / "bookshelf" / "packs" / "20261202_010020-fields-aligned";
   ASSERT_EQ(read(pack / "naming_issue.md").find("loans.py"), std::string::npos)
       << "the pack was meant to name no similar file";
-  CmdResult r = run_tool({"run", "--prompts-dir", pack.string(), "--tasks", "tasks.md", "--json",
-                          "--mark-done"},
-                         repo);
+  CmdResult r = run_tool(
+      {"run", "--prompts-dir", pack.string(), "--tasks", "tasks.md", "--json", "--mark-done"},
+      repo);
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   ASSERT_FALSE(parser.parse(r.out).get(doc)) << r.out << r.err;
   std::string status;
   for (auto u : doc["units"].get_array())
     for (auto t : u["tasks"].get_array())
-      if (std::string_view(t["id"]) == "TSK-BK-003") status = std::string(std::string_view(t["status"]));
+      if (std::string_view(t["id"]) == "TSK-BK-003")
+        status = std::string(std::string_view(t["status"]));
   EXPECT_EQ(status, "verified") << r.err;
   std::string tip = std::string(std::string_view(doc["tip"]));
   std::string tasks = git(repo, {"show", tip + ":tasks.md"});
@@ -355,16 +376,16 @@ TEST(RealPacksNaming, OptionAFollowsTheVerifiersSimilarFileWhenThePackLostIt) {
 // The checks themselves catch what they are for (a test that cannot fail
 // proves nothing): a Python docstring in a .js file, a template marker.
 TEST(RealPacksChecks, ForeignLinesAndArtefactsAreSeen) {
-  EXPECT_EQ(foreign_lines("js", "'use strict';\n\"\"\"Docstring\"\"\"\nconst a = 1;\n").size(),
-            1u);
+  EXPECT_EQ(foreign_lines("js", "'use strict';\n\"\"\"Docstring\"\"\"\nconst a = 1;\n").size(), 1u);
   EXPECT_EQ(foreign_lines("sh", "import pytest\nset -eu\n").size(), 1u);
   EXPECT_EQ(foreign_lines("pm", "sub x {\n    pass\n}\n").size(), 1u);
   EXPECT_EQ(foreign_lines("py", "const x = require('y');\n").size(), 1u);
   EXPECT_TRUE(foreign_lines("py", "class A:\n    pass\n").empty());
   EXPECT_TRUE(foreign_lines("md", "def f():\n").empty());
   std::string skeleton = "class X:\n    # TODO: Add initialization based on test setup\n";
-  EXPECT_TRUE(std::any_of(kTemplateArtefacts.begin(), kTemplateArtefacts.end(),
-                          [&](const std::string& a) { return skeleton.find(a) != std::string::npos; }));
+  EXPECT_TRUE(
+      std::any_of(kTemplateArtefacts.begin(), kTemplateArtefacts.end(),
+                  [&](const std::string& a) { return skeleton.find(a) != std::string::npos; }));
 }
 
 }  // namespace

@@ -45,7 +45,9 @@ TEST(Concurrency, EightRunsAtOnceExactlyOneProceedsTheOthersExit4AndWriteNothing
       EXPECT_EQ(rc, 4) << "contender " << i << ": " << log;
       // One line, naming the holder.
       EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 1) << log;
-      EXPECT_EQ(log.rfind("smartspec-batch: error: another run holds the lock: run contender", 0), 0u) << log;
+      EXPECT_EQ(log.rfind("smartspec-batch: error: another run holds the lock: run contender", 0),
+                0u)
+          << log;
     }
   }
   ASSERT_EQ(winners.size(), 1u);
@@ -57,7 +59,8 @@ TEST(Concurrency, EightRunsAtOnceExactlyOneProceedsTheOthersExit4AndWriteNothing
   for (const auto& l : lines(refs_of(repo))) {
     if (before.count(l)) continue;
     std::string ref = l.substr(0, l.find(' '));
-    EXPECT_TRUE(ref == "refs/heads/smartspec/" + winner || ref == "refs/smartspec/checkpoints/" + winner ||
+    EXPECT_TRUE(ref == "refs/heads/smartspec/" + winner ||
+                ref == "refs/smartspec/checkpoints/" + winner ||
                 ref == "refs/smartspec/runs/" + winner || ref == "refs/notes/smartspec")
         << "unexpected ref " << l;
   }
@@ -83,17 +86,20 @@ TEST(Concurrency, UserCommitsDuringARunBothSucceedNothingLost) {
   const std::string base = git(repo, {"rev-parse", "HEAD"});
   const std::string log = (dir.path() / "run.log").string();
   // Each unit's --verify-cmd keeps the run going long enough to overlap.
-  Child child({"run", "--prompts-dir", pack, "--tasks", "tasks.md", "--verify-cmd", "sleep 0.3"}, repo, log);
+  Child child({"run", "--prompts-dir", pack, "--tasks", "tasks.md", "--verify-cmd", "sleep 0.3"},
+              repo, log);
   // The run reads HEAD (its base) before it takes the lock: start committing
   // once it holds the lock, so that the base is known.
-  ASSERT_TRUE(eventually([&] { return fs::exists(fs::path(repo) / ".git" / "smartspec" / "lock"); }))
-      << read(log);
+  ASSERT_TRUE(eventually([&] {
+    return fs::exists(fs::path(repo) / ".git" / "smartspec" / "lock");
+  })) << read(log);
   int commits = 0;
   while (child.running() || commits < 5) {
     std::string name = "user_" + std::to_string(commits) + ".txt";
     write(fs::path(repo) / name, "user change " + std::to_string(commits) + "\n");
     git(repo, {"add", name});
-    auto c = run({"git", "-C", repo, "commit", "-q", "-m", "user commit " + std::to_string(commits)});
+    auto c =
+        run({"git", "-C", repo, "commit", "-q", "-m", "user commit " + std::to_string(commits)});
     ASSERT_EQ(c.exit_code, 0) << "user commit " << commits << " failed: " << c.err;
     ++commits;
     ASSERT_LT(commits, 2000) << "the run does not end: " << read(log);
@@ -103,7 +109,8 @@ TEST(Concurrency, UserCommitsDuringARunBothSucceedNothingLost) {
   // Every user commit is on main, in order, on top of the base.
   auto subjects = lines(git(repo, {"log", "--format=%s", base + "..main"}));
   ASSERT_EQ(static_cast<int>(subjects.size()), commits);
-  for (int i = 0; i < commits; ++i) EXPECT_EQ(subjects[commits - 1 - i], "user commit " + std::to_string(i));
+  for (int i = 0; i < commits; ++i)
+    EXPECT_EQ(subjects[commits - 1 - i], "user commit " + std::to_string(i));
   EXPECT_EQ(git(repo, {"status", "--porcelain", "--", ".", ":(exclude).spec"}), "");
   // The run's result: seven unit commits on the base the run started from.
   EXPECT_EQ(lines(git(repo, {"log", "--format=%s", base + "..smartspec/" + kRunId})).size(), 7u);
@@ -124,7 +131,8 @@ TEST(Concurrency, AStaleLockOfAKilledRunIsTakenOver) {
   ASSERT_EQ(killed.wait(), 128 + SIGKILL);
   ASSERT_TRUE(fs::exists(lock));
 
-  auto resumed = run_tool({"run", "--prompts-dir", pack, "--tasks", "tasks.md", "--resume"}, repo, fast_env());
+  auto resumed =
+      run_tool({"run", "--prompts-dir", pack, "--tasks", "tasks.md", "--resume"}, repo, fast_env());
   EXPECT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
   EXPECT_NE(resumed.err.find("warning: took over the lock of run " + kRunId + " (pid " +
                              std::to_string(dead) + "), which is no longer running"),

@@ -2,9 +2,8 @@
 // clean, named task failure or in exit 2 with one line; never a write outside
 // the scratch worktree (a sentinel directory outside and /etc/passwd stay
 // byte-identical), never a crash, never a hang, memory bounded.
-#include <sys/stat.h>
-
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <fstream>
 #include <iostream>
@@ -103,10 +102,10 @@ std::string code_task(const std::string& id, const std::string& title, const std
 
 struct PathCase {
   const char* name;
-  const char* file;      // category file
-  const char* path;      // the path the pack names
+  const char* file;  // category file
+  const char* path;  // the path the pack names
   const char* id;
-  const char* reason;    // what the ❌ line says after "— "
+  const char* reason;  // what the ❌ line says after "— "
 };
 
 class HostilePath : public Hostile, public ::testing::WithParamInterface<PathCase> {};
@@ -120,25 +119,30 @@ TEST_P(HostilePath, IsACleanNamedTaskFailureAndWritesNothingOutside) {
 
 INSTANTIATE_TEST_SUITE_P(
     Paths, HostilePath,
-    ::testing::Values(
-        PathCase{"EtcPasswd", "missing_code.md", "/etc/passwd", "TSK-INV-005", "/etc/passwd: absolute path refused"},
-        PathCase{"EtcPasswdAppend", "content_issues.md", "/etc/passwd", "TSK-INV-008", "/etc/passwd: absolute path refused"},
-        PathCase{"DotDot", "missing_code.md", "../../x", "TSK-INV-005", "../../x: '..' in path refused"},
-        PathCase{"InnerDotDot", "missing_code.md", "a/../../x", "TSK-INV-005", "a/../../x: '..' in path refused"},
-        PathCase{"GitHook", "missing_code.md", ".git/hooks/post-checkout", "TSK-INV-005",
-                 ".git/hooks/post-checkout: path inside .git refused"},
-        PathCase{"GitUpperCase", "missing_code.md", ".GIT/config", "TSK-INV-005", ".GIT/config: path inside .git refused"},
-        PathCase{"SymlinkDir", "missing_code.md", "outdir/evil.py", "TSK-INV-005",
-                 "outdir/evil.py: path through a symbolic link refused (outdir)"},
-        PathCase{"SymlinkFileCreate", "missing_code.md", "outfile", "TSK-INV-005",
-                 "outfile: path through a symbolic link refused (outfile)"},
-        PathCase{"SymlinkFileAppend", "content_issues.md", "outfile", "TSK-INV-008",
-                 "outfile: path through a symbolic link refused (outfile)"}),
+    ::testing::Values(PathCase{"EtcPasswd", "missing_code.md", "/etc/passwd", "TSK-INV-005",
+                               "/etc/passwd: absolute path refused"},
+                      PathCase{"EtcPasswdAppend", "content_issues.md", "/etc/passwd", "TSK-INV-008",
+                               "/etc/passwd: absolute path refused"},
+                      PathCase{"DotDot", "missing_code.md", "../../x", "TSK-INV-005",
+                               "../../x: '..' in path refused"},
+                      PathCase{"InnerDotDot", "missing_code.md", "a/../../x", "TSK-INV-005",
+                               "a/../../x: '..' in path refused"},
+                      PathCase{"GitHook", "missing_code.md", ".git/hooks/post-checkout",
+                               "TSK-INV-005", ".git/hooks/post-checkout: path inside .git refused"},
+                      PathCase{"GitUpperCase", "missing_code.md", ".GIT/config", "TSK-INV-005",
+                               ".GIT/config: path inside .git refused"},
+                      PathCase{"SymlinkDir", "missing_code.md", "outdir/evil.py", "TSK-INV-005",
+                               "outdir/evil.py: path through a symbolic link refused (outdir)"},
+                      PathCase{"SymlinkFileCreate", "missing_code.md", "outfile", "TSK-INV-005",
+                               "outfile: path through a symbolic link refused (outfile)"},
+                      PathCase{"SymlinkFileAppend", "content_issues.md", "outfile", "TSK-INV-008",
+                               "outfile: path through a symbolic link refused (outfile)"}),
     [](const ::testing::TestParamInfo<PathCase>& i) { return std::string(i.param.name); });
 
 TEST_F(Hostile, NulByteInAPathIsRefused) {
   // The only way a markdown pack can carry one: a raw NUL byte inside the backticks.
-  write(pack / "missing_code.md", "# Hostile\n\n" + code_task("TSK-INV-005", "Hostile", std::string("src/a\0b.py", 10)));
+  write(pack / "missing_code.md",
+        "# Hostile\n\n" + code_task("TSK-INV-005", "Hostile", std::string("src/a\0b.py", 10)));
   auto r = run_pack();
   expect_task_refused(r, "❌ [1/1] TSK-INV-005: Hostile — ");
   EXPECT_NE(r.out.find("NUL byte in path refused"), std::string::npos) << r.out;
@@ -146,7 +150,8 @@ TEST_F(Hostile, NulByteInAPathIsRefused) {
 
 TEST_F(Hostile, InvalidUtf8IsExit2WithOneLine) {
   write(pack / "missing_code.md",
-        "# Hostile\n\n" + code_task("TSK-INV-005", "Stock \xff\xfe report", "src/\xff.py", "X = \"\xc3\x28\"\n"));
+        "# Hostile\n\n" +
+            code_task("TSK-INV-005", "Stock \xff\xfe report", "src/\xff.py", "X = \"\xc3\x28\"\n"));
   expect_exit2(run_pack(), (pack / "missing_code.md").string() + ":4: invalid UTF-8");
 }
 
@@ -166,7 +171,8 @@ TEST_F(Hostile, CategoryFileThatIsAFifoIsExit2AndDoesNotHang) {
 
 TEST_F(Hostile, CategoryFileThatIsADirectoryIsExit2) {
   fs::create_directories(pack / "missing_code.md");
-  write(pack / "not_implemented.md", "# Not Implemented\n\n" + code_task("TSK-INV-010", "Guide", "docs/x.py"));
+  write(pack / "not_implemented.md",
+        "# Not Implemented\n\n" + code_task("TSK-INV-010", "Guide", "docs/x.py"));
   expect_exit2(run_pack(), (pack / "missing_code.md").string() + ": is a directory, not a file");
 }
 
@@ -176,8 +182,11 @@ TEST_F(Hostile, DeeplyNestedFencesAreOneFenceAndANamedFailure) {
   constexpr int kDepth = 1000;
   std::string body;
   for (int i = 0; i < kDepth; ++i) body += std::string(3 + kDepth - i, i % 2 ? '~' : '`') + "\n";
-  std::string text = "# Missing Code\n\n## Task: TSK-INV-005\nStock report\n\nCode file: `src/inventory/reports.py`\n\n" +
-                     std::string(3 + kDepth + 1, '`') + "python\n" + body + "X = 1\n" + std::string(3 + kDepth + 1, '`') + "\n";
+  std::string text =
+      "# Missing Code\n\n## Task: TSK-INV-005\nStock report\n\nCode file: "
+      "`src/inventory/reports.py`\n\n" +
+      std::string(3 + kDepth + 1, '`') + "python\n" + body + "X = 1\n" +
+      std::string(3 + kDepth + 1, '`') + "\n";
   write(pack / "missing_code.md", text);
   auto r = run_pack();
   expect_task_refused(r, "❌ [1/1] TSK-INV-005: Stock report — src/inventory/reports.py:1: ");
@@ -185,7 +194,8 @@ TEST_F(Hostile, DeeplyNestedFencesAreOneFenceAndANamedFailure) {
 
 TEST_F(Hostile, CrlfEverywhereGivesTheSameResultAsLf) {
   // The seven-unit pack with CRLF line ends and a BOM on every file.
-  for (const auto& e : fs::directory_iterator(source_dir() / "tests" / "e2e" / "hostile" / "seven_units")) {
+  for (const auto& e :
+       fs::directory_iterator(source_dir() / "tests" / "e2e" / "hostile" / "seven_units")) {
     if (e.path().filename() == "README.md") continue;
     std::string crlf = "\xEF\xBB\xBF";
     for (char ch : read(e.path())) crlf += ch == '\n' ? std::string("\r\n") : std::string(1, ch);
@@ -201,24 +211,29 @@ TEST_F(Hostile, CrlfEverywhereGivesTheSameResultAsLf) {
   fs::create_symlink(sentinel / "keep.txt", fs::path(repo2) / "outfile");
   git(repo2, {"add", "outdir", "outfile"});
   git(repo2, {"commit", "-q", "-m", "links pointing outside"});
-  auto lf = run_tool({"run", "--prompts-dir", seven_unit_pack(dir2), "--tasks", "tasks.md", "--run-id", "hostile"},
-                     repo2, fast_env());
+  auto lf = run_tool(
+      {"run", "--prompts-dir", seven_unit_pack(dir2), "--tasks", "tasks.md", "--run-id", "hostile"},
+      repo2, fast_env());
   ASSERT_EQ(lf.exit_code, 0) << lf.err;
-  EXPECT_EQ(git(repo, {"rev-parse", "smartspec/hostile^{tree}"}), git(repo2, {"rev-parse", "smartspec/hostile^{tree}"}));
+  EXPECT_EQ(git(repo, {"rev-parse", "smartspec/hostile^{tree}"}),
+            git(repo2, {"rev-parse", "smartspec/hostile^{tree}"}));
 }
 
 TEST_F(Hostile, A200MegabyteFenceIsAppliedInBoundedMemory) {
   constexpr long kFenceBytes = 200L * 1024 * 1024;
-  const std::string line = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor.\n";
+  const std::string line =
+      "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor.\n";
   {
     std::ofstream out(pack / "not_implemented.md", std::ios::binary);
     // The heading tasks.md's evidence asks for, so that the task verifies.
-    out << "# Not Implemented\n\n## Task: TSK-INV-010\nConfiguration guide\n\nCode file: `docs/configuration.md`\n\n```markdown\n# Configuration\n\n";
+    out << "# Not Implemented\n\n## Task: TSK-INV-010\nConfiguration guide\n\nCode file: "
+           "`docs/configuration.md`\n\n```markdown\n# Configuration\n\n";
     for (long n = 0; n < kFenceBytes; n += static_cast<long>(line.size())) out << line;
     out << "```\n";
   }
   long rss_kib = 0;
-  Child child({"run", "--prompts-dir", pack.string(), "--tasks", "tasks.md"}, repo, (dir.path() / "big.log").string());
+  Child child({"run", "--prompts-dir", pack.string(), "--tasks", "tasks.md"}, repo,
+              (dir.path() / "big.log").string());
   int rc = child.wait(&rss_kib);
   CmdResult r{rc, read(dir.path() / "big.log"), ""};
   EXPECT_EQ(rc, 0) << r.out;
@@ -241,7 +256,8 @@ TEST_F(Hostile, HundredThousandTasksRunInBoundedMemory) {
           << "\n\nCode file: `docs/generated.md`\n\n```markdown\n# Generated\n```\n\n";
   }
   long rss_kib = 0;
-  Child child({"run", "--prompts-dir", pack.string(), "--tasks", "tasks.md"}, repo, (dir.path() / "many.log").string());
+  Child child({"run", "--prompts-dir", pack.string(), "--tasks", "tasks.md"}, repo,
+              (dir.path() / "many.log").string());
   int rc = child.wait(&rss_kib);
   CmdResult r{rc, read(dir.path() / "many.log"), ""};
   // The first task creates the file (no evidence: applied and checked); the

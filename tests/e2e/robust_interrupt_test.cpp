@@ -22,7 +22,8 @@ TEST_P(Interrupt, RollsBackTheUnitReleasesTheLockExits3AndResumes) {
   // The first unit's --verify-cmd announces itself, then keeps the unit busy:
   // the signal arrives while the unit is in progress.
   const std::string verify = "sh -c 'touch " + marker.string() + "; sleep 2'";
-  Child child({"run", "--prompts-dir", pack, "--tasks", "tasks.md", "--verify-cmd", verify}, repo, log);
+  Child child({"run", "--prompts-dir", pack, "--tasks", "tasks.md", "--verify-cmd", verify}, repo,
+              log);
   ASSERT_TRUE(eventually([&] { return fs::exists(marker); })) << read(log);
   child.signal(sig);
   EXPECT_EQ(child.wait(), 3) << read(log);
@@ -40,14 +41,16 @@ TEST_P(Interrupt, RollsBackTheUnitReleasesTheLockExits3AndResumes) {
   // "took over" warning.
   EXPECT_FALSE(fs::exists(fs::path(repo) / ".git" / "smartspec" / "lock"));
 
-  auto resumed = run_tool({"run", "--prompts-dir", pack, "--tasks", "tasks.md", "--resume"}, repo, fast_env());
+  auto resumed =
+      run_tool({"run", "--prompts-dir", pack, "--tasks", "tasks.md", "--resume"}, repo, fast_env());
   EXPECT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
   EXPECT_EQ(resumed.err.find("took over the lock"), std::string::npos) << resumed.err;
 
   // The same result as an uninterrupted run in another repository.
   TempDir dir2;
   std::string repo2 = dirty_inventory_repo(dir2);
-  auto clean = run_tool({"run", "--prompts-dir", seven_unit_pack(dir2), "--tasks", "tasks.md"}, repo2, fast_env());
+  auto clean = run_tool({"run", "--prompts-dir", seven_unit_pack(dir2), "--tasks", "tasks.md"},
+                        repo2, fast_env());
   ASSERT_EQ(clean.exit_code, 0) << clean.err;
   EXPECT_EQ(git(repo, {"rev-parse", "smartspec/" + kRunId + "^{tree}"}),
             git(repo2, {"rev-parse", "smartspec/" + kRunId + "^{tree}"}));

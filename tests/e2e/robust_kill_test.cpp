@@ -30,7 +30,8 @@ const Reference& reference() {
     out.base = git(repo, {"rev-parse", "HEAD"});
     out.tree = git(repo, {"rev-parse", "smartspec/" + kRunId + "^{tree}"});
     out.log = git(repo, {"log", "--format=%B", out.base + "..smartspec/" + kRunId});
-    EXPECT_EQ(lines(git(repo, {"log", "--format=%s", out.base + "..smartspec/" + kRunId})).size(), 7u);
+    EXPECT_EQ(lines(git(repo, {"log", "--format=%s", out.base + "..smartspec/" + kRunId})).size(),
+              7u);
     return out;
   }();
   return ref;
@@ -60,7 +61,8 @@ TEST_P(KillPoint, LeavesTheRepositoryConsistentAndResumesToTheSameResult) {
   // is on it or one unit ahead.
   const std::string branch_ref = "refs/heads/smartspec/" + kRunId;
   std::string branch = git(repo, {"rev-parse", "-q", "--verify", branch_ref}, false);
-  std::string cp = git(repo, {"rev-parse", "-q", "--verify", "refs/smartspec/checkpoints/" + kRunId}, false);
+  std::string cp =
+      git(repo, {"rev-parse", "-q", "--verify", "refs/smartspec/checkpoints/" + kRunId}, false);
   if (!branch.empty()) {
     std::string subject = git(repo, {"log", "-1", "--format=%s", branch});
     EXPECT_TRUE(branch == ref.base || subject.rfind("smartspec(", 0) == 0)
@@ -117,10 +119,12 @@ TEST(KillInsideARefUpdate, LeftoverRefLockFileDoesNotBlockTheResume) {
   auto killed = run_tool({"run", "--prompts-dir", pack, "--tasks", "tasks.md"}, repo,
                          fast_env({{"SMARTSPEC_CRASH_AT", "8"}}));
   ASSERT_EQ(killed.exit_code, 128 + SIGKILL) << killed.out << killed.err;
-  const fs::path lock = fs::path(repo) / ".git" / "refs" / "heads" / "smartspec" / (kRunId + ".lock");
+  const fs::path lock =
+      fs::path(repo) / ".git" / "refs" / "heads" / "smartspec" / (kRunId + ".lock");
   write(lock, git(repo, {"rev-parse", "refs/smartspec/checkpoints/" + kRunId}) + "\n");
 
-  auto resumed = run_tool({"run", "--prompts-dir", pack, "--tasks", "tasks.md", "--resume"}, repo, fast_env());
+  auto resumed =
+      run_tool({"run", "--prompts-dir", pack, "--tasks", "tasks.md", "--resume"}, repo, fast_env());
   EXPECT_EQ(resumed.exit_code, 0)
       << "PRODUCT BUG (issue 9, kill at any instant): a ref .lock file left by a SIGKILL during a "
          "ref update makes --resume fail instead of recovering:\n"

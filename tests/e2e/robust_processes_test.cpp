@@ -123,8 +123,8 @@ TEST(Processes, WhatAKilledRunLeftRunningIsEndedBeforeTheResumedRunTouchesTheWor
   EXPECT_TRUE(eventually([&] { return process_gone(pid_in(agent_pid)); }));
   ASSERT_FALSE(process_gone(daemon));
 
-  auto resumed = run_tool({"run", "--prompts-dir", pack, "--tasks", "tasks.md", "--resume", "--force",
-                           "--agent", "true", "--agent-per", "unit"},
+  auto resumed = run_tool({"run", "--prompts-dir", pack, "--tasks", "tasks.md", "--resume",
+                           "--force", "--agent", "true", "--agent-per", "unit"},
                           repo, fast_env());
   EXPECT_EQ(resumed.exit_code, 1) << resumed.out << resumed.err;  // applied, not verified
   EXPECT_NE(resumed.err.find("process(es) left running by an interrupted run"), std::string::npos)
@@ -173,8 +173,8 @@ TEST(Processes, SigintEndsARunningAgentAndItsTreeAndExits3) {
   EXPECT_EQ(git(repo, {"rev-parse", "smartspec/" + kRunId}), base);
   EXPECT_FALSE(fs::exists(fs::path(repo) / ".git" / "smartspec" / "lock"));
 
-  auto resumed = run_tool({"run", "--prompts-dir", pack, "--tasks", "tasks.md", "--resume", "--force",
-                           "--agent", "true", "--agent-per", "unit"},
+  auto resumed = run_tool({"run", "--prompts-dir", pack, "--tasks", "tasks.md", "--resume",
+                           "--force", "--agent", "true", "--agent-per", "unit"},
                           repo, fast_env());
   EXPECT_EQ(resumed.exit_code, 1) << resumed.out << resumed.err;  // applied, not verified
 }

@@ -8,7 +8,8 @@ namespace smartspec::test {
 namespace {
 
 const char* kPack =
-    "# Missing Code\n\n## Task 1: TSK-INV-005 - Stock report\n\n**Path:** `src/inventory/reports.py`\n\n"
+    "# Missing Code\n\n## Task 1: TSK-INV-005 - Stock report\n\n**Path:** "
+    "`src/inventory/reports.py`\n\n"
     "**Implementation Template:**\n```python\nclass StockReport:   \n    size = 0   \n```\n";
 
 struct RunHooks : ::testing::Test {
@@ -65,7 +66,8 @@ TEST_F(RunHooks, FailingHookRollsTheUnitBack) {
   EXPECT_NE(r.out.find("rolled back — pre-commit hook failed (exit 1): lint: trailing whitespace"),
             std::string::npos)
       << r.out;
-  EXPECT_EQ(git(repo, {"rev-parse", "smartspec/20250404_000000"}), git(repo, {"rev-parse", "main"}));
+  EXPECT_EQ(git(repo, {"rev-parse", "smartspec/20250404_000000"}),
+            git(repo, {"rev-parse", "main"}));
 }
 
 TEST_F(RunHooks, HonoursCoreHooksPath) {

@@ -1,9 +1,8 @@
 // End-to-end tests of `smartspec-batch run` on real repositories, checked with
 // the real git (issue 3 "Done when").
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <sstream>
 
@@ -41,7 +40,8 @@ struct RunTest : ::testing::Test {
 
 TEST_F(RunTest, OneCommitPerUnitInPlanOrderWithTrailers) {
   // The user's state is dirty in every way during the run.
-  write(fs::path(repo) / "src/inventory/models.py", read(fs::path(repo) / "src/inventory/models.py") + "# local edit\n");
+  write(fs::path(repo) / "src/inventory/models.py",
+        read(fs::path(repo) / "src/inventory/models.py") + "# local edit\n");
   write(fs::path(repo) / "staged.txt", "staged\n");
   git(repo, {"add", "staged.txt"});
   write(fs::path(repo) / "untracked.txt", "untracked\n");
@@ -56,20 +56,25 @@ TEST_F(RunTest, OneCommitPerUnitInPlanOrderWithTrailers) {
 
   const std::string branch = "smartspec/20251226_083000";
   EXPECT_EQ(lines(git(repo, {"log", "--format=%s", base + ".." + branch})),
-            (std::vector<std::string>{"smartspec(naming_issue): 1 task",
-                                      "smartspec(content_issue): 1 task",
-                                      "smartspec(symbol_issue): 1 task",
-                                      "smartspec(missing_code): 1 task",
-                                      "smartspec(not_implemented): 2 tasks"}));
-  EXPECT_EQ(git(repo, {"log", "-1", "--format=%(trailers:key=Smartspec-Unit,valueonly)%(trailers:key=Smartspec-Tasks,valueonly)%(trailers:key=Smartspec-Run,valueonly)", branch + "~4"}),
+            (std::vector<std::string>{
+                "smartspec(naming_issue): 1 task", "smartspec(content_issue): 1 task",
+                "smartspec(symbol_issue): 1 task", "smartspec(missing_code): 1 task",
+                "smartspec(not_implemented): 2 tasks"}));
+  EXPECT_EQ(git(repo, {"log", "-1",
+                       "--format=%(trailers:key=Smartspec-Unit,valueonly)%(trailers:key=Smartspec-"
+                       "Tasks,valueonly)%(trailers:key=Smartspec-Run,valueonly)",
+                       branch + "~4"}),
             "not_implemented\nTSK-INV-010, TSK-INV-003\n20251226_083000\n");
-  EXPECT_NE(git(repo, {"log", "-1", "--format=%(trailers:key=Smartspec-Pack-Digest,valueonly)", branch}), "");
+  EXPECT_NE(
+      git(repo, {"log", "-1", "--format=%(trailers:key=Smartspec-Pack-Digest,valueonly)", branch}),
+      "");
   // The tip's tree holds exactly the pack's files on top of the base.
-  EXPECT_EQ(lines(git(repo, {"diff", "--name-status", "-M", base, branch})),
-            (std::vector<std::string>{"A\tdocs/configuration.md", "M\tsrc/inventory/audit.py",
-                                      "A\tsrc/inventory/reports.py",
-                                      "R100\tsrc/inventory/stock_service.py\tsrc/inventory/stock_services.py",
-                                      "A\tsrc/inventory/suppliers.py", "A\ttests/test_suppliers.py"}));
+  EXPECT_EQ(
+      lines(git(repo, {"diff", "--name-status", "-M", base, branch})),
+      (std::vector<std::string>{
+          "A\tdocs/configuration.md", "M\tsrc/inventory/audit.py", "A\tsrc/inventory/reports.py",
+          "R100\tsrc/inventory/stock_service.py\tsrc/inventory/stock_services.py",
+          "A\tsrc/inventory/suppliers.py", "A\ttests/test_suppliers.py"}));
   EXPECT_EQ(git(repo, {"show", branch + ":docs/configuration.md"}),
             "# Configuration\n\nSet `INVENTORY_DB` to the database URL.");
   // Existing code kept by the symbol/content issues.
@@ -84,16 +89,19 @@ TEST_F(RunTest, OneCommitPerUnitInPlanOrderWithTrailers) {
   // The scratch repository is kept for the next run, outside the user's .git
   // (git does not list it); it holds only what the units touched.
   const std::string scratch = scratch_path(repo);
-  EXPECT_EQ(git(repo, {"worktree", "list", "--porcelain"}).find("smartspec-batch"), std::string::npos);
-  EXPECT_EQ(read(scratch + ".git/description"),
-            "smartspec-batch: scratch worktree kept for reuse (remove with smartspec-batch clean)\n");
+  EXPECT_EQ(git(repo, {"worktree", "list", "--porcelain"}).find("smartspec-batch"),
+            std::string::npos);
+  EXPECT_EQ(
+      read(scratch + ".git/description"),
+      "smartspec-batch: scratch worktree kept for reuse (remove with smartspec-batch clean)\n");
   EXPECT_TRUE(fs::exists(scratch + "/src"));
   EXPECT_FALSE(fs::exists(scratch + "/web/index.html"));
   // Refs of a finished run: checkpoint = branch tip; the note is on the tip.
   EXPECT_EQ(git(repo, {"rev-parse", "refs/smartspec/checkpoints/20251226_083000"}),
             git(repo, {"rev-parse", branch}));
-  EXPECT_NE(git(repo, {"notes", "--ref=smartspec", "show", branch}).find("# Batch Execution Report"),
-            std::string::npos);
+  EXPECT_NE(
+      git(repo, {"notes", "--ref=smartspec", "show", branch}).find("# Batch Execution Report"),
+      std::string::npos);
   // Console lines.
   EXPECT_NE(r.out.find("✅ [1/6] TSK-INV-010: Configuration guide\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("unit naming_issue: committed "), std::string::npos) << r.out;
@@ -101,9 +109,11 @@ TEST_F(RunTest, OneCommitPerUnitInPlanOrderWithTrailers) {
 }
 
 TEST_F(RunTest, ResumingAFinishedRunIsANoOp) {
-  ASSERT_EQ(run_tool({"run", "--prompts-dir", example_pack(), "--tasks", "tasks.md"}, repo).exit_code, 0);
+  ASSERT_EQ(
+      run_tool({"run", "--prompts-dir", example_pack(), "--tasks", "tasks.md"}, repo).exit_code, 0);
   std::string tip = git(repo, {"rev-parse", "smartspec/20251226_083000"});
-  auto again = run_tool({"run", "--prompts-dir", example_pack(), "--tasks", "tasks.md", "--resume"}, repo);
+  auto again =
+      run_tool({"run", "--prompts-dir", example_pack(), "--tasks", "tasks.md", "--resume"}, repo);
   EXPECT_EQ(again.exit_code, 0) << again.err;
   EXPECT_NE(again.out.find("already finished"), std::string::npos) << again.out;
   EXPECT_EQ(git(repo, {"rev-parse", "smartspec/20251226_083000"}), tip);
@@ -116,10 +126,12 @@ TEST_F(RunTest, ResumingAFinishedRunIsANoOp) {
 
 TEST_F(RunTest, DryRunChangesNothing) {
   std::string before = whole_repo_state(repo);
-  auto r = run_tool({"run", "--dry-run", "--prompts-dir", example_pack(), "--tasks", "tasks.md"}, repo);
+  auto r =
+      run_tool({"run", "--dry-run", "--prompts-dir", example_pack(), "--tasks", "tasks.md"}, repo);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("Total: 6 tasks across 5 units\n"), std::string::npos) << r.out;
-  auto p = run_tool({"plan", "--json", "--prompts-dir", example_pack(), "--tasks", "tasks.md"}, repo);
+  auto p =
+      run_tool({"plan", "--json", "--prompts-dir", example_pack(), "--tasks", "tasks.md"}, repo);
   EXPECT_EQ(p.exit_code, 0) << p.err;
   EXPECT_EQ(p.out.rfind("{\n  \"run_id\": \"20251226_083000\"", 0), 0u) << p.out;
   EXPECT_EQ(whole_repo_state(repo), before);
@@ -134,14 +146,16 @@ TEST_F(RunTest, BadInputIsOneLineExit2AndChangesNothing) {
   EXPECT_EQ(no_tasks.exit_code, 2);
   EXPECT_EQ(no_tasks.err, "smartspec-batch: error: nope.md: no such file\n");
   auto cat = run_tool({"run", "--prompts-dir", example_pack(), "--tasks", "tasks.md",
-                       "--only-category", "symbol_issues,bogus"}, repo);
+                       "--only-category", "symbol_issues,bogus"},
+                      repo);
   EXPECT_EQ(cat.exit_code, 2);
   EXPECT_EQ(cat.err,
             "smartspec-batch: error: unknown category 'bogus' (valid: critical, not_implemented, "
             "missing_tests, missing_code, symbol_issue, content_issue, naming_issue)\n");
   // A numeric range is said in plain numbers.
-  auto budget = run_tool({"run", "--prompts-dir", example_pack(), "--tasks", "tasks.md",
-                          "--max-failures", "-1"}, repo);
+  auto budget = run_tool(
+      {"run", "--prompts-dir", example_pack(), "--tasks", "tasks.md", "--max-failures", "-1"},
+      repo);
   EXPECT_EQ(budget.exit_code, 2);
   EXPECT_EQ(budget.err,
             "smartspec-batch: error: --max-failures: Value -1 not in range 0 to 2147483647 "
@@ -151,7 +165,8 @@ TEST_F(RunTest, BadInputIsOneLineExit2AndChangesNothing) {
 
 TEST_F(RunTest, CategoryFiltersSelectUnits) {
   auto r = run_tool({"run", "--prompts-dir", example_pack(), "--tasks", "tasks.md",
-                     "--only-category", "symbol_issues,naming_issue"}, repo);
+                     "--only-category", "symbol_issues,naming_issue"},
+                    repo);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(lines(git(repo, {"log", "--format=%s", "main..smartspec/20251226_083000"})),
             (std::vector<std::string>{"smartspec(naming_issue): 1 task",
@@ -162,19 +177,23 @@ TEST_F(RunTest, CategoryFiltersSelectUnits) {
 // existing file with other content).
 void write_budget_pack(const fs::path& pack, bool fixed) {
   write(pack / "not_implemented.md",
-        "# Not Implemented\n\n## Task: TSK-INV-010\nConfiguration guide\n\nCode file: `docs/configuration.md`\n\n"
+        "# Not Implemented\n\n## Task: TSK-INV-010\nConfiguration guide\n\nCode file: "
+        "`docs/configuration.md`\n\n"
         "```markdown\n# Configuration\n\nSet `INVENTORY_DB`.\n```\n");
   std::string bad;
   const char* targets[] = {"src/inventory/models.py", "src/inventory/pricing.py", "web/index.html"};
   const char* ids[] = {"TSK-INV-005", "TSK-INV-004", "TSK-INV-011"};
   for (int i = 0; i < 3; ++i) {
-    std::string path = fixed ? std::string("src/inventory/new_") + std::to_string(i) + ".py" : targets[i];
-    bad += std::string("## Task: ") + ids[i] + "\nTask " + std::to_string(i) + "\n\nCode file: `" + path +
-           "`\n\n```python\nVALUE_" + std::to_string(i) + " = " + std::to_string(i) + "\n```\n\n";
+    std::string path =
+        fixed ? std::string("src/inventory/new_") + std::to_string(i) + ".py" : targets[i];
+    bad += std::string("## Task: ") + ids[i] + "\nTask " + std::to_string(i) + "\n\nCode file: `" +
+           path + "`\n\n```python\nVALUE_" + std::to_string(i) + " = " + std::to_string(i) +
+           "\n```\n\n";
   }
   write(pack / "missing_code.md", "# Missing Code\n\n" + bad);
   write(pack / "symbol_issues.md",
-        "# Symbol Issues\n\n## Task: TSK-INV-007\nAudit log retention\n\nCode file: `src/inventory/audit.py`\n\n"
+        "# Symbol Issues\n\n## Task: TSK-INV-007\nAudit log retention\n\nCode file: "
+        "`src/inventory/audit.py`\n\n"
         "```python\nclass RetentionPolicy:\n    days = 30\n```\n");
 }
 
@@ -216,7 +235,8 @@ TEST_F(RunTest, FailureBudgetRollsBackTheUnitAndResumeFinishes) {
   fs::path pack = dir.path() / "packs" / "20250101_000000";
   write_budget_pack(pack, false);
   std::string base = git(repo, {"rev-parse", "HEAD"});
-  auto r = run_tool({"run", "--prompts-dir", pack.string(), "--tasks", "tasks.md", "--max-failures", "2"}, repo);
+  auto r = run_tool(
+      {"run", "--prompts-dir", pack.string(), "--tasks", "tasks.md", "--max-failures", "2"}, repo);
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
   const std::string branch = "smartspec/20250101_000000";
   EXPECT_EQ(lines(git(repo, {"log", "--format=%s", base + ".." + branch})),
@@ -224,7 +244,8 @@ TEST_F(RunTest, FailureBudgetRollsBackTheUnitAndResumeFinishes) {
   EXPECT_EQ(git(repo, {"rev-parse", "refs/smartspec/checkpoints/20250101_000000"}),
             git(repo, {"rev-parse", branch}));
   // The failed unit's partial work is kept for inspection, on top of unit 1.
-  std::string failed = git(repo, {"rev-parse", "refs/smartspec/failed/20250101_000000/missing_code"});
+  std::string failed =
+      git(repo, {"rev-parse", "refs/smartspec/failed/20250101_000000/missing_code"});
   EXPECT_EQ(git(repo, {"rev-parse", failed + "^"}), git(repo, {"rev-parse", branch}));
   EXPECT_NE(r.out.find("unit missing_code: rolled back"), std::string::npos) << r.out;
   // The scratch worktree stays for --resume.
@@ -233,24 +254,29 @@ TEST_F(RunTest, FailureBudgetRollsBackTheUnitAndResumeFinishes) {
   // A resume with the unchanged pack runs into the same wall; a changed pack
   // is refused without --force.
   write_budget_pack(pack, true);
-  auto refused = run_tool({"run", "--prompts-dir", pack.string(), "--tasks", "tasks.md", "--resume"}, repo);
+  auto refused =
+      run_tool({"run", "--prompts-dir", pack.string(), "--tasks", "tasks.md", "--resume"}, repo);
   EXPECT_EQ(refused.exit_code, 2);
   EXPECT_NE(refused.err.find("the pack changed since run 20250101_000000 started; use --force"),
-            std::string::npos) << refused.err;
-  auto resumed = run_tool({"run", "--prompts-dir", pack.string(), "--tasks", "tasks.md", "--resume", "--force"}, repo);
+            std::string::npos)
+      << refused.err;
+  auto resumed = run_tool(
+      {"run", "--prompts-dir", pack.string(), "--tasks", "tasks.md", "--resume", "--force"}, repo);
   // The fixed tasks write files their evidence does not name: they finish as
   // applied, not verified (exit 1), and the resumed report says so.
   EXPECT_EQ(resumed.exit_code, 1) << resumed.out << resumed.err;
   EXPECT_NE(resumed.out.find("5 tasks: 2 verified, 3 applied, not verified\n"), std::string::npos)
       << resumed.out;
-  EXPECT_NE(resumed.out.find("unit not_implemented: done earlier"), std::string::npos) << resumed.out;
+  EXPECT_NE(resumed.out.find("unit not_implemented: done earlier"), std::string::npos)
+      << resumed.out;
 
   // The same fixed pack, uninterrupted, in a second repository: same tree.
   TempDir dir2;
   std::string repo2 = make_inventory_repo(dir2);
   auto clean = run_tool({"run", "--prompts-dir", pack.string(), "--tasks", "tasks.md"}, repo2);
   EXPECT_EQ(clean.exit_code, 1) << clean.err;
-  EXPECT_EQ(git(repo, {"rev-parse", branch + "^{tree}"}), git(repo2, {"rev-parse", branch + "^{tree}"}));
+  EXPECT_EQ(git(repo, {"rev-parse", branch + "^{tree}"}),
+            git(repo2, {"rev-parse", branch + "^{tree}"}));
   // Messages equal but for the digest of unit 1, committed with the first pack.
   auto strip_digest = [](const std::string& log) {
     std::string out;
@@ -285,7 +311,8 @@ TEST_F(RunTest, ConcurrentRunsOnlyOneProceeds) {
     usleep(50 * 1000);
   std::string before = git(repo, {"for-each-ref", "--format=%(refname) %(objectname)"});
   auto second = run_tool({"run", "--prompts-dir", example_pack(), "--tasks", "tasks.md"}, repo);
-  std::string after = git(repo, {"for-each-ref", "--format=%(refname) %(objectname)", "refs/heads/smartspec/20251226_083000"});
+  std::string after = git(repo, {"for-each-ref", "--format=%(refname) %(objectname)",
+                                 "refs/heads/smartspec/20251226_083000"});
   int status = 0;
   waitpid(pid, &status, 0);
   EXPECT_EQ(second.exit_code, 4) << second.err;
@@ -303,11 +330,14 @@ TEST_F(RunTest, RunsFromInsideAPostCommitHook) {
   write(fs::path(repo) / "note.txt", "x\n");
   git(repo, {"add", "note.txt"});
   git(repo, {"commit", "-q", "-m", "user commit"});
-  EXPECT_EQ(read(fs::path(repo) / ".git" / "hook.rc"), "0\n") << read(fs::path(repo) / ".git" / "hook.out");
+  EXPECT_EQ(read(fs::path(repo) / ".git" / "hook.rc"), "0\n")
+      << read(fs::path(repo) / ".git" / "hook.out");
   EXPECT_EQ(git(repo, {"log", "-1", "--format=%s"}), "user commit");
-  // Only the report files appear (docs/DESIGN.md: the .spec/ reports are written to the repository root).
+  // Only the report files appear (docs/DESIGN.md: the .spec/ reports are written to the repository
+  // root).
   EXPECT_EQ(git(repo, {"status", "--porcelain"}), "?? .spec/");
-  EXPECT_EQ(git(repo, {"rev-parse", "smartspec/20251226_083000~5"}), git(repo, {"rev-parse", "HEAD"}));
+  EXPECT_EQ(git(repo, {"rev-parse", "smartspec/20251226_083000~5"}),
+            git(repo, {"rev-parse", "HEAD"}));
   EXPECT_EQ(run({"git", "-C", repo, "fsck", "--strict"}).exit_code, 0);
 }
 
@@ -330,9 +360,11 @@ namespace {
 TEST(RunLand, LandFastForwardsTheCurrentBranchWhenDone) {
   TempDir dir;
   std::string repo = make_inventory_repo(dir);
-  auto r = run_tool({"run", "--prompts-dir", example_pack(), "--tasks", "tasks.md", "--land"}, repo);
+  auto r =
+      run_tool({"run", "--prompts-dir", example_pack(), "--tasks", "tasks.md", "--land"}, repo);
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_EQ(git(repo, {"rev-parse", "main"}), git(repo, {"rev-parse", "smartspec/20251226_083000"}));
+  EXPECT_EQ(git(repo, {"rev-parse", "main"}),
+            git(repo, {"rev-parse", "smartspec/20251226_083000"}));
   EXPECT_EQ(git(repo, {"status", "--porcelain", "--", ".", ":(exclude).spec"}), "");
   EXPECT_TRUE(fs::exists(fs::path(repo) / "src/inventory/stock_services.py"));
   EXPECT_FALSE(fs::exists(fs::path(repo) / "src/inventory/stock_service.py"));
@@ -342,11 +374,13 @@ TEST(RunLand, LandRefusesWhenALocalChangeTouchesARunPath) {
   TempDir dir;
   std::string repo = make_inventory_repo(dir);
   write(fs::path(repo) / "src/inventory/audit.py", "# local work\n");
-  auto r = run_tool({"run", "--prompts-dir", example_pack(), "--tasks", "tasks.md", "--land"}, repo);
+  auto r =
+      run_tool({"run", "--prompts-dir", example_pack(), "--tasks", "tasks.md", "--land"}, repo);
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
   EXPECT_NE(r.err.find("src/inventory/audit.py"), std::string::npos) << r.err;
   EXPECT_EQ(read(fs::path(repo) / "src/inventory/audit.py"), "# local work\n");
-  EXPECT_NE(git(repo, {"rev-parse", "main"}), git(repo, {"rev-parse", "smartspec/20251226_083000"}));
+  EXPECT_NE(git(repo, {"rev-parse", "main"}),
+            git(repo, {"rev-parse", "smartspec/20251226_083000"}));
 }
 
 }  // namespace

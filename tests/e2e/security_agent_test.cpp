@@ -285,14 +285,15 @@ TEST(AgentSandbox, MissingBubblewrapIsAUsageErrorBeforeAnythingIsWritten) {
 TEST(AgentSandbox, AResumedSandboxedRunChecksForBubblewrapToo) {
   TempDir dir;
   std::string repo = setup_repo(dir);
-  auto first = run_tool({"run", "--prompts-dir", fixture_pack(), "--tasks", "tasks.md", "--agent",
-                         "/bin/false", "--agent-sandbox", "--agent-attempts", "1",
-                         "--max-failures", "0"},
-                        repo);
+  auto first =
+      run_tool({"run", "--prompts-dir", fixture_pack(), "--tasks", "tasks.md", "--agent",
+                "/bin/false", "--agent-sandbox", "--agent-attempts", "1", "--max-failures", "0"},
+               repo);
   ASSERT_EQ(first.exit_code, 3) << first.out << first.err;
   const std::string before = everything(repo);
-  auto resumed = run_tool({"run", "--prompts-dir", fixture_pack(), "--tasks", "tasks.md", "--resume"},
-                          repo, {{"PATH", dir.str() + "/no-bin"}});
+  auto resumed =
+      run_tool({"run", "--prompts-dir", fixture_pack(), "--tasks", "tasks.md", "--resume"}, repo,
+               {{"PATH", dir.str() + "/no-bin"}});
   EXPECT_EQ(resumed.exit_code, 2) << resumed.out << resumed.err;
   EXPECT_EQ(resumed.err,
             "smartspec-batch: error: --agent-sandbox needs bubblewrap (bwrap), which is not "

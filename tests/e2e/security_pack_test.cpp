@@ -5,11 +5,10 @@
 // the user's repository state is unchanged, `git fsck --strict` is clean,
 // no marker file a hostile checker argument would create exists, and the
 // refusal reads exactly as documented.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include "e2e/hostile/robust_support.hpp"
 
@@ -85,13 +84,13 @@ struct PackSecurity : ::testing::Test {
 
 TEST_F(PackSecurity, NodeCheckerNeverTakesAPackPathAsAnOption) {
   // Task 1 writes evil.js; task 2's path makes `node --check <path>` load it.
-  write(pack / "missing_code.md",
-        "# Missing Code\n\n" +
-            code_task("TSK-SEC-001", "Evil module", "evil.js",
-                      "require('fs').writeFileSync(process.env.SMARTSPEC_TEST_MARK, 'x');\nconsole.log('loaded');\n",
-                      "javascript") +
-            code_task("TSK-SEC-002", "Option path", "--require=./evil.js", "var a = 1;\n",
-                      "javascript"));
+  write(pack / "missing_code.md", "# Missing Code\n\n" +
+                                      code_task("TSK-SEC-001", "Evil module", "evil.js",
+                                                "require('fs').writeFileSync(process.env.SMARTSPEC_"
+                                                "TEST_MARK, 'x');\nconsole.log('loaded');\n",
+                                                "javascript") +
+                                      code_task("TSK-SEC-002", "Option path", "--require=./evil.js",
+                                                "var a = 1;\n", "javascript"));
   auto plan = plan_pack();
   EXPECT_EQ(plan.exit_code, 0) << plan.err;
   EXPECT_NE(plan.out.find("refused --require=./evil.js  (path component starting with '-' "
@@ -114,8 +113,8 @@ TEST_F(PackSecurity, ExtraCheckerNeverTakesAPackPathAsAnOption) {
         "# Missing Code\n\n" + code_task("TSK-SEC-003", "Perl option", path, "print 1;\n", "perl"));
   auto plan = plan_pack();
   EXPECT_EQ(plan.exit_code, 0) << plan.err;
-  EXPECT_NE(plan.out.find("refused " + path + "  (path component starting with '-' refused: " +
-                          path + ")"),
+  EXPECT_NE(plan.out.find("refused " + path +
+                          "  (path component starting with '-' refused: " + path + ")"),
             std::string::npos)
       << plan.out;
   auto r = run_pack({"--check", "pl=perl -c"});
@@ -127,13 +126,12 @@ TEST_F(PackSecurity, ExtraCheckerNeverTakesAPackPathAsAnOption) {
   expect_contained(r);
 }
 
-
 // ------------------------------------------------------------ item 5
 
 struct LookAlike {
   const char* name;
-  const char* path;    // as the pack writes it
-  const char* shown;   // as plan and run show it
+  const char* path;   // as the pack writes it
+  const char* shown;  // as plan and run show it
   const char* reason;
 };
 
@@ -141,7 +139,8 @@ class DotGitLookAlike : public PackSecurity, public ::testing::WithParamInterfac
 
 TEST_P(DotGitLookAlike, IsRefusedAtPlanTimeAndByTheRun) {
   const LookAlike& c = GetParam();
-  write(pack / "missing_code.md", "# Missing Code\n\n" + code_task("TSK-SEC-010", "Look-alike", c.path));
+  write(pack / "missing_code.md",
+        "# Missing Code\n\n" + code_task("TSK-SEC-010", "Look-alike", c.path));
   auto plan = plan_pack();
   EXPECT_EQ(plan.exit_code, 0) << plan.err;
   EXPECT_NE(plan.out.find(std::string("      refused ") + c.shown + "  (" + c.reason + ")\n"),
@@ -149,20 +148,23 @@ TEST_P(DotGitLookAlike, IsRefusedAtPlanTimeAndByTheRun) {
       << plan.out;
   auto r = run_pack();
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-  EXPECT_NE(r.out.find(std::string("❌ [1/1] TSK-SEC-010: Look-alike — ") + c.shown + ": " + c.reason),
-            std::string::npos)
+  EXPECT_NE(
+      r.out.find(std::string("❌ [1/1] TSK-SEC-010: Look-alike — ") + c.shown + ": " + c.reason),
+      std::string::npos)
       << r.out;
   EXPECT_EQ(git(repo, {"rev-parse", "smartspec/hostile"}), base) << "a refused path was committed";
   // Nothing of it in the scratch worktree either (it is where a later
   // checkout would put it).
-  EXPECT_EQ(sh("find .git/smartspec -name 'GIT~1' -o -name '.git?*' -o -name '.git '", repo).out, "");
+  EXPECT_EQ(sh("find .git/smartspec -name 'GIT~1' -o -name '.git?*' -o -name '.git '", repo).out,
+            "");
   expect_contained(r);
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Paths, DotGitLookAlike,
     ::testing::Values(
-        LookAlike{"HfsIgnorable", ".git\xe2\x80\x8c/hooks/post-checkout", ".git\\u{200c}/hooks/post-checkout",
+        LookAlike{"HfsIgnorable", ".git\xe2\x80\x8c/hooks/post-checkout",
+                  ".git\\u{200c}/hooks/post-checkout",
                   ".git look-alike refused: .git\\u{200c} (HFS+ ignores its invisible characters)"},
         LookAlike{"NtfsShortName", "GIT~1/hooks/post-checkout", "GIT~1/hooks/post-checkout",
                   ".git look-alike refused: GIT~1 (an NTFS 8.3 short name of .git)"},
@@ -170,14 +172,18 @@ INSTANTIATE_TEST_SUITE_P(
                   ".git look-alike refused: .git. (NTFS drops trailing dots and spaces)"},
         LookAlike{"TrailingSpace", ".git /hooks/x.py", ".git /hooks/x.py",
                   ".git look-alike refused: .git  (NTFS drops trailing dots and spaces)"},
-        LookAlike{"NtfsStream", ".git::$INDEX_ALLOCATION/hooks/x.py", ".git::$INDEX_ALLOCATION/hooks/x.py",
+        LookAlike{"NtfsStream", ".git::$INDEX_ALLOCATION/hooks/x.py",
+                  ".git::$INDEX_ALLOCATION/hooks/x.py",
                   ".git look-alike refused: .git::$INDEX_ALLOCATION (an NTFS stream of .git)"},
         LookAlike{"UpperCase", ".GIT/hooks/x.py", ".GIT/hooks/x.py", "path inside .git refused"},
-        LookAlike{"Backslash", "a\\.git\\hooks\\x.py", "a\\.git\\hooks\\x.py", "backslash in path refused"},
-        LookAlike{"GitmodulesDot", ".gitmodules.", ".gitmodules.",
-                  ".gitmodules look-alike refused: .gitmodules. (NTFS drops trailing dots and spaces)"},
-        LookAlike{"GitmodulesShortName", "GITMOD~1", "GITMOD~1",
-                  ".gitmodules look-alike refused: GITMOD~1 (an NTFS 8.3 short name of .gitmodules)"}),
+        LookAlike{"Backslash", "a\\.git\\hooks\\x.py", "a\\.git\\hooks\\x.py",
+                  "backslash in path refused"},
+        LookAlike{
+            "GitmodulesDot", ".gitmodules.", ".gitmodules.",
+            ".gitmodules look-alike refused: .gitmodules. (NTFS drops trailing dots and spaces)"},
+        LookAlike{
+            "GitmodulesShortName", "GITMOD~1", "GITMOD~1",
+            ".gitmodules look-alike refused: GITMOD~1 (an NTFS 8.3 short name of .gitmodules)"}),
     [](const ::testing::TestParamInfo<LookAlike>& i) { return std::string(i.param.name); });
 
 // ------------------------------------------------------------ item 6
@@ -193,10 +199,12 @@ TEST_F(PackSecurity, APathInsideASubmoduleIsRefusedAndTheGitlinkKept) {
             code_task("TSK-SEC-021", "Over the submodule", "vendor/lib") +
             code_task("TSK-SEC-022", "Next to it", "vendor/ok.py"));
   auto plan = plan_pack();
-  EXPECT_NE(plan.out.find("      refused vendor/lib/x.py  (path inside submodule vendor/lib refused)\n"),
-            std::string::npos)
+  EXPECT_NE(
+      plan.out.find("      refused vendor/lib/x.py  (path inside submodule vendor/lib refused)\n"),
+      std::string::npos)
       << plan.out;
-  EXPECT_NE(plan.out.find("      refused vendor/lib  (path is a submodule refused)\n"), std::string::npos)
+  EXPECT_NE(plan.out.find("      refused vendor/lib  (path is a submodule refused)\n"),
+            std::string::npos)
       << plan.out;
   auto r = run_pack();
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
@@ -208,7 +216,9 @@ TEST_F(PackSecurity, APathInsideASubmoduleIsRefusedAndTheGitlinkKept) {
                        "refused"),
             std::string::npos)
       << r.out;
-  EXPECT_NE(r.out.find("⚠️ [3/3] TSK-SEC-022: Next to it — applied (no evidence to verify)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("⚠️ [3/3] TSK-SEC-022: Next to it — applied (no evidence to verify)"),
+            std::string::npos)
+      << r.out;
   // The result keeps the gitlink, and holds the one accepted file.
   EXPECT_EQ(git(repo, {"ls-tree", "smartspec/hostile", "vendor/lib"}),
             "160000 commit " + sub + "\tvendor/lib");
@@ -222,34 +232,40 @@ TEST_F(PackSecurity, AFileUnderFilterLfsIsRefused) {
   git(repo, {"commit", "-q", "-m", "lfs for *.bin"});
   snap();
   write(pack / "missing_code.md",
-        "# Missing Code\n\n" + code_task("TSK-SEC-023", "Raw into LFS", "assets/data.bin", "raw bytes\n", "text"));
+        "# Missing Code\n\n" +
+            code_task("TSK-SEC-023", "Raw into LFS", "assets/data.bin", "raw bytes\n", "text"));
   const std::string reason =
-      "filter=lfs path refused (smartspec-batch does not run git-lfs's clean filter; add it with git lfs)";
+      "filter=lfs path refused (smartspec-batch does not run git-lfs's clean filter; add it with "
+      "git lfs)";
   auto plan = plan_pack();
-  EXPECT_NE(plan.out.find("      refused assets/data.bin  (" + reason + ")\n"), std::string::npos) << plan.out;
+  EXPECT_NE(plan.out.find("      refused assets/data.bin  (" + reason + ")\n"), std::string::npos)
+      << plan.out;
   auto r = run_pack();
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-  EXPECT_NE(r.out.find("❌ [1/1] TSK-SEC-023: Raw into LFS — assets/data.bin: " + reason), std::string::npos)
+  EXPECT_NE(r.out.find("❌ [1/1] TSK-SEC-023: Raw into LFS — assets/data.bin: " + reason),
+            std::string::npos)
       << r.out;
   EXPECT_EQ(git(repo, {"rev-parse", "smartspec/hostile"}), base);
   expect_contained(r);
 }
-
 
 // ------------------------------------------------------------ item 8 (c)
 
 TEST_F(PackSecurity, EscapeSequencesInTitlesAndPathsReachNeitherTerminalNorCommit) {
   // A title that would retitle the terminal window and clear the screen, a
   // C1 CSI, and a path carrying an escape sequence.
-  const std::string title = "Evil \x1b]0;owned\x07title \x1b[2J\xc2\x9b" "31m end";
-  write(pack / "missing_code.md",
-        "# Missing Code\n\n" + code_task("TSK-SEC-030", title, "docs/ok.py") +
-            code_task("TSK-SEC-031", "Path", "docs/\x1b[31mred.py"));
+  const std::string title =
+      "Evil \x1b]0;owned\x07title \x1b[2J\xc2\x9b"
+      "31m end";
+  write(pack / "missing_code.md", "# Missing Code\n\n" +
+                                      code_task("TSK-SEC-030", title, "docs/ok.py") +
+                                      code_task("TSK-SEC-031", "Path", "docs/\x1b[31mred.py"));
   const std::string shown = "Evil \\x1b]0;owned\\x07title \\x1b[2J\\u{009b}31m end";
   auto plan = plan_pack();
   EXPECT_NE(plan.out.find("TSK-SEC-030: " + shown), std::string::npos) << plan.out;
-  EXPECT_NE(plan.out.find("      refused docs/\\x1b[31mred.py  (control character in path refused)"),
-            std::string::npos)
+  EXPECT_NE(
+      plan.out.find("      refused docs/\\x1b[31mred.py  (control character in path refused)"),
+      std::string::npos)
       << plan.out;
   auto r = run_pack();
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
@@ -258,8 +274,10 @@ TEST_F(PackSecurity, EscapeSequencesInTitlesAndPathsReachNeitherTerminalNorCommi
     EXPECT_EQ(out.find("\xc2\x9b"), std::string::npos) << out;
   }
   EXPECT_NE(r.out.find("⚠️ [1/2] TSK-SEC-030: " + shown), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("❌ [2/2] TSK-SEC-031: Path — docs/\\x1b[31mred.py: control character in path refused"),
-            std::string::npos)
+  EXPECT_NE(
+      r.out.find(
+          "❌ [2/2] TSK-SEC-031: Path — docs/\\x1b[31mred.py: control character in path refused"),
+      std::string::npos)
       << r.out;
   const std::string message = git(repo, {"log", "-1", "--format=%B", "smartspec/hostile"});
   EXPECT_NE(message.find("- TSK-SEC-030: " + shown + "\n"), std::string::npos) << message;
@@ -267,7 +285,6 @@ TEST_F(PackSecurity, EscapeSequencesInTitlesAndPathsReachNeitherTerminalNorCommi
   EXPECT_EQ(message.find('\x07'), std::string::npos) << message;
   expect_contained(r);
 }
-
 
 // ------------------------------------------------------------ item 8 (a)
 
@@ -278,7 +295,8 @@ TEST_F(PackSecurity, ACommittedSpecSymlinkIsNeverFollowedForReports) {
   git(repo, {"commit", "-q", "-m", ".spec points outside"});
   write(sentinel / "checkpoints" / "batch_execution_hostile.json", "not the tool's\n");
   snap();
-  write(pack / "missing_code.md", "# Missing Code\n\n" + code_task("TSK-SEC-040", "Fine", "docs/fine.py"));
+  write(pack / "missing_code.md",
+        "# Missing Code\n\n" + code_task("TSK-SEC-040", "Fine", "docs/fine.py"));
   auto r = run_pack({"--checkpoint"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.err.find("report files not written: " + repo + "/.spec/reports/batch_execution_"),
@@ -286,8 +304,9 @@ TEST_F(PackSecurity, ACommittedSpecSymlinkIsNeverFollowedForReports) {
       << r.err;
   EXPECT_NE(r.err.find(".spec is a symbolic link; not followed"), std::string::npos) << r.err;
   // The report is still attached to the result as a note.
-  EXPECT_NE(git(repo, {"notes", "--ref=smartspec", "show", "smartspec/hostile"}).find("TSK-SEC-040"),
-            std::string::npos);
+  EXPECT_NE(
+      git(repo, {"notes", "--ref=smartspec", "show", "smartspec/hostile"}).find("TSK-SEC-040"),
+      std::string::npos);
   // abort removes the checkpoint mirror only through a real directory.
   auto a = tool({"abort", "hostile", "--delete-branch"});
   EXPECT_EQ(a.exit_code, 0) << a.out << a.err;
@@ -299,7 +318,8 @@ TEST_F(PackSecurity, ACommittedSpecSymlinkIsNeverFollowedForReports) {
 // ------------------------------------------------------------ item 8 (b)
 
 TEST_F(PackSecurity, AnotherProcesssRefLockIsNeverRemoved) {
-  write(pack / "missing_code.md", "# Missing Code\n\n" + code_task("TSK-SEC-041", "Fine", "docs/fine.py"));
+  write(pack / "missing_code.md",
+        "# Missing Code\n\n" + code_task("TSK-SEC-041", "Fine", "docs/fine.py"));
   // A git process (not ours) is updating the notes ref right now.
   const fs::path lock = fs::path(repo) / ".git" / "refs" / "notes" / "smartspec.lock";
   write(lock, "in use\n");
@@ -315,7 +335,8 @@ TEST_F(PackSecurity, AnotherProcesssRefLockIsNeverRemoved) {
 }
 
 TEST_F(PackSecurity, AfterAKilledRunOnlyItsOwnDebrisIsRemoved) {
-  write(pack / "missing_code.md", "# Missing Code\n\n" + code_task("TSK-SEC-042", "Fine", "docs/fine.py"));
+  write(pack / "missing_code.md",
+        "# Missing Code\n\n" + code_task("TSK-SEC-042", "Fine", "docs/fine.py"));
   // A run killed at its first crash point leaves its repository lock.
   auto killed = run_pack({"--run-id", "hostile"});
   ASSERT_EQ(killed.exit_code, 0) << killed.err;
@@ -330,7 +351,8 @@ TEST_F(PackSecurity, AfterAKilledRunOnlyItsOwnDebrisIsRemoved) {
   auto resumed = run_pack({"--resume"});
   EXPECT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
   EXPECT_FALSE(fs::exists(ours));
-  EXPECT_NE(resumed.err.find("removed " + ours.string() + " left by an interrupted run"), std::string::npos)
+  EXPECT_NE(resumed.err.find("removed " + ours.string() + " left by an interrupted run"),
+            std::string::npos)
       << resumed.err;
   std::string why;
   EXPECT_TRUE(fsck_clean(repo, &why)) << why;
@@ -348,11 +370,13 @@ class BadCommandFlag : public PackSecurity, public ::testing::WithParamInterface
 
 TEST_P(BadCommandFlag, IsExit2BeforeAnythingIsWritten) {
   const BadFlag& c = GetParam();
-  write(pack / "missing_code.md", "# Missing Code\n\n" + code_task("TSK-SEC-050", "Fine", "docs/fine.py"));
+  write(pack / "missing_code.md",
+        "# Missing Code\n\n" + code_task("TSK-SEC-050", "Fine", "docs/fine.py"));
   auto r = run_pack(c.args);
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
   EXPECT_EQ(r.err, std::string("smartspec-batch: error: ") + c.message + "\n");
-  EXPECT_EQ(git(repo, {"for-each-ref", "refs/smartspec", "refs/heads/smartspec", "refs/notes"}), "");
+  EXPECT_EQ(git(repo, {"for-each-ref", "refs/smartspec", "refs/heads/smartspec", "refs/notes"}),
+            "");
   EXPECT_FALSE(fs::exists(fs::path(repo) / ".git" / "smartspec" / "worktrees"));
   EXPECT_FALSE(fs::exists(fs::path(repo) / ".spec"));
   expect_contained(r);
@@ -360,27 +384,32 @@ TEST_P(BadCommandFlag, IsExit2BeforeAnythingIsWritten) {
 
 INSTANTIATE_TEST_SUITE_P(
     Flags, BadCommandFlag,
-    ::testing::Values(
-        BadFlag{"EmptyAgent", {"--agent", ""}, "--agent: empty command"},
-        BadFlag{"BlankAgent", {"--agent", "  "}, "--agent: empty command"},
-        BadFlag{"EmptyVerifyCmd", {"--verify-cmd", ""}, "--verify-cmd: empty command"},
-        BadFlag{"UnclosedQuoteInVerifyCmd", {"--verify-cmd", "sh -c 'exit 0"},
-                "--verify-cmd: No closing quotation"},
-        BadFlag{"MissingAgentBinary", {"--agent", "no-such-agent-smartspec --go"},
-                "--agent: no-such-agent-smartspec: command not found on PATH"},
-        BadFlag{"MissingVerifyBinary", {"--verify-cmd", "/nonexistent/pytest -q"},
-                "--verify-cmd: /nonexistent/pytest: not an executable file"}),
+    ::testing::Values(BadFlag{"EmptyAgent", {"--agent", ""}, "--agent: empty command"},
+                      BadFlag{"BlankAgent", {"--agent", "  "}, "--agent: empty command"},
+                      BadFlag{
+                          "EmptyVerifyCmd", {"--verify-cmd", ""}, "--verify-cmd: empty command"},
+                      BadFlag{"UnclosedQuoteInVerifyCmd",
+                              {"--verify-cmd", "sh -c 'exit 0"},
+                              "--verify-cmd: No closing quotation"},
+                      BadFlag{"MissingAgentBinary",
+                              {"--agent", "no-such-agent-smartspec --go"},
+                              "--agent: no-such-agent-smartspec: command not found on PATH"},
+                      BadFlag{"MissingVerifyBinary",
+                              {"--verify-cmd", "/nonexistent/pytest -q"},
+                              "--verify-cmd: /nonexistent/pytest: not an executable file"}),
     [](const ::testing::TestParamInfo<BadFlag>& i) { return std::string(i.param.name); });
 
 TEST_F(PackSecurity, ABranchNamedSmartspecIsExit2BeforeAnythingIsWritten) {
   git(repo, {"branch", "smartspec"});
   snap();
-  write(pack / "missing_code.md", "# Missing Code\n\n" + code_task("TSK-SEC-051", "Fine", "docs/fine.py"));
+  write(pack / "missing_code.md",
+        "# Missing Code\n\n" + code_task("TSK-SEC-051", "Fine", "docs/fine.py"));
   auto r = run_pack();
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
-  EXPECT_EQ(r.err,
-            "smartspec-batch: error: branch smartspec exists and blocks refs/heads/smartspec/hostile "
-            "(git cannot hold both); rename or delete it (git branch -m / git update-ref -d)\n");
+  EXPECT_EQ(
+      r.err,
+      "smartspec-batch: error: branch smartspec exists and blocks refs/heads/smartspec/hostile "
+      "(git cannot hold both); rename or delete it (git branch -m / git update-ref -d)\n");
   EXPECT_EQ(git(repo, {"for-each-ref", "refs/smartspec", "refs/notes"}), "");
   EXPECT_FALSE(fs::exists(fs::path(repo) / ".spec"));
   expect_contained(r);

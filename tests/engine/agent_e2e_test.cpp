@@ -1,9 +1,9 @@
 // `smartspec-batch run --agent CMD` end to end (issue 7 "Done when"): the real
 // fields-aligned fixture pack on the inventory project, a sh script as the
 // agent, the result checked with the real git.
-#include <sstream>
-
 #include <gtest/gtest.h>
+
+#include <sstream>
 
 #include "support/test_support.hpp"
 
@@ -12,9 +12,7 @@ namespace {
 
 const char* kRunId = "20261124_073208-fields-aligned";
 
-std::string fixture_pack() {
-  return (fixtures() / "inventory" / "packs" / kRunId).string();
-}
+std::string fixture_pack() { return (fixtures() / "inventory" / "packs" / kRunId).string(); }
 
 std::vector<std::string> lines(const std::string& s) {
   std::vector<std::string> out;
@@ -40,8 +38,9 @@ std::string write_agent(const TempDir& dir, const std::string& fail_on = "", int
         "  fi\n"
         "done\n"
         "echo \"agent did $SMARTSPEC_TASK_ID\"\n"
-        "case \"$SMARTSPEC_TASK_ID\" in *'" + (fail_on.empty() ? std::string("-none-") : fail_on) +
-            "'*) echo giving up; exit " + std::to_string(fail_code) + ";; esac\n");
+        "case \"$SMARTSPEC_TASK_ID\" in *'" +
+            (fail_on.empty() ? std::string("-none-") : fail_on) + "'*) echo giving up; exit " +
+            std::to_string(fail_code) + ";; esac\n");
   return path;
 }
 
@@ -66,19 +65,19 @@ TEST(AgentRun, OneCommitPerUnitWithTheAgentsEdits) {
 
   const std::string branch = std::string("smartspec/") + kRunId;
   EXPECT_EQ(lines(git(repo, {"log", "--format=%s", base + ".." + branch})),
-            (std::vector<std::string>{"smartspec(content_issue): 1 task",
-                                      "smartspec(symbol_issue): 1 task",
-                                      "smartspec(missing_code): 1 task",
-                                      "smartspec(not_implemented): 3 tasks",
-                                      "smartspec(critical): 1 task"}));
+            (std::vector<std::string>{
+                "smartspec(content_issue): 1 task", "smartspec(symbol_issue): 1 task",
+                "smartspec(missing_code): 1 task", "smartspec(not_implemented): 3 tasks",
+                "smartspec(critical): 1 task"}));
   // Each unit's commit holds exactly what the agent did for its tasks.
   auto files_of = [&](const std::string& rev) {
     return lines(git(repo, {"diff-tree", "--no-commit-id", "--name-status", "-r", rev}));
   };
   EXPECT_EQ(files_of(branch + "~4"), std::vector<std::string>{"A\tagent_notes/TSK-INV-002.md"});
-  EXPECT_EQ(files_of(branch + "~3"),
-            (std::vector<std::string>{"A\tagent_notes/TSK-INV-010.md", "A\tagent_notes/TSK-INV-011.md",
-                                      "A\tagent_notes/TSK-INV-012.md", "A\tdocs/configuration.md"}));
+  EXPECT_EQ(
+      files_of(branch + "~3"),
+      (std::vector<std::string>{"A\tagent_notes/TSK-INV-010.md", "A\tagent_notes/TSK-INV-011.md",
+                                "A\tagent_notes/TSK-INV-012.md", "A\tdocs/configuration.md"}));
   EXPECT_EQ(files_of(branch + "~2"), std::vector<std::string>{"A\tagent_notes/TSK-INV-005.md"});
   EXPECT_EQ(files_of(branch + "~1"), std::vector<std::string>{"A\tagent_notes/TSK-INV-007.md"});
   EXPECT_EQ(files_of(branch), std::vector<std::string>{"A\tagent_notes/TSK-INV-008.md"});

@@ -139,9 +139,8 @@ TEST(AgentRetry, AMissingAgentProgramStopsBeforeTheRun) {
                      "no-such-agent-cli -p"},
                     repo);
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(
-      r.err,
-      "smartspec-batch: error: --agent: no-such-agent-cli: command not found on PATH\n");
+  EXPECT_EQ(r.err,
+            "smartspec-batch: error: --agent: no-such-agent-cli: command not found on PATH\n");
   EXPECT_EQ(git(repo, {"branch", "--list", kBranch}), "");
   EXPECT_EQ(user_state(repo), before);
   auto rel = run_tool({"run", "--prompts-dir", fixture_pack(), "--tasks", "tasks.md", "--agent",

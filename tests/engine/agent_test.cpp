@@ -3,6 +3,7 @@
 // trees checked with the real git, failures undone without a trace.
 #include "engine/agent.hpp"
 
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -11,8 +12,6 @@
 #include <fstream>
 #include <optional>
 #include <set>
-
-#include <gtest/gtest.h>
 
 #include "smartspec/tasks/tasks.hpp"
 #include "support/test_support.hpp"
@@ -59,8 +58,14 @@ class AgentTest : public ::testing::Test {
     auto doc = tasks::parse(kTasksMd, "tasks.md");
     ASSERT_TRUE(doc);
     base_ = git(repo_path_, {"rev-parse", "HEAD"});
-    in_.emplace(Inputs{std::move(*repo), std::move(pack), std::move(*doc), "tasks.md", "run-7",
-                       base_, "digest", {}});
+    in_.emplace(Inputs{std::move(*repo),
+                       std::move(pack),
+                       std::move(*doc),
+                       "tasks.md",
+                       "run-7",
+                       base_,
+                       "digest",
+                       {}});
     auto scratch = git::Scratch::open(in_->repo, "main");
     ASSERT_TRUE(scratch) << scratch.error().to_string();
     scratch_.emplace(std::move(*scratch));
@@ -134,12 +139,13 @@ TEST_F(AgentTest, EditsCreatesDeletesAndRenamesBecomeTheNewTree) {
   EXPECT_EQ(t.id, "TASK-001");
   EXPECT_EQ(t.status, report::TaskStatus::kSucceeded);
   EXPECT_EQ(t.error, "");
-  EXPECT_EQ(t.files_created, (std::vector<std::string>{"run.sh", "src/pkg/b.py", "tests/test_b.py"}));
+  EXPECT_EQ(t.files_created,
+            (std::vector<std::string>{"run.sh", "src/pkg/b.py", "tests/test_b.py"}));
   EXPECT_EQ(t.files_modified, (std::vector<std::string>{"src/app.py"}));
-  EXPECT_EQ(t.files_renamed, (std::vector<std::pair<std::string, std::string>>{
-                                 {"README.md", "docs/README.md"}}));
-  EXPECT_EQ(t.notes, (std::vector<std::string>{"deleted old.txt",
-                                               "evidence hooks added to tasks.md"}));
+  EXPECT_EQ(t.files_renamed,
+            (std::vector<std::pair<std::string, std::string>>{{"README.md", "docs/README.md"}}));
+  EXPECT_EQ(t.notes,
+            (std::vector<std::string>{"deleted old.txt", "evidence hooks added to tasks.md"}));
   EXPECT_EQ(t.log, log_dir_ + "/TASK-001.log");
   EXPECT_EQ(test::read(t.log), "agent done\nto stderr\n");
 
@@ -147,17 +153,23 @@ TEST_F(AgentTest, EditsCreatesDeletesAndRenamesBecomeTheNewTree) {
   EXPECT_EQ(git(repo_path_, {"ls-tree", "-r", r->new_tree}),
             "100644 blob " + git(repo_path_, {"rev-parse", r->new_tree + ":.gitignore"}) +
                 "\t.gitignore\n"
-                "100644 blob " + git(repo_path_, {"rev-parse", r->new_tree + ":docs/README.md"}) +
+                "100644 blob " +
+                git(repo_path_, {"rev-parse", r->new_tree + ":docs/README.md"}) +
                 "\tdocs/README.md\n"
-                "100755 blob " + git(repo_path_, {"rev-parse", r->new_tree + ":run.sh"}) +
+                "100755 blob " +
+                git(repo_path_, {"rev-parse", r->new_tree + ":run.sh"}) +
                 "\trun.sh\n"
-                "100644 blob " + git(repo_path_, {"rev-parse", r->new_tree + ":src/app.py"}) +
+                "100644 blob " +
+                git(repo_path_, {"rev-parse", r->new_tree + ":src/app.py"}) +
                 "\tsrc/app.py\n"
-                "100644 blob " + git(repo_path_, {"rev-parse", r->new_tree + ":src/pkg/b.py"}) +
+                "100644 blob " +
+                git(repo_path_, {"rev-parse", r->new_tree + ":src/pkg/b.py"}) +
                 "\tsrc/pkg/b.py\n"
-                "100644 blob " + git(repo_path_, {"rev-parse", r->new_tree + ":tasks.md"}) +
+                "100644 blob " +
+                git(repo_path_, {"rev-parse", r->new_tree + ":tasks.md"}) +
                 "\ttasks.md\n"
-                "100644 blob " + git(repo_path_, {"rev-parse", r->new_tree + ":tests/test_b.py"}) +
+                "100644 blob " +
+                git(repo_path_, {"rev-parse", r->new_tree + ":tests/test_b.py"}) +
                 "\ttests/test_b.py");
   EXPECT_EQ(git(repo_path_, {"show", r->new_tree + ":src/app.py"}), "def a():\n    return 2");
   EXPECT_EQ(git(repo_path_, {"show", r->new_tree + ":docs/README.md"}), "readme");
@@ -232,8 +244,7 @@ TEST_F(AgentTest, TimeoutKillsTheAgentAndRestores) {
   agent("echo partial > src/app.py\necho started\nsleep 60\n");
   auto start = std::chrono::steady_clock::now();
   auto r = run();
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_TRUE(r) << r.error().to_string();
   EXPECT_FALSE(r->ok);
   EXPECT_EQ(r->tasks[0].error, "timed out after 1 s");
@@ -302,7 +313,8 @@ TEST_F(AgentTest, SymlinkOutOfTheTreeIsRefused) {
   agent("mkdir -p a && ln -s ../../outside a/up\n");
   auto r2 = run();
   ASSERT_TRUE(r2);
-  EXPECT_EQ(r2->tasks[0].error, "a/up: symbolic link to ../../outside leaves the worktree; refused");
+  EXPECT_EQ(r2->tasks[0].error,
+            "a/up: symbolic link to ../../outside leaves the worktree; refused");
   expect_worktree_is(snapshot_);
 }
 
@@ -331,7 +343,8 @@ TEST_F(AgentTest, SyntaxErrorFailsTheTaskWithFileAndLine) {
   auto r = run();
   ASSERT_TRUE(r) << r.error().to_string();
   EXPECT_FALSE(r->ok);
-  EXPECT_EQ(r->tasks[0].error, "Syntax error in generated code: data.json:3: The JSON document has an improper "
+  EXPECT_EQ(r->tasks[0].error,
+            "Syntax error in generated code: data.json:3: The JSON document has an improper "
             "structure: missing or superfluous commas, braces, missing keys, etc.");
   EXPECT_EQ(r->tasks[0].line, 3);
   EXPECT_EQ(r->tasks[0].file, "data.json");
@@ -351,18 +364,22 @@ TEST_F(AgentTest, AgentThatCannotStartFails) {
 
 TEST_F(AgentTest, PromptEnvironmentAndPlaceholder) {
   std::string out = dir_.str() + "/seen";
-  agent("printf '%s\\n' \"$1\" \"$2\" \"$PWD\" \"$SMARTSPEC_TASK_ID\" \"$SMARTSPEC_UNIT\" "
-        "\"$SMARTSPEC_CATEGORY\" \"$SMARTSPEC_PROMPT_FILE\" \"$SMARTSPEC_TASKS_FILE\" "
-        "\"$SMARTSPEC_RUN_ID\" \"$SMARTSPEC_WORKTREE\" > " + out + ".env\n"
-        "cat > " + out + ".stdin\n",
-        "{prompt_file} --file={prompt_file}");
+  agent(
+      "printf '%s\\n' \"$1\" \"$2\" \"$PWD\" \"$SMARTSPEC_TASK_ID\" \"$SMARTSPEC_UNIT\" "
+      "\"$SMARTSPEC_CATEGORY\" \"$SMARTSPEC_PROMPT_FILE\" \"$SMARTSPEC_TASKS_FILE\" "
+      "\"$SMARTSPEC_RUN_ID\" \"$SMARTSPEC_WORKTREE\" > " +
+          out +
+          ".env\n"
+          "cat > " +
+          out + ".stdin\n",
+      "{prompt_file} --file={prompt_file}");
   auto r = run();
   ASSERT_TRUE(r) << r.error().to_string();
   EXPECT_TRUE(r->ok);
   const std::string prompt = log_dir_ + "/TASK-001.prompt.md";
-  EXPECT_EQ(test::read(out + ".env"),
-            prompt + "\n--file=" + prompt + "\n" + wt() + "\nTASK-001\nmissing_code\nmissing_code\n" +
-                prompt + "\n" + wt() + "/tasks.md\nrun-7\n" + wt() + "\n");
+  EXPECT_EQ(test::read(out + ".env"), prompt + "\n--file=" + prompt + "\n" + wt() +
+                                          "\nTASK-001\nmissing_code\nmissing_code\n" + prompt +
+                                          "\n" + wt() + "/tasks.md\nrun-7\n" + wt() + "\n");
   const std::string want =
       "# SmartSpec task TASK-001: Add b\n"
       "\n"
@@ -397,7 +414,8 @@ TEST_F(AgentTest, PromptEnvironmentAndPlaceholder) {
 
 TEST_F(AgentTest, UnitCallRunsOnceForAllTasks) {
   std::string out = dir_.str() + "/seen";
-  agent("echo \"$SMARTSPEC_TASK_ID\" >> " + out + ".ids\ncat > " + out + ".stdin\n"
+  agent("echo \"$SMARTSPEC_TASK_ID\" >> " + out + ".ids\ncat > " + out +
+        ".stdin\n"
         "mkdir -p src/pkg && printf 'def b():\\n    pass\\n' > src/pkg/b.py\n"
         "printf 'def c():\\n    pass\\n' > src/c.py\n"
         "echo notes > notes.txt\n");
@@ -409,10 +427,12 @@ TEST_F(AgentTest, UnitCallRunsOnceForAllTasks) {
   EXPECT_EQ(test::read(out + ".stdin"), prompt);
   EXPECT_EQ(prompt.rfind("# SmartSpec tasks TASK-001, TASK-002\n", 0), 0u) << prompt;
   // Each task's section and what done means, in order.
-  auto b = prompt.find("# Task TASK-001: Add b\n\n## The task, from the prompt pack\n\n"
-                       "## Task 1: TASK-001 Add b\n");
-  auto c = prompt.find("# Task TASK-002: Add c\n\n## The task, from the prompt pack\n\n"
-                       "## Task 2: TASK-002 Add c\n\nWrite c() in src/c.py.\n");
+  auto b = prompt.find(
+      "# Task TASK-001: Add b\n\n## The task, from the prompt pack\n\n"
+      "## Task 1: TASK-001 Add b\n");
+  auto c = prompt.find(
+      "# Task TASK-002: Add c\n\n## The task, from the prompt pack\n\n"
+      "## Task 2: TASK-002 Add c\n\nWrite c() in src/c.py.\n");
   auto done = prompt.find("- file `src/c.py` must exist and define `c`\n");
   EXPECT_NE(b, std::string::npos) << prompt;
   EXPECT_LT(b, c) << prompt;
@@ -431,8 +451,9 @@ TEST_F(AgentTest, UnitCallRunsOnceForAllTasks) {
 }
 
 TEST_F(AgentTest, FileReplacedByADirectoryAndBack) {
-  agent("rm old.txt && mkdir old.txt && echo in > old.txt/in.txt\n"
-        "rm -r src && echo flat > src\n");
+  agent(
+      "rm old.txt && mkdir old.txt && echo in > old.txt/in.txt\n"
+      "rm -r src && echo flat > src\n");
   auto r = run();
   ASSERT_TRUE(r) << r.error().to_string();
   ASSERT_TRUE(r->ok) << r->tasks[0].error;
@@ -470,8 +491,9 @@ TEST_F(AgentTest, RetryWithWhatIsMissingUntilItVerifies) {
   ASSERT_TRUE(r->ok);
   const report::TaskReport& t = r->tasks[0];
   EXPECT_EQ(t.attempts, 2);  // verified after the second: no third call
-  EXPECT_EQ(t.notes, (std::vector<std::string>{"log of an earlier attempt: " + log_dir_ + "/TASK-002.log",
-                                               "verified after attempt 2"}));
+  EXPECT_EQ(t.notes,
+            (std::vector<std::string>{"log of an earlier attempt: " + log_dir_ + "/TASK-002.log",
+                                      "verified after attempt 2"}));
   EXPECT_EQ(t.log, log_dir_ + "/TASK-002.attempt-2.log");
   EXPECT_EQ(test::read(t.log), "attempt 2\n");
   EXPECT_FALSE(fs::exists(log_dir_ + "/TASK-002.attempt-3.prompt.md"));
@@ -495,8 +517,9 @@ TEST_F(AgentTest, LastAttemptUnverifiedKeepsTheChangeAndSaysWhatIsMissing) {
 }
 
 TEST_F(AgentTest, ARetryThatFailsUndoesEveryAttempt) {
-  agent("if [ \"$SMARTSPEC_ATTEMPT\" = 2 ]; then echo 'quota exceeded' >&2; exit 4; fi\n"
-        "printf 'def x():\\n    pass\\n' > src/c.py\n");
+  agent(
+      "if [ \"$SMARTSPEC_ATTEMPT\" = 2 ]; then echo 'quota exceeded' >&2; exit 4; fi\n"
+      "printf 'def x():\\n    pass\\n' > src/c.py\n");
   auto r = run({&planned_[1]});
   ASSERT_TRUE(r) << r.error().to_string();
   EXPECT_FALSE(r->ok);

@@ -1,9 +1,9 @@
 // git::worktree_changes(), the diff the agent executor takes a task's change
 // from: exact results on a real scratch worktree, changed by the shell.
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <optional>
-
-#include <gtest/gtest.h>
 
 #include "smartspec/git/git.hpp"
 #include "support/test_support.hpp"
@@ -49,11 +49,14 @@ class WorktreeChanges : public ::testing::Test {
   std::optional<Scratch> scratch_;
 };
 
-TEST_F(WorktreeChanges, CleanCheckoutHasNone) { EXPECT_EQ(changes(true), std::vector<WorktreeChange>{}); }
+TEST_F(WorktreeChanges, CleanCheckoutHasNone) {
+  EXPECT_EQ(changes(true), std::vector<WorktreeChange>{});
+}
 
 TEST_F(WorktreeChanges, AddedModifiedDeletedWithStoredContent) {
-  shell("echo A >> a.txt && rm dir/b.txt && mkdir -p new/deep && echo n > new/deep/n.txt && "
-        "chmod +x tool.sh && rm link && ln -s dir link && echo x > x.log");
+  shell(
+      "echo A >> a.txt && rm dir/b.txt && mkdir -p new/deep && echo n > new/deep/n.txt && "
+      "chmod +x tool.sh && rm link && ln -s dir link && echo x > x.log");
   EXPECT_EQ(changes(), (std::vector<WorktreeChange>{
                            {"a.txt", Status::kModified, 0100644, "a\nA\n"},
                            {"dir/b.txt", Status::kDeleted, 0, std::nullopt},
@@ -73,8 +76,9 @@ TEST_F(WorktreeChanges, IgnoredOnlyWhenAsked) {
 }
 
 TEST_F(WorktreeChanges, FileReplacedByDirectoryAndNestedRepository) {
-  shell("rm a.txt && mkdir -p a.txt && echo in > a.txt/in.txt && "
-        "mkdir -p sub/.git && echo '[core]' > sub/.git/config && echo s > sub/s.txt");
+  shell(
+      "rm a.txt && mkdir -p a.txt && echo in > a.txt/in.txt && "
+      "mkdir -p sub/.git && echo '[core]' > sub/.git/config && echo s > sub/s.txt");
   auto c = changes();
   ASSERT_EQ(c.size(), 3u);
   EXPECT_EQ(c[0], (WorktreeChange{"a.txt", Status::kDeleted, 0, std::nullopt}));
@@ -86,8 +90,9 @@ TEST_F(WorktreeChanges, FileReplacedByDirectoryAndNestedRepository) {
 
 TEST_F(WorktreeChanges, IndependentOfTheWorktreesIndexAndHead) {
   // An agent that stages or commits: the change is still against the tree given.
-  shell("echo staged > staged.txt && git add staged.txt && echo A >> a.txt && "
-        "git -c user.name=a -c user.email=a@b commit -qam agent");
+  shell(
+      "echo staged > staged.txt && git add staged.txt && echo A >> a.txt && "
+      "git -c user.name=a -c user.email=a@b commit -qam agent");
   EXPECT_EQ(changes(), (std::vector<WorktreeChange>{
                            {"a.txt", Status::kModified, 0100644, "a\nA\n"},
                            {"staged.txt", Status::kAdded, 0100644, "staged\n"},

@@ -32,7 +32,8 @@ const Reference& reference() {
     EXPECT_EQ(h.run(), 0);
     r.tree = h.tree(h.branch());
     r.messages = h.messages();
-    r.first_unit_tree = h.tree(h.git({"rev-list", "--reverse", "HEAD.." + h.branch()}).substr(0, 40));
+    r.first_unit_tree =
+        h.tree(h.git({"rev-list", "--reverse", "HEAD.." + h.branch()}).substr(0, 40));
     r.steps = h.crash->steps();
     return r;
   }();
@@ -55,7 +56,8 @@ TEST(EngineInProcess, EveryUnitCommitsAndTheStateIsFinished) {
   EXPECT_EQ(h.git({"for-each-ref", "refs/smartspec/failed/"}), "");
   // The rename check asked for `git grep` through the process port.
   bool grep = false;
-  for (const auto& c : h.processes->calls) grep = grep || (c.argv.size() > 3 && c.argv[3] == "grep");
+  for (const auto& c : h.processes->calls)
+    grep = grep || (c.argv.size() > 3 && c.argv[3] == "grep");
   EXPECT_TRUE(grep);
 }
 
@@ -95,7 +97,8 @@ TEST(EngineInProcess, TheFailureBudgetRollsTheUnitBackAndStopsTheRun) {
   EXPECT_EQ(s.stopped_at, "missing_code");
   EXPECT_NE(s.reason.find("failure budget exhausted"), std::string::npos) << s.reason;
   // The units before it committed; it and the rest did not.
-  EXPECT_EQ(h.git({"log", "--format=%s", "HEAD.." + h.branch()}), "smartspec(not_implemented): 2 tasks");
+  EXPECT_EQ(h.git({"log", "--format=%s", "HEAD.." + h.branch()}),
+            "smartspec(not_implemented): 2 tasks");
   // The one rollback: its failed/ ref on top of the checkpoint.
   const std::string failed = "refs/smartspec/failed/20251226_083000/missing_code";
   EXPECT_EQ(h.git({"rev-parse", failed + "^"}), h.git({"rev-parse", h.branch()}));
@@ -122,7 +125,8 @@ TEST_P(Rollback, SavesTheFailedRefAndRestoresTheScratch) {
   EXPECT_EQ(h.run(), 3);
   RunState s = h.state();
   EXPECT_EQ(s.stopped_at, "not_implemented");
-  EXPECT_EQ(s.reason, as_error ? "unexpected error: the disk is gone" : "--verify-cmd exited with 1");
+  EXPECT_EQ(s.reason,
+            as_error ? "unexpected error: the disk is gone" : "--verify-cmd exited with 1");
   EXPECT_EQ(h.git({"rev-parse", h.branch()}), h.git({"rev-parse", "HEAD"}));  // nothing landed
   // The partial work is the tree the unit would have committed.
   const std::string failed = "refs/smartspec/failed/20251226_083000/not_implemented";
@@ -130,10 +134,12 @@ TEST_P(Rollback, SavesTheFailedRefAndRestoresTheScratch) {
   EXPECT_EQ(h.git({"rev-parse", failed + "^"}), h.git({"rev-parse", "HEAD"}));
   // The scratch worktree is back at the checkpoint for every path it changed.
   const std::string scratch = test::scratch_path(h.repo);
-  EXPECT_EQ(test::read(fs::path(scratch) / "tasks.md"), test::sh("git show HEAD:tasks.md", h.repo).out);
+  EXPECT_EQ(test::read(fs::path(scratch) / "tasks.md"),
+            test::sh("git show HEAD:tasks.md", h.repo).out);
   const std::string changed = h.git({"diff", "--name-only", "HEAD", failed});
   EXPECT_NE(changed.find("src/inventory/suppliers.py"), std::string::npos) << changed;
-  for (const auto& path : {"docs/configuration.md", "src/inventory/suppliers.py", "tests/test_suppliers.py"})
+  for (const auto& path :
+       {"docs/configuration.md", "src/inventory/suppliers.py", "tests/test_suppliers.py"})
     EXPECT_FALSE(fs::exists(fs::path(scratch) / path)) << path;
 }
 

@@ -1,8 +1,8 @@
 #include "smartspec/exec/apply.hpp"
 
-#include <filesystem>
-
 #include <gtest/gtest.h>
+
+#include <filesystem>
 
 #include "support/test_support.hpp"
 
@@ -59,11 +59,11 @@ struct Fixture {
 
 TEST(ApplyCreate, WritesCodeAndTestFilesWithFinalNewline) {
   Fixture fx;
-  auto t = task(Unit::kNotImplemented,
-                {file("src/inv/stock.py", FileRole::kCode, plan::Action::kCreate,
-                      "class Stock:\n    pass"),
-                 file("tests/test_stock.py", FileRole::kTest, plan::Action::kCreate,
-                      "def test_stock():\n    assert True\n")});
+  auto t = task(
+      Unit::kNotImplemented,
+      {file("src/inv/stock.py", FileRole::kCode, plan::Action::kCreate, "class Stock:\n    pass"),
+       file("tests/test_stock.py", FileRole::kTest, plan::Action::kCreate,
+            "def test_stock():\n    assert True\n")});
   auto o = fx.apply(t, pack_task(Unit::kNotImplemented));
   EXPECT_EQ(o.status, TaskStatus::kSucceeded) << o.error;
   EXPECT_EQ(o.files_created, (std::vector<std::string>{"src/inv/stock.py", "tests/test_stock.py"}));
@@ -78,8 +78,8 @@ TEST(ApplyCreate, NewFileLineEndingComesFromTheCallback) {
   fx.opt.line_ending = [](const std::string& rel) {
     return rel.ends_with(".bat") ? std::string("\r\n") : std::string("\n");
   };
-  auto t = task(Unit::kMissingCode, {file("run.bat", FileRole::kCode, plan::Action::kCreate,
-                                          "@echo off\r\necho hi")});
+  auto t = task(Unit::kMissingCode,
+                {file("run.bat", FileRole::kCode, plan::Action::kCreate, "@echo off\r\necho hi")});
   auto o = fx.apply(t, pack_task(Unit::kMissingCode));
   EXPECT_EQ(o.status, TaskStatus::kSucceeded) << o.error;
   EXPECT_EQ(fx.read("run.bat"), "@echo off\r\necho hi\r\n");
@@ -88,7 +88,8 @@ TEST(ApplyCreate, NewFileLineEndingComesFromTheCallback) {
 TEST(ApplyCreate, ExistingDifferentFileFailsUnlessOverwrite) {
   Fixture fx;
   test::write(fx.dir.path() / "a.py", "old = 1\r\n");
-  auto t = task(Unit::kMissingCode, {file("a.py", FileRole::kCode, plan::Action::kModify, "new = 2\n")});
+  auto t =
+      task(Unit::kMissingCode, {file("a.py", FileRole::kCode, plan::Action::kModify, "new = 2\n")});
   auto pt = pack_task(Unit::kMissingCode);
   auto o = fx.apply(t, pt);
   EXPECT_EQ(o.status, TaskStatus::kRefused);
@@ -111,7 +112,8 @@ TEST(ApplyCreate, ExistingDifferentFileFailsUnlessOverwrite) {
 TEST(ApplyCreate, IdenticalFileIsANoOp) {
   Fixture fx;
   test::write(fx.dir.path() / "a.py", "x = 1\r\n");
-  auto t = task(Unit::kMissingCode, {file("a.py", FileRole::kCode, plan::Action::kModify, "x = 1\n")});
+  auto t =
+      task(Unit::kMissingCode, {file("a.py", FileRole::kCode, plan::Action::kModify, "x = 1\n")});
   auto o = fx.apply(t, pack_task(Unit::kMissingCode));
   EXPECT_EQ(o.status, TaskStatus::kSucceeded) << o.error;
   EXPECT_TRUE(o.files_created.empty());
@@ -123,9 +125,10 @@ TEST(ApplyCreate, IdenticalFileIsANoOp) {
 
 TEST(ApplyCreate, RefusedPathFailsAndWritesNothing) {
   Fixture fx;
-  auto t = task(Unit::kNotImplemented,
-                {file("ok.py", FileRole::kCode, plan::Action::kCreate, "x = 1\n"),
-                 file(".git/hooks/post-checkout", FileRole::kOther, plan::Action::kCreate, "evil\n")});
+  auto t =
+      task(Unit::kNotImplemented,
+           {file("ok.py", FileRole::kCode, plan::Action::kCreate, "x = 1\n"),
+            file(".git/hooks/post-checkout", FileRole::kOther, plan::Action::kCreate, "evil\n")});
   auto o = fx.apply(t, pack_task(Unit::kNotImplemented));
   EXPECT_EQ(o.status, TaskStatus::kRefused);
   EXPECT_EQ(o.error, ".git/hooks/post-checkout: path inside .git refused");
@@ -318,13 +321,14 @@ TEST(ApplySymbol, SnippetsFollowTheLanguagesLayout) {
   EXPECT_EQ(add_snippet_for("run.sh", "#!/bin/sh\necho a\n", "f() { :; }", "sh"),
             "#!/bin/sh\necho a\n\nf() { :; }\n");
   // TypeScript: imports after the import block (a multi-line one too), once.
-  EXPECT_EQ(add_snippet_for("src/a.ts",
-                            "// header\nimport {\n  a,\n} from './a';\nimport b from './b';\n\n"
-                            "export const x = 1;\n",
-                            "import b from './b';\nimport c from './c';\n\nexport function f() {}",
-                            "typescript"),
-            "// header\nimport {\n  a,\n} from './a';\nimport b from './b';\nimport c from './c';\n\n"
-            "export const x = 1;\n\nexport function f() {}\n");
+  EXPECT_EQ(
+      add_snippet_for("src/a.ts",
+                      "// header\nimport {\n  a,\n} from './a';\nimport b from './b';\n\n"
+                      "export const x = 1;\n",
+                      "import b from './b';\nimport c from './c';\n\nexport function f() {}",
+                      "typescript"),
+      "// header\nimport {\n  a,\n} from './a';\nimport b from './b';\nimport c from './c';\n\n"
+      "export const x = 1;\n\nexport function f() {}\n");
   // Python: a body already in the file is not added again, nor its import.
   EXPECT_EQ(add_snippet_for("m.py", "import json\n\ndef f():\n    return json.dumps(1)\n",
                             "import json\n\ndef f():\n    return json.dumps(1)", "python"),
@@ -384,7 +388,8 @@ TEST(ApplyNaming, OptionAFailuresSpeakOfTheEvidencePath) {
             "--rename-files");
   t.files.front().candidates.clear();
   o = fx.apply(t, pack_task(Unit::kNamingIssue));
-  EXPECT_EQ(o.error, "a.py: no similar file to point the evidence at (the pack names none that exists)");
+  EXPECT_EQ(o.error,
+            "a.py: no similar file to point the evidence at (the pack names none that exists)");
   EXPECT_FALSE(fs::exists(fx.dir.path() / "a.py"));
 }
 

@@ -1,8 +1,7 @@
 #include "smartspec/exec/confine.hpp"
 
-#include <unistd.h>
-
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "support/test_support.hpp"
 

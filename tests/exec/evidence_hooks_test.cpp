@@ -64,12 +64,14 @@ TEST(EvidenceHooks, KeepsCrlfAndMissingFinalNewline) {
   const std::string text = "\xef\xbb\xbf- [ ] C-1 Crlf \r\n- [ ] C-2 Last";
   auto r = ensure_evidence(text, "C-1", canonical_evidence("x.py", "X", ""));
   ASSERT_TRUE(r);
-  EXPECT_EQ(*r, "\xef\xbb\xbf- [ ] C-1 Crlf \r\n  evidence: code path=x.py symbol=X\r\n- [ ] C-2 Last");
+  EXPECT_EQ(*r,
+            "\xef\xbb\xbf- [ ] C-1 Crlf \r\n  evidence: code path=x.py symbol=X\r\n- [ ] C-2 Last");
   auto last = ensure_evidence(*r, "C-2", canonical_evidence("y.py", std::nullopt, "t.py"));
   ASSERT_TRUE(last);
-  EXPECT_EQ(*last,
-            "\xef\xbb\xbf- [ ] C-1 Crlf \r\n  evidence: code path=x.py symbol=X\r\n- [ ] C-2 Last\r\n"
-            "  evidence: code path=y.py\r\n  evidence: test path=t.py");
+  EXPECT_EQ(
+      *last,
+      "\xef\xbb\xbf- [ ] C-1 Crlf \r\n  evidence: code path=x.py symbol=X\r\n- [ ] C-2 Last\r\n"
+      "  evidence: code path=y.py\r\n  evidence: test path=t.py");
 }
 
 TEST(EvidenceHooks, QuotedValuesRoundTripThroughTheParser) {
@@ -86,7 +88,8 @@ TEST(EvidenceHooks, QuotedValuesRoundTripThroughTheParser) {
   auto doc = tasks::parse(*r, "tasks.md");
   ASSERT_TRUE(doc);
   ASSERT_EQ(doc->tasks.size(), 1u);
-  ASSERT_EQ(doc->tasks[0].evidence.size(), 2u) << (doc->warnings.empty() ? "" : doc->warnings[0].message);
+  ASSERT_EQ(doc->tasks[0].evidence.size(), 2u)
+      << (doc->warnings.empty() ? "" : doc->warnings[0].message);
   EXPECT_EQ(doc->tasks[0].evidence[0].type, "code");
   EXPECT_EQ(doc->tasks[0].evidence[0].get("path"), code);
   EXPECT_EQ(doc->tasks[0].evidence[0].get("symbol"), symbol);

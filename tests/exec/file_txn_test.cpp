@@ -1,10 +1,9 @@
 #include "smartspec/exec/file_txn.hpp"
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <filesystem>
-
-#include <gtest/gtest.h>
 
 #include "support/test_support.hpp"
 

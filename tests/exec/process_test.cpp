@@ -52,7 +52,8 @@ TEST(Process, MissingCommandIsAnError) {
 // command as "ref moved" (both were 1).
 TEST(Process, ItsErrorCodesAreNoGitErrorCodes) {
   for (int c : {kCommandNotFound, kCannotStart})
-    for (int g : {git::kRefMoved, git::kNotFound, git::kLockHeld, git::kUnsupported}) EXPECT_NE(c, g);
+    for (int g : {git::kRefMoved, git::kNotFound, git::kLockHeld, git::kUnsupported})
+      EXPECT_NE(c, g);
 }
 
 TEST(Process, StdinCwdEnvAndLog) {

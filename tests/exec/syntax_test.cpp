@@ -17,7 +17,8 @@ TEST(Syntax, PythonErrorsWithLinesInOneBatch) {
   EXPECT_EQ(rep.errors[0].path, "pkg/bad.py");
   EXPECT_EQ(rep.errors[0].line, 3);
   EXPECT_EQ(rep.errors[0].message, "invalid syntax");
-  EXPECT_EQ(describe(rep.errors[0]), "Syntax error in generated code: pkg/bad.py:3: invalid syntax");
+  EXPECT_EQ(describe(rep.errors[0]),
+            "Syntax error in generated code: pkg/bad.py:3: invalid syntax");
   EXPECT_EQ(rep.checked, (std::vector<std::string>{"ok.py", "pkg/bad.py"}));
   EXPECT_TRUE(rep.notes.empty());
 }
@@ -59,8 +60,9 @@ TEST(Syntax, MissingCheckerIsSkippedWithANote) {
   test::write(dir.path() / "b.txt", "anything\n");
   auto rep = check_syntax(dir.str(), {"a.rb", "b.txt"}, {{"rb", "no-such-ruby-checker -c"}});
   EXPECT_TRUE(rep.errors.empty());
-  EXPECT_EQ(rep.notes,
-            (std::vector<std::string>{"no-such-ruby-checker not found: syntax check of a.rb skipped"}));
+  EXPECT_EQ(
+      rep.notes,
+      (std::vector<std::string>{"no-such-ruby-checker not found: syntax check of a.rb skipped"}));
   EXPECT_TRUE(rep.checked.empty());
 }
 
@@ -68,7 +70,8 @@ TEST(Syntax, ExtraCheckCommandGetsThePathAppended) {
   test::TempDir dir;
   test::write(dir.path() / "a.cfg", "good\n");
   test::write(dir.path() / "b.cfg", "bad\n");
-  std::string checker = "sh -c 'if grep -q bad \"$1\"; then echo \"$1:1: contains bad\"; exit 1; fi' checker";
+  std::string checker =
+      "sh -c 'if grep -q bad \"$1\"; then echo \"$1:1: contains bad\"; exit 1; fi' checker";
   auto rep = check_syntax(dir.str(), {"a.cfg", "b.cfg"}, {{"cfg", checker}});
   ASSERT_EQ(rep.errors.size(), 1u);
   // The checker gets the path "./"-prefixed (never an option).
@@ -164,15 +167,13 @@ TEST(SyntaxSessionTest, WithoutPython3FallsBackToTheOneShotNote) {
   EXPECT_EQ(rep.notes[0], "python3 not found: syntax check of a.py skipped");
 }
 
-
 // Issue 15 item 1: a checker gets every path "./"-prefixed, so a file whose
 // name looks like an option is checked as a file, never obeyed. (The planner
 // refuses such names too; this is the checker's own line of defence.)
 TEST(Syntax, APathThatLooksLikeAnOptionIsNeverOneForNode) {
   test::TempDir dir;
   const std::string mark = (dir.path() / "pwned").string();
-  test::write(dir.path() / "work/evil.js",
-              "require('fs').writeFileSync('" + mark + "', 'x');\n");
+  test::write(dir.path() / "work/evil.js", "require('fs').writeFileSync('" + mark + "', 'x');\n");
   test::write(dir.path() / "work/--require=./evil.js", "var a = 1;\n");
   auto rep = check_syntax((dir.path() / "work").string(), {"--require=./evil.js"});
   EXPECT_FALSE(std::filesystem::exists(mark)) << "node ran evil.js";

@@ -1,14 +1,13 @@
 // Helpers shared by the git module's tests.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <optional>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "smartspec/git/git.hpp"
 #include "support/test_support.hpp"

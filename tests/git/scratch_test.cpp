@@ -1,13 +1,13 @@
 // Scratch repository: its own repository outside the user's .git, lazy
 // materialization of exactly the listed paths, incremental full checkouts,
-// control files rewritten before use, removal; and the tree FileSource. Checked with the real git; the user's state never changes.
+// control files rewritten before use, removal; and the tree FileSource. Checked with the real git;
+// the user's state never changes.
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <set>
-
-#include <gtest/gtest.h>
 
 #include "git_test_util.hpp"
 
@@ -181,7 +181,8 @@ TEST(Scratch, OpenRemovesTheLinkedWorktreeOfEarlierVersions) {
   Repository r = open_repo(repo);
   auto s = Scratch::open(r, "main");
   ASSERT_TRUE(s) << s.error().to_string();
-  EXPECT_EQ(git(repo, {"worktree", "list", "--porcelain"}).find("/.git/smartspec/"), std::string::npos);
+  EXPECT_EQ(git(repo, {"worktree", "list", "--porcelain"}).find("/.git/smartspec/"),
+            std::string::npos);
   EXPECT_FALSE(fs::exists(old));
   EXPECT_FALSE(fs::exists(old + ".full"));
   EXPECT_FALSE(fs::exists(admin));
@@ -211,8 +212,10 @@ TEST(Scratch, GitInTheScratchCannotReachTheUsersRepositoryAndControlFilesAreRewr
       "git stash clear && (git branch -D keep || true) && git update-ref refs/heads/main HEAD && "
       "echo changed > a.txt && git add a.txt && git commit -qm agent && git stash list && "
       "printf '#!/bin/sh\\nexit 1\\n' > \"$(git rev-parse --git-dir)/hooks/post-checkout\" && "
-      "git config core.fsmonitor false && git config core.worktree " + repo + " && "
-      "echo ../../x > \"$(git rev-parse --git-dir)/commondir\"",
+      "git config core.fsmonitor false && git config core.worktree " +
+          repo +
+          " && "
+          "echo ../../x > \"$(git rev-parse --git-dir)/commondir\"",
       p);
   EXPECT_EQ(sh.exit_code, 0) << sh.err;
   EXPECT_EQ(test::user_state(repo), state);
@@ -304,8 +307,8 @@ TEST(Scratch, MaterializeWritesExactlyTheListedPaths) {
   ASSERT_TRUE(s->materialize(*c2, {"dir/b.txt"}));
   EXPECT_EQ(test::read(outside + "/b.txt"), "keep\n");
 
-  for (const std::string bad : {"../x", "/etc/passwd", ".git/config", "dir/.GIT/x", "a//b",
-                                "./a.txt", ""}) {
+  for (const std::string bad :
+       {"../x", "/etc/passwd", ".git/config", "dir/.GIT/x", "a//b", "./a.txt", ""}) {
     auto refused = s->materialize(c1, {bad});
     ASSERT_FALSE(refused) << bad;
     EXPECT_EQ(refused.error().file, bad);

@@ -1,8 +1,8 @@
+#include "smartspec/plan/plan.hpp"
+
 #include <gtest/gtest.h>
 
 #include <set>
-
-#include "smartspec/plan/plan.hpp"
 
 namespace smartspec::plan {
 namespace {
@@ -65,27 +65,29 @@ struct PlanFixture : ::testing::Test {
     pack.run_id = "20250101_000000";
     tasks.path = "tasks.md";
     pack.tasks = {
-        pack_task("T-NAME", Unit::kNamingIssue,
-                  {pack_file("src/new_name.py", FileRole::kCode)}, "naming_issue.md", 5),
-        pack_task("T-SYM", Unit::kSymbolIssue,
-                  {pack_file("src/a.py", FileRole::kCode, {content_fence("class Foo:\n    x = 1\n")})},
-                  "symbol_issue.md", 7),
-        pack_task("T-NEW", Unit::kNotImplemented,
-                  {pack_file("src/b.py", FileRole::kCode, {content_fence("def b():\n    return 2\n")}),
-                   pack_file("tests/test_b.py", FileRole::kTest,
-                             {content_fence("def test_b():\n    assert b() == 2\n", "python",
-                                            "Test Template")})},
-                  "not_implemented.md", 3),
+        pack_task("T-NAME", Unit::kNamingIssue, {pack_file("src/new_name.py", FileRole::kCode)},
+                  "naming_issue.md", 5),
+        pack_task(
+            "T-SYM", Unit::kSymbolIssue,
+            {pack_file("src/a.py", FileRole::kCode, {content_fence("class Foo:\n    x = 1\n")})},
+            "symbol_issue.md", 7),
+        pack_task(
+            "T-NEW", Unit::kNotImplemented,
+            {pack_file("src/b.py", FileRole::kCode, {content_fence("def b():\n    return 2\n")}),
+             pack_file("tests/test_b.py", FileRole::kTest,
+                       {content_fence("def test_b():\n    assert b() == 2\n", "python",
+                                      "Test Template")})},
+            "not_implemented.md", 3),
         pack_task("T-DONE", Unit::kMissingCode,
                   {pack_file("src/c.py", FileRole::kCode, {content_fence("X = 1\n")})},
                   "missing_code.md", 9),
         pack_task("T-EMPTY", Unit::kNotImplemented, {}, "not_implemented.md", 30),
     };
     pack.tasks[0].similar_files = {"old_name.py"};
-    tasks.tasks = {task_line("T-NAME", false), task_line("T-SYM", false),
-                   task_line("T-NEW", false), task_line("T-DONE", true),
-                   task_line("T-EMPTY", false, {evidence("code", "src/e.py"),
-                                                evidence("test", "tests/test_e.py")})};
+    tasks.tasks = {task_line("T-NAME", false), task_line("T-SYM", false), task_line("T-NEW", false),
+                   task_line("T-DONE", true),
+                   task_line("T-EMPTY", false,
+                             {evidence("code", "src/e.py"), evidence("test", "tests/test_e.py")})};
   }
 };
 
@@ -188,7 +190,8 @@ TEST_F(PlanFixture, DuplicateRunsOnceAndUnknownTaskIsFlagged) {
 TEST_F(PlanFixture, SkeletonsAndEmptyFencesNeedAnAgent) {
   pack.tasks[2].files[0].fences = {content_fence("import pytest\n\n\n")};
   pack.tasks[2].files[1].fences = {
-      content_fence("class B:\n    \"\"\"Doc.\"\"\"\n    def run(self):\n        # TODO: implement\n        pass\n")};
+      content_fence("class B:\n    \"\"\"Doc.\"\"\"\n    def run(self):\n        # TODO: "
+                    "implement\n        pass\n")};
   auto plan = make_plan(pack, tasks, {}, exists_in({}));
   ASSERT_TRUE(plan);
   const auto& t = plan->units[1].tasks[0];
@@ -203,10 +206,10 @@ TEST(PlanText, RendersTotalsAndActions) {
   Pack pack;
   pack.run_id = "r1";
   pack.files = {{Unit::kNotImplemented, "not_implemented.md", "/x/not_implemented.md"}};
-  PackTask t = pack_task("A-1", Unit::kNotImplemented,
-                         {pack_file("a.sh", FileRole::kCode, {content_fence("echo hi\n", "sh",
-                                                                             "Implementation")})},
-                         "not_implemented.md", 4);
+  PackTask t = pack_task(
+      "A-1", Unit::kNotImplemented,
+      {pack_file("a.sh", FileRole::kCode, {content_fence("echo hi\n", "sh", "Implementation")})},
+      "not_implemented.md", 4);
   pack.tasks = {t};
   TasksDoc tasks;
   tasks.path = "tasks.md";

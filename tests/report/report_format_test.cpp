@@ -92,7 +92,9 @@ TEST(ReportTotals, OnlyVerifiedOrEvidenceFreeChangesAreDone) {
 TEST(ReportHelpers, OneLineDropsControlCharacters) {
   EXPECT_EQ(detail::one_line("a\nb\r\tc\x1b[31md\x7f"), "a b  c\\x1b[31md\\x7f");
   // C1 CSI and a bidirectional override are escaped too (issue 15 item 8).
-  EXPECT_EQ(detail::one_line("x\xc2\x9b" "2Jy\xe2\x80\xae"), "x\\u{009b}2Jy\\u{202e}");
+  EXPECT_EQ(detail::one_line("x\xc2\x9b"
+                             "2Jy\xe2\x80\xae"),
+            "x\\u{009b}2Jy\\u{202e}");
 }
 
 TEST(ReportHelpers, CodeSpanSurvivesBackticks) {

@@ -1,16 +1,16 @@
 // Test main: isolates every test from the machine's git configuration and
 // identity, so commit ids repeat and golden files can hold them.
 #include <git2.h>
+#include <gtest/gtest.h>
 #include <stdlib.h>
 
 #include <filesystem>
 #include <string>
 
-#include <gtest/gtest.h>
-
 int main(int argc, char** argv) {
   namespace fs = std::filesystem;
-  static std::string home = (fs::temp_directory_path() / ("smartspec-test-home-" + std::to_string(getpid()))).string();
+  static std::string home =
+      (fs::temp_directory_path() / ("smartspec-test-home-" + std::to_string(getpid()))).string();
   fs::create_directories(home);
   setenv("HOME", home.c_str(), 1);
   setenv("XDG_CONFIG_HOME", (home + "/.config").c_str(), 1);

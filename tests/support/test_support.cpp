@@ -30,7 +30,8 @@ TempDir::~TempDir() {
   // Make everything writable first (git objects are read-only).
   fs::remove_all(path_, ec);
   if (ec) {
-    std::string cmd = "chmod -R u+w '" + path_.string() + "' 2>/dev/null; rm -rf '" + path_.string() + "'";
+    std::string cmd =
+        "chmod -R u+w '" + path_.string() + "' 2>/dev/null; rm -rf '" + path_.string() + "'";
     (void)std::system(cmd.c_str());
   }
 }
@@ -47,8 +48,10 @@ CmdResult run(const std::vector<std::string>& argv, const std::string& cwd,
     dup2(err_pipe[1], 2);
     if (chdir(cwd.c_str()) != 0) _exit(127);
     for (const auto& [k, v] : env) {
-      if (v == "\x01unset") unsetenv(k.c_str());
-      else setenv(k.c_str(), v.c_str(), 1);
+      if (v == "\x01unset")
+        unsetenv(k.c_str());
+      else
+        setenv(k.c_str(), v.c_str(), 1);
     }
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -75,25 +78,43 @@ CmdResult run(const std::vector<std::string>& argv, const std::string& cwd,
     pollfd fds[3];
     int n = 0;
     int io = -1, ie = -1, ii = -1;
-    if (out_open) { fds[n] = {out_pipe[0], POLLIN, 0}; io = n++; }
-    if (err_open) { fds[n] = {err_pipe[0], POLLIN, 0}; ie = n++; }
-    if (in_fd >= 0) { fds[n] = {in_fd, POLLOUT, 0}; ii = n++; }
+    if (out_open) {
+      fds[n] = {out_pipe[0], POLLIN, 0};
+      io = n++;
+    }
+    if (err_open) {
+      fds[n] = {err_pipe[0], POLLIN, 0};
+      ie = n++;
+    }
+    if (in_fd >= 0) {
+      fds[n] = {in_fd, POLLOUT, 0};
+      ii = n++;
+    }
     if (poll(fds, static_cast<nfds_t>(n), -1) < 0) {
       if (errno == EINTR) continue;
       break;
     }
     if (io >= 0 && fds[io].revents) {
       ssize_t k = ::read(out_pipe[0], buf, sizeof buf);
-      if (k <= 0) out_open = false; else r.out.append(buf, static_cast<std::size_t>(k));
+      if (k <= 0)
+        out_open = false;
+      else
+        r.out.append(buf, static_cast<std::size_t>(k));
     }
     if (ie >= 0 && fds[ie].revents) {
       ssize_t k = ::read(err_pipe[0], buf, sizeof buf);
-      if (k <= 0) err_open = false; else r.err.append(buf, static_cast<std::size_t>(k));
+      if (k <= 0)
+        err_open = false;
+      else
+        r.err.append(buf, static_cast<std::size_t>(k));
     }
     if (ii >= 0 && fds[ii].revents) {
       ssize_t k = ::write(in_fd, input.data() + written, input.size() - written);
       if (k > 0) written += static_cast<std::size_t>(k);
-      if (k < 0 || written == input.size()) { close(in_fd); in_fd = -1; }
+      if (k < 0 || written == input.size()) {
+        close(in_fd);
+        in_fd = -1;
+      }
     }
   }
   close(out_pipe[0]);
@@ -190,7 +211,9 @@ std::string user_state(const std::string& repo) {
   std::string s;
   s += "HEAD=" + git(repo, {"rev-parse", "HEAD"}, false) + "\n";
   s += "symbolic=" + git(repo, {"symbolic-ref", "-q", "HEAD"}, false) + "\n";
-  s += "branches=" + git(repo, {"for-each-ref", "--format=%(refname) %(objectname)", "refs/heads/"}, false) + "\n";
+  s += "branches=" +
+       git(repo, {"for-each-ref", "--format=%(refname) %(objectname)", "refs/heads/"}, false) +
+       "\n";
   // Exclude the tool's own branches (refs/heads/smartspec/*) from the user's branches.
   std::string filtered;
   std::istringstream in(s);
@@ -199,10 +222,17 @@ std::string user_state(const std::string& repo) {
     filtered += line + "\n";
   }
   filtered += "index=" + git(repo, {"ls-files", "-s", "--debug"}, false) + "\n";
-  filtered += "status=" + git(repo, {"status", "--porcelain=v1", "--ignored", "-uall", "--", ".", ":(exclude).spec"}, false) + "\n";
+  filtered +=
+      "status=" +
+      git(repo, {"status", "--porcelain=v1", "--ignored", "-uall", "--", ".", ":(exclude).spec"},
+          false) +
+      "\n";
   filtered += "stash=" + git(repo, {"stash", "list"}, false) + "\n";
   // Byte content of every file in the working tree (outside .git).
-  CmdResult r = sh("find . -path ./.git -prune -o -path ./.spec -prune -o -type f -print0 | sort -z | xargs -0 -r sha1sum", repo);
+  CmdResult r =
+      sh("find . -path ./.git -prune -o -path ./.spec -prune -o -type f -print0 | sort -z | xargs "
+         "-0 -r sha1sum",
+         repo);
   filtered += "files=" + r.out;
   return filtered;
 }

@@ -32,7 +32,8 @@ TEST(PathRules, RefusesEscapesWithTheKnownMessages) {
 }
 
 TEST(PathRules, RefusesOptionLikeComponents) {
-  EXPECT_EQ(refusal("--require=./evil.js"), "path component starting with '-' refused: --require=.");
+  EXPECT_EQ(refusal("--require=./evil.js"),
+            "path component starting with '-' refused: --require=.");
   EXPECT_EQ(refusal("src/-Mevil.pl"), "path component starting with '-' refused: -Mevil.pl");
   EXPECT_EQ(refusal("./-x"), "path component starting with '-' refused: -x");
 }
@@ -40,17 +41,24 @@ TEST(PathRules, RefusesOptionLikeComponents) {
 TEST(PathRules, RefusesDotGitLookAlikes) {
   EXPECT_EQ(refusal(".git\xe2\x80\x8c/hooks/x"),
             ".git look-alike refused: .git\\u{200c} (HFS+ ignores its invisible characters)");
-  EXPECT_EQ(refusal(".g\xe2\x80\xaei\xef\xbb\xbft/x"),
-            ".git look-alike refused: .g\\u{202e}i\\u{feff}t (HFS+ ignores its invisible characters)");
+  EXPECT_EQ(
+      refusal(".g\xe2\x80\xaei\xef\xbb\xbft/x"),
+      ".git look-alike refused: .g\\u{202e}i\\u{feff}t (HFS+ ignores its invisible characters)");
   EXPECT_EQ(refusal(".GI\xe2\x80\x8dT/x"),
             ".git look-alike refused: .GI\\u{200d}T (HFS+ ignores its invisible characters)");
-  EXPECT_EQ(refusal("GIT~1/hooks/x"), ".git look-alike refused: GIT~1 (an NTFS 8.3 short name of .git)");
-  EXPECT_EQ(refusal("a/git~1/x"), ".git look-alike refused: git~1 (an NTFS 8.3 short name of .git)");
+  EXPECT_EQ(refusal("GIT~1/hooks/x"),
+            ".git look-alike refused: GIT~1 (an NTFS 8.3 short name of .git)");
+  EXPECT_EQ(refusal("a/git~1/x"),
+            ".git look-alike refused: git~1 (an NTFS 8.3 short name of .git)");
   EXPECT_EQ(refusal("git~2/x"), ".git look-alike refused: git~2 (an NTFS 8.3 short name of .git)");
-  EXPECT_EQ(refusal("GIT~1./x"), ".git look-alike refused: GIT~1. (an NTFS 8.3 short name of .git)");
-  EXPECT_EQ(refusal(".git./x"), ".git look-alike refused: .git. (NTFS drops trailing dots and spaces)");
-  EXPECT_EQ(refusal(".git /x"), ".git look-alike refused: .git  (NTFS drops trailing dots and spaces)");
-  EXPECT_EQ(refusal(".Git . ./x"), ".git look-alike refused: .Git . . (NTFS drops trailing dots and spaces)");
+  EXPECT_EQ(refusal("GIT~1./x"),
+            ".git look-alike refused: GIT~1. (an NTFS 8.3 short name of .git)");
+  EXPECT_EQ(refusal(".git./x"),
+            ".git look-alike refused: .git. (NTFS drops trailing dots and spaces)");
+  EXPECT_EQ(refusal(".git /x"),
+            ".git look-alike refused: .git  (NTFS drops trailing dots and spaces)");
+  EXPECT_EQ(refusal(".Git . ./x"),
+            ".git look-alike refused: .Git . . (NTFS drops trailing dots and spaces)");
   EXPECT_EQ(refusal(".git::$INDEX_ALLOCATION/x"),
             ".git look-alike refused: .git::$INDEX_ALLOCATION (an NTFS stream of .git)");
   EXPECT_EQ(refusal(".git:x"), ".git look-alike refused: .git:x (an NTFS stream of .git)");
@@ -59,14 +67,17 @@ TEST(PathRules, RefusesDotGitLookAlikes) {
 TEST(PathRules, RefusesDotGitmodulesLookAlikes) {
   EXPECT_EQ(refusal(".gitmodules."),
             ".gitmodules look-alike refused: .gitmodules. (NTFS drops trailing dots and spaces)");
-  EXPECT_EQ(refusal(".GITMODULES"),
-            ".gitmodules look-alike refused: .GITMODULES (a case-insensitive filesystem reads it as "
-            ".gitmodules)");
+  EXPECT_EQ(
+      refusal(".GITMODULES"),
+      ".gitmodules look-alike refused: .GITMODULES (a case-insensitive filesystem reads it as "
+      ".gitmodules)");
   EXPECT_EQ(refusal(".git\xe2\x80\x8cmodules"),
             ".gitmodules look-alike refused: .git\\u{200c}modules (HFS+ ignores its invisible "
             "characters)");
-  EXPECT_EQ(refusal("GITMOD~1"), ".gitmodules look-alike refused: GITMOD~1 (an NTFS 8.3 short name of .gitmodules)");
-  EXPECT_EQ(refusal("gi7eba~12"), ".gitmodules look-alike refused: gi7eba~12 (an NTFS 8.3 short name of .gitmodules)");
+  EXPECT_EQ(refusal("GITMOD~1"),
+            ".gitmodules look-alike refused: GITMOD~1 (an NTFS 8.3 short name of .gitmodules)");
+  EXPECT_EQ(refusal("gi7eba~12"),
+            ".gitmodules look-alike refused: gi7eba~12 (an NTFS 8.3 short name of .gitmodules)");
   EXPECT_EQ(refusal(".gitmodules/x"),
             ".gitmodules look-alike refused: .gitmodules (a directory git's fsck would read as the "
             "submodule configuration)");
@@ -77,8 +88,12 @@ TEST(PathRules, PrintableEscapesWhatATerminalWouldObey) {
   EXPECT_EQ(printable("plain/ascii-é.py"), "plain/ascii-é.py");
   EXPECT_EQ(printable("a\x1b]0;owned\x07z"), "a\\x1b]0;owned\\x07z");
   EXPECT_EQ(printable(std::string("n\0\n\r\t\x7f", 6)), "n\\0\\n\\r\\t\\x7f");
-  EXPECT_EQ(printable("\xc2\x9b" "31m"), "\\u{009b}31m");  // C1 CSI
-  EXPECT_EQ(printable("ab\xe2\x80\xae" "cd"), "ab\\u{202e}cd");
+  EXPECT_EQ(printable("\xc2\x9b"
+                      "31m"),
+            "\\u{009b}31m");  // C1 CSI
+  EXPECT_EQ(printable("ab\xe2\x80\xae"
+                      "cd"),
+            "ab\\u{202e}cd");
   EXPECT_EQ(printable("bad\xff"), "bad\\xff");
 }
 
@@ -96,9 +111,9 @@ TEST(PathRules, AgreesWithGitsOwnCheck) {
                        repo);
     return r.exit_code == 0;
   };
-  for (const std::string p : {".git\xe2\x80\x8c/hooks/x", ".GIT\xef\xbb\xbf/x", "GIT~1/hooks/x",
-                              ".git./x", ".git /x", ".git . /x", "git~1/config", ".git/x", ".Git/x",
-                              "a/.git/x"}) {
+  for (const std::string p :
+       {".git\xe2\x80\x8c/hooks/x", ".GIT\xef\xbb\xbf/x", "GIT~1/hooks/x", ".git./x", ".git /x",
+        ".git . /x", "git~1/config", ".git/x", ".Git/x", "a/.git/x"}) {
     EXPECT_FALSE(git_accepts(p)) << p;
     EXPECT_NE(refusal(p), "") << p;
   }

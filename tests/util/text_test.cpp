@@ -1,13 +1,12 @@
 #include "smartspec/util/text.hpp"
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <csignal>
-
 #include <fstream>
 #include <sstream>
 
@@ -22,8 +21,8 @@ namespace {
 // Issue 16: Error::code values were numbered per module, so git's "ref
 // moved" and exec's "command not found" were both 1; one list now.
 TEST(ErrorCodes, NoTwoKindsShareANumber) {
-  const int all[] = {errc::kRefMoved, errc::kNotFound, errc::kLockHeld, errc::kUnsupported,
-                     errc::kCommandNotFound, errc::kCannotStart};
+  const int all[] = {errc::kRefMoved,    errc::kNotFound,        errc::kLockHeld,
+                     errc::kUnsupported, errc::kCommandNotFound, errc::kCannotStart};
   for (std::size_t i = 0; i < std::size(all); ++i) {
     EXPECT_NE(all[i], errc::kNone);
     for (std::size_t j = i + 1; j < std::size(all); ++j) EXPECT_NE(all[i], all[j]) << i << " " << j;
@@ -39,8 +38,8 @@ TEST(TextReplaceFileAt, ReplacesNeverWritesThroughAndCleansUp) {
   test::write(d / "outside.txt", "keep\n");
   std::filesystem::create_symlink(d / "outside.txt", d / "name");
   std::filesystem::create_symlink(d / "outside.txt", d / "name.tmp");
-  auto r = text::replace_file_at(AT_FDCWD, (d / "name.tmp").string(), (d / "name").string(), "new\n",
-                                 0600, true);
+  auto r = text::replace_file_at(AT_FDCWD, (d / "name.tmp").string(), (d / "name").string(),
+                                 "new\n", 0600, true);
   EXPECT_TRUE(r);
   EXPECT_EQ(test::read(d / "outside.txt"), "keep\n");
   EXPECT_FALSE(std::filesystem::is_symlink(d / "name"));
@@ -48,11 +47,13 @@ TEST(TextReplaceFileAt, ReplacesNeverWritesThroughAndCleansUp) {
   EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(d / "name.tmp")));
 
   test::write(d / "full/x", "x\n");  // a non-empty directory cannot be renamed over
-  auto bad = text::replace_file_at(AT_FDCWD, (d / "t").string(), (d / "full").string(), "y", 0644, false);
+  auto bad =
+      text::replace_file_at(AT_FDCWD, (d / "t").string(), (d / "full").string(), "y", 0644, false);
   EXPECT_EQ(bad.failed, text::ReplaceStep::kRename);
   EXPECT_NE(bad.err, 0);
   EXPECT_FALSE(std::filesystem::exists(d / "t"));
-  auto nodir = text::replace_file_at(AT_FDCWD, (d / "no/t").string(), (d / "no/x").string(), "y", 0644, false);
+  auto nodir = text::replace_file_at(AT_FDCWD, (d / "no/t").string(), (d / "no/x").string(), "y",
+                                     0644, false);
   EXPECT_EQ(nodir.failed, text::ReplaceStep::kCreate);
   EXPECT_EQ(nodir.err, ENOENT);
 }
@@ -96,7 +97,8 @@ TEST(TextWriteAll, WritesEverythingAcrossShortWritesAndReportsTheErrno) {
   int q[2];
   ASSERT_EQ(::pipe(q), 0);
   ::close(q[0]);
-  struct sigaction ignore {}, old {};
+  struct sigaction ignore {
+  }, old{};
   ignore.sa_handler = SIG_IGN;
   ::sigaction(SIGPIPE, &ignore, &old);
   EXPECT_EQ(text::write_all(q[1], "abc"), EPIPE);
@@ -123,7 +125,7 @@ TEST(Text, InvalidUtf8OffsetAndLine) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().to_string(), "x.md:3: invalid UTF-8");
   EXPECT_EQ(text::invalid_utf8_offset("h\xc3\xa9llo \xe2\x9c\x85"), std::string_view::npos);
-  EXPECT_NE(text::invalid_utf8_offset("\xc0\xaf"), std::string_view::npos);  // overlong
+  EXPECT_NE(text::invalid_utf8_offset("\xc0\xaf"), std::string_view::npos);      // overlong
   EXPECT_NE(text::invalid_utf8_offset("\xed\xa0\x80"), std::string_view::npos);  // surrogate
 }
 
@@ -165,7 +167,8 @@ TEST(Json, WritesNestedDocument) {
   w.begin_object().field("a", 1).key("b").begin_array().value("x\"y").value(true).end_array();
   w.key("c").begin_object().end_object().key("d").null().end_object();
   EXPECT_EQ(w.str(),
-            "{\n  \"a\": 1,\n  \"b\": [\n    \"x\\\"y\",\n    true\n  ],\n  \"c\": {},\n  \"d\": null\n}\n");
+            "{\n  \"a\": 1,\n  \"b\": [\n    \"x\\\"y\",\n    true\n  ],\n  \"c\": {},\n  \"d\": "
+            "null\n}\n");
 }
 
 // Issue 19, defect 9: every JSON document is valid UTF-8, whatever bytes a

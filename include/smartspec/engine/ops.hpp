@@ -48,11 +48,11 @@ int hook_command(const HookOptions& opts);
 
 struct VerifyOptions {
   CommonOptions common;
-  std::string tasks;          // TASKS
-  std::string rev;            // --rev: a commit's tree instead of the working tree
-  std::string out;            // --out DIR: <DIR>/<run_id>/summary.json and report.md
-  std::string task;           // --task ID: only this task (exit 0 iff it verifies)
-  bool checked_only = false;  // --checked-only: only tasks marked [x] decide the exit status
+  std::string tasks;           // TASKS
+  std::string rev;             // --rev: a commit's tree instead of the working tree
+  std::string out;             // --out DIR: <DIR>/<run_id>/summary.json and report.md
+  std::string task;            // --task ID: only this task (exit 0 iff it verifies)
+  bool checked_only = false;   // --checked-only: only tasks marked [x] decide the exit status
   bool python_compat = false;  // --python-compat: exactly the Python verifier's verdicts
 };
 // The native evidence verifier: exit 0 when every (selected) task verifies, 1

@@ -36,7 +36,7 @@ struct RunOptions {
   bool mark_done = false;
   bool apply_skeletons = false;
   std::map<std::string, std::string> checks;  // --check EXT=CMD
-  std::string agent;                           // --agent CMD
+  std::string agent;                          // --agent CMD
   int agent_timeout = 600;
   int agent_attempts = 2;  // --agent-attempts: calls per task while its evidence does not verify
   std::string agent_per = "task";  // task | unit

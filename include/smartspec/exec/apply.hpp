@@ -44,11 +44,11 @@ struct TaskOutcome {
 };
 
 struct ApplyOptions {
-  std::string root;               // the worktree directory (FileTxn's root)
-  bool overwrite = false;         // --overwrite: replace existing files with different content
-  bool apply_skeletons = false;   // --apply-skeletons: write TODO-only skeletons
-  bool syntax_check = true;       // check written files (syntax.hpp)
-  ExtraChecks extra_checks;       // --check EXT=CMD
+  std::string root;                 // the worktree directory (FileTxn's root)
+  bool overwrite = false;           // --overwrite: replace existing files with different content
+  bool apply_skeletons = false;     // --apply-skeletons: write TODO-only skeletons
+  bool syntax_check = true;         // check written files (syntax.hpp)
+  ExtraChecks extra_checks;         // --check EXT=CMD
   SyntaxSession* syntax = nullptr;  // reused checker processes (a unit's); null = one-shot
   // Line ending for a file the task creates ("\n" or "\r\n"), as git would check
   // it out (.gitattributes, core.autocrlf). Null → "\n".

@@ -24,8 +24,9 @@
 namespace smartspec::exec {
 
 // Error::code of run_process when the program could not be started.
-inline constexpr int kCommandNotFound = errc::kCommandNotFound;  // argv[0] not found / not executable
-inline constexpr int kCannotStart = errc::kCannotStart;          // fork, pipe, chdir ... failed
+inline constexpr int kCommandNotFound =
+    errc::kCommandNotFound;                              // argv[0] not found / not executable
+inline constexpr int kCannotStart = errc::kCannotStart;  // fork, pipe, chdir ... failed
 
 // Output kept per call: the first and the last kOutputKeep bytes; what lies
 // between is counted and replaced by one line saying how many bytes were dropped.

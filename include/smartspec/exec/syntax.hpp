@@ -21,9 +21,9 @@ struct SyntaxError {
 };
 
 struct SyntaxReport {
-  std::vector<SyntaxError> errors;  // in the order of the paths given
-  std::vector<std::string> notes;   // "python3 not found: syntax check of a.py skipped" ...
-  std::vector<std::string> checked; // paths a checker actually looked at
+  std::vector<SyntaxError> errors;   // in the order of the paths given
+  std::vector<std::string> notes;    // "python3 not found: syntax check of a.py skipped" ...
+  std::vector<std::string> checked;  // paths a checker actually looked at
 };
 
 // Extra checkers: extension without the dot, lower-case ("rb") → command line

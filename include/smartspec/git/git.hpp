@@ -22,10 +22,13 @@ namespace smartspec::git {
 using Oid = std::string;  // 40 lower-case hex digits
 
 // Error::code values (util's errc list).
-inline constexpr int kRefMoved = errc::kRefMoved;      // compare-and-swap lost: the ref is not where expected
-inline constexpr int kNotFound = errc::kNotFound;      // revision / ref / path does not exist
-inline constexpr int kLockHeld = errc::kLockHeld;      // RepoLock: another live run holds it (Error::exit = kLocked)
-inline constexpr int kUnsupported = errc::kUnsupported;  // repository libgit2 1.5.1 cannot open (message says the fix)
+inline constexpr int kRefMoved =
+    errc::kRefMoved;  // compare-and-swap lost: the ref is not where expected
+inline constexpr int kNotFound = errc::kNotFound;  // revision / ref / path does not exist
+inline constexpr int kLockHeld =
+    errc::kLockHeld;  // RepoLock: another live run holds it (Error::exit = kLocked)
+inline constexpr int kUnsupported =
+    errc::kUnsupported;  // repository libgit2 1.5.1 cannot open (message says the fix)
 
 // Initialises libgit2 for the process and honours GIT_CONFIG_NOSYSTEM as git
 // does (libgit2 ignores it), so tests and CI jobs that isolate git from
@@ -58,9 +61,11 @@ class Repository {
   Repository& operator=(Repository&&) noexcept;
   ~Repository();
 
-  [[nodiscard]] std::string workdir() const;     // user's working tree root, no trailing '/'; "" if bare
-  [[nodiscard]] std::string git_dir() const;     // this worktree's git dir, no trailing '/'
-  [[nodiscard]] std::string common_dir() const;  // the shared git dir (objects, refs), no trailing '/'
+  [[nodiscard]] std::string workdir()
+      const;  // user's working tree root, no trailing '/'; "" if bare
+  [[nodiscard]] std::string git_dir() const;  // this worktree's git dir, no trailing '/'
+  [[nodiscard]] std::string common_dir()
+      const;  // the shared git dir (objects, refs), no trailing '/'
   [[nodiscard]] bool is_bare() const;
 
   // Commits and trees.
@@ -84,7 +89,7 @@ class Repository {
   enum class Kind { kMissing, kFile, kExecutable, kSymlink, kDir, kSubmodule };
   struct Entry {
     Kind kind = Kind::kMissing;
-    Oid oid;              // blob/tree id
+    Oid oid;  // blob/tree id
     std::uint32_t mode = 0;
   };
   [[nodiscard]] Entry entry(const Oid& tree_or_commit, const std::string& path) const;
@@ -108,7 +113,8 @@ class Repository {
 
   // Author/committer: GIT_AUTHOR_*/GIT_COMMITTER_* environment, then user.name/
   // user.email from config, then the fixed fallback "smartspec-batch
-  // <smartspec-batch@localhost>"; GIT_*_DATE honoured (as git parses it: ISO-8601 or "@secs +zone").
+  // <smartspec-batch@localhost>"; GIT_*_DATE honoured (as git parses it: ISO-8601 or "@secs
+  // +zone").
   [[nodiscard]] Identity author() const;
   [[nodiscard]] Identity committer() const;
   // Writes a commit object (no ref moves).
@@ -206,7 +212,7 @@ class Scratch {
   // another commit, only the paths that differ are touched. Sets the worktree's
   // HEAD (detached) to commit and resets its index to the commit's tree.
   Result<void> checkout_full(const Oid& commit);
-  [[nodiscard]] bool is_full() const;          // a full checkout is present
+  [[nodiscard]] bool is_full() const;                    // a full checkout is present
   [[nodiscard]] std::optional<Oid> full_commit() const;  // which commit it is at
 
   // Records why the scratch is kept (its git directory's `description`);

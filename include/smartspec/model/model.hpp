@@ -34,7 +34,8 @@ std::string_view unit_name(Unit u);
 std::optional<Unit> unit_from_name(std::string_view name);
 // 1 critical; 2 not_implemented/missing_tests/missing_code; 3 symbol/content; 4 naming.
 int unit_priority(Unit u);
-// "critical, not_implemented, missing_tests, missing_code, symbol_issue, content_issue, naming_issue"
+// "critical, not_implemented, missing_tests, missing_code, symbol_issue, content_issue,
+// naming_issue"
 std::string valid_unit_names();
 
 // A warning or note tied to a place in an input file.
@@ -47,9 +48,9 @@ struct Diagnostic {
 
 // ---------------------------------------------------------------- tasks.md
 struct Evidence {
-  std::string type;  // code | test | docs | ui
+  std::string type;                                         // code | test | docs | ui
   std::vector<std::pair<std::string, std::string>> fields;  // key=value in written order
-  int line = 0;                                              // 1-based line in tasks.md
+  int line = 0;                                             // 1-based line in tasks.md
   std::string raw;  // the payload after "evidence:", trimmed
 
   [[nodiscard]] std::optional<std::string> get(std::string_view key) const;
@@ -59,9 +60,9 @@ struct Evidence {
 struct TaskLine {
   std::string id;
   std::string title;
-  bool checked = false;  // "[x]" or "[X]"
-  int line = 0;          // line of "- [ ] ID Title"
-  std::string indent;    // leading whitespace of the task line
+  bool checked = false;            // "[x]" or "[X]"
+  int line = 0;                    // line of "- [ ] ID Title"
+  std::string indent;              // leading whitespace of the task line
   std::vector<Evidence> evidence;  // accepted evidence lines only
   int evidence_lines = 0;          // every "evidence:" line under the task, accepted or not
   int last_line = 0;               // last line that belongs to the task (task or evidence line)
@@ -81,21 +82,21 @@ enum class FileRole { kCode, kTest, kOther };
 std::string_view role_name(FileRole r);  // "code" | "test" | "other"
 
 struct Fence {
-  std::string info;     // the info string after the marker, trimmed ("python", "")
-  std::string lang;     // first word of info, lower-case
-  std::string body;     // the lines inside, each ending "\n" (empty when no line)
-  int line = 0;         // line of the opening marker
-  std::string heading;  // text of the nearest heading above it
-  bool content = false; // true under a content heading, false = instruction
+  std::string info;      // the info string after the marker, trimmed ("python", "")
+  std::string lang;      // first word of info, lower-case
+  std::string body;      // the lines inside, each ending "\n" (empty when no line)
+  int line = 0;          // line of the opening marker
+  std::string heading;   // text of the nearest heading above it
+  bool content = false;  // true under a content heading, false = instruction
   bool operator==(const Fence&) const = default;
 };
 
 struct PackFile {
-  std::string path;               // as named by the pack (never empty)
+  std::string path;  // as named by the pack (never empty)
   FileRole role = FileRole::kOther;
-  std::optional<bool> exists;     // what the pack says ("Status: ✅ File exists"); nullopt = silent
-  std::vector<Fence> fences;      // content fences that belong to this file, in order
-  int line = 0;                   // where the pack names the path
+  std::optional<bool> exists;  // what the pack says ("Status: ✅ File exists"); nullopt = silent
+  std::vector<Fence> fences;   // content fences that belong to this file, in order
+  int line = 0;                // where the pack names the path
   bool operator==(const PackFile&) const = default;
 };
 
@@ -103,15 +104,15 @@ struct PackTask {
   std::string id;
   std::string title;
   Unit category = Unit::kNotImplemented;  // from the category file (never kCritical)
-  std::string source;        // category file name, e.g. "missing_code.md"
-  int line = 0;              // line of the "## Task" header in source
-  int number = 0;            // N of "## Task N:"; 0 in the old shape
-  std::optional<int> priority;          // old shape "Priority: N"
-  std::vector<PackFile> files;          // every file the section names, in order
-  std::vector<Fence> instructions;      // fences under step/command headings: never applied
-  std::vector<Fence> unassigned;        // content fences no named file claims
-  std::optional<std::string> symbol;    // required symbol ("Missing Symbol:")
-  std::optional<std::string> contains;  // required content ("Missing Content:")
+  std::string source;                     // category file name, e.g. "missing_code.md"
+  int line = 0;                           // line of the "## Task" header in source
+  int number = 0;                         // N of "## Task N:"; 0 in the old shape
+  std::optional<int> priority;            // old shape "Priority: N"
+  std::vector<PackFile> files;            // every file the section names, in order
+  std::vector<Fence> instructions;        // fences under step/command headings: never applied
+  std::vector<Fence> unassigned;          // content fences no named file claims
+  std::optional<std::string> symbol;      // required symbol ("Missing Symbol:")
+  std::optional<std::string> contains;    // required content ("Missing Content:")
   std::vector<std::string> suggestions;
   std::vector<std::string> similar_files;  // naming issues: candidate existing paths
   std::vector<Diagnostic> artefacts;       // template artefacts ({{else}}, {{/if}} ...) with lines
@@ -131,8 +132,8 @@ struct PackSummary {
 };
 
 struct Pack {
-  std::string dir;     // resolved (realpath) pack directory
-  std::string run_id;  // basename of dir
+  std::string dir;                  // resolved (realpath) pack directory
+  std::string run_id;               // basename of dir
   std::vector<CategoryFile> files;  // in unit order
   std::vector<PackTask> tasks;      // category files in unit order, sections in file order
   std::optional<PackSummary> summary;

@@ -23,12 +23,12 @@ struct PlannedFile {
   std::string path;
   FileRole role = FileRole::kOther;
   Action action = Action::kNone;
-  std::string from;             // rename source
+  std::string from;  // rename source
   PathSource source = PathSource::kPack;
-  std::string content;          // what the pack gives for it (joined content fences); may be empty
-  std::string lang;             // language tag of its first content fence
-  bool has_content = false;     // a non-empty, non-skeleton fence belongs to it
-  bool skeleton = false;        // content is a TODO-only skeleton
+  std::string content;       // what the pack gives for it (joined content fences); may be empty
+  std::string lang;          // language tag of its first content fence
+  bool has_content = false;  // a non-empty, non-skeleton fence belongs to it
+  bool skeleton = false;     // content is a TODO-only skeleton
   std::vector<std::string> candidates;  // naming issues: existing similar files considered
   // Pack lines spanned by the content fences used (first opening to last
   // closing marker); 0 when the content did not come from fences.
@@ -47,9 +47,9 @@ struct PlannedTask {
   Unit unit = Unit::kNotImplemented;      // the unit it runs in
   Unit category = Unit::kNotImplemented;  // the category file it came from
   std::size_t pack_index = 0;             // index into Pack::tasks
-  bool known = true;     // tasks.md has this id
-  bool checked = false;  // tasks.md marks it [x]
-  bool needs_agent = false;  // nothing to apply in apply mode
+  bool known = true;                      // tasks.md has this id
+  bool checked = false;                   // tasks.md marks it [x]
+  bool needs_agent = false;               // nothing to apply in apply mode
   // naming_issue by the pack's option A: its rename (a file's `from`) is done
   // as an update of the evidence path in tasks.md, no file is renamed. Set by
   // the engine (not with --rename-files, nor for a pack offering only a rename).

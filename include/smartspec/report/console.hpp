@@ -45,8 +45,7 @@ class Console {
   static bool colour_from_env(bool terminal);
   // The whole rule: `mode` from --color; `terminal`: the output is one;
   // `no_color`, `term`: NO_COLOR and TERM (nullptr when unset).
-  static bool colour_wanted(ColourMode mode, bool terminal, const char* no_color,
-                            const char* term);
+  static bool colour_wanted(ColourMode mode, bool terminal, const char* no_color, const char* term);
   // TERM=dumb: a terminal without cursor control (Emacs shell, some CI
   // logs): no live line ("\r\x1b[K" redraws), no colour in auto mode.
   static bool dumb_terminal(const char* term);

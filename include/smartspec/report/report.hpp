@@ -62,15 +62,16 @@ enum class UnitStatus {
   kNotRun,
   kDoneEarlier,  // committed by an earlier invocation (resume)
 };
-std::string_view unit_status_name(UnitStatus s);  // "committed", "nothing_to_commit", "rolled_back", "not_run", "done_earlier"
+std::string_view unit_status_name(
+    UnitStatus s);  // "committed", "nothing_to_commit", "rolled_back", "not_run", "done_earlier"
 
 struct UnitReport {
   Unit unit = Unit::kNotImplemented;
   int priority = 0;
   UnitStatus status = UnitStatus::kNotRun;
-  std::string commit;      // full id when committed
-  std::string reason;      // why rolled back
-  std::string failed_ref;  // refs/smartspec/failed/<run>/<unit> when rolled back
+  std::string commit;             // full id when committed
+  std::string reason;             // why rolled back
+  std::string failed_ref;         // refs/smartspec/failed/<run>/<unit> when rolled back
   std::string verify_cmd_output;  // --verify-cmd output (tail), when it ran
   std::vector<TaskReport> tasks;
 };
@@ -83,9 +84,9 @@ struct VerifyFigures {
 
 struct RunReport {
   std::string run_id;
-  std::string branch;       // "smartspec/<run-id>"
-  std::string base;         // full commit id
-  std::string tip;          // full commit id of the branch at the end
+  std::string branch;  // "smartspec/<run-id>"
+  std::string base;    // full commit id
+  std::string tip;     // full commit id of the branch at the end
   std::string pack_digest;
   std::string prompts_dir;  // as given
   std::string tasks_path;   // as given
@@ -101,7 +102,7 @@ struct RunReport {
   std::vector<std::string> warnings;
   std::string stopped_reason;  // non-empty when the run stopped early (exit 3)
   int exit_code = 0;
-  std::string report_md_path;    // where the files were saved (relative to the repo root)
+  std::string report_md_path;  // where the files were saved (relative to the repo root)
   std::string report_json_path;
   // The command that reproduces the run (every option that shapes it), for
   // the resume hint; empty = rebuilt from prompts_dir/tasks_path/run_id.
@@ -110,8 +111,8 @@ struct RunReport {
 
 // Totals over all units' tasks.
 struct Totals {
-  int total = 0, verified = 0, applied_unverified = 0, no_change = 0, needs_agent = 0,
-      refused = 0, failed = 0, already_done = 0, not_run = 0;
+  int total = 0, verified = 0, applied_unverified = 0, no_change = 0, needs_agent = 0, refused = 0,
+      failed = 0, already_done = 0, not_run = 0;
   int done = 0;  // tasks for which task_done() holds
 };
 Totals totals(const RunReport& r);

@@ -4,9 +4,8 @@
 #pragma once
 
 #include <string>
-#include <utility>
-
 #include <tl/expected.hpp>
+#include <utility>
 
 namespace smartspec {
 
@@ -58,15 +57,18 @@ inline tl::unexpected<Error> fail(Error e) { return tl::unexpected<Error>(std::m
 }  // namespace smartspec
 
 // Propagate an error: TRY(auto x, f()); or TRY_VOID(f());
+// `decl` is a declaration ("auto x"), which parentheses would break.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define SMARTSPEC_CAT2(a, b) a##b
 #define SMARTSPEC_CAT(a, b) SMARTSPEC_CAT2(a, b)
-#define TRY(decl, expr)                                                 \
-  auto SMARTSPEC_CAT(try_tmp_, __LINE__) = (expr);                      \
-  if (!SMARTSPEC_CAT(try_tmp_, __LINE__))                               \
+#define TRY(decl, expr)                                                            \
+  auto SMARTSPEC_CAT(try_tmp_, __LINE__) = (expr);                                 \
+  if (!SMARTSPEC_CAT(try_tmp_, __LINE__))                                          \
     return ::tl::unexpected(std::move(SMARTSPEC_CAT(try_tmp_, __LINE__)).error()); \
   decl = std::move(*SMARTSPEC_CAT(try_tmp_, __LINE__))
-#define TRY_VOID(expr)                                                  \
-  do {                                                                  \
-    auto try_tmp_v = (expr);                                            \
+#define TRY_VOID(expr)                                                     \
+  do {                                                                     \
+    auto try_tmp_v = (expr);                                               \
     if (!try_tmp_v) return ::tl::unexpected(std::move(try_tmp_v).error()); \
   } while (0)
+// NOLINTEND(bugprone-macro-parentheses)

@@ -4,12 +4,11 @@
 #pragma once
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <map>
@@ -36,7 +35,8 @@ inline std::map<std::string, std::string> fast_env(std::map<std::string, std::st
 inline std::string seven_unit_pack(const TempDir& dir) {
   fs::path pack = dir.path() / "packs" / kRunId;
   fs::create_directories(pack);
-  for (const auto& e : fs::directory_iterator(source_dir() / "tests" / "e2e" / "hostile" / "seven_units")) {
+  for (const auto& e :
+       fs::directory_iterator(source_dir() / "tests" / "e2e" / "hostile" / "seven_units")) {
     if (e.path().extension() == ".md" && e.path().filename() != "README.md")
       fs::copy_file(e.path(), pack / e.path().filename());
   }
