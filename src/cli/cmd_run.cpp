@@ -23,6 +23,8 @@ void add_plan_inputs(CLI::App& cmd, engine::RunOptions& o) {
   cmd.add_option("--only-category", o.only_categories, "Only these units (comma separated)")
       ->type_name("UNIT")
       ->delimiter(',');
+  cmd.add_flag("--rename-files", o.rename_files,
+               "naming_issue: rename the file instead of updating the evidence path in tasks.md");
 }
 
 }  // namespace
@@ -80,8 +82,6 @@ void register_run(CLI::App& app, Context& ctx) {
       ->type_name("DIR")
       ->take_all();
   cmd->add_flag("--land", o.land, "Fast-forward the current branch to the result when done");
-  cmd->add_flag("--rename-files", o.rename_files,
-                "naming_issue: rename the file instead of updating the evidence path in tasks.md");
   cmd->add_flag("--run-hooks", o.run_hooks,
                 "Run the repository's pre-commit and commit-msg hooks for each unit commit");
   cmd->callback([&ctx, cmd]() {

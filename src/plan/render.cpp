@@ -122,9 +122,16 @@ std::string render_json(const Plan& plan, const Pack& pack) {
       w.key("files").begin_array();
       for (const auto& f : t.files) {
         w.begin_object();
-        w.field("path", f.path).field("role", std::string(role_name(f.role)));
-        w.field("action", std::string(action_name(f.action)));
-        if (f.action == Action::kRename) w.field("from", f.from);
+        if (t.evidence_update && f.action == Action::kRename) {
+          // Option A: tasks.md's evidence path goes from `from` (the path
+          // it names now) to `path` (the similar file); nothing is renamed.
+          w.field("path", f.from).field("role", std::string(role_name(f.role)));
+          w.field("action", std::string("update_evidence")).field("from", f.path);
+        } else {
+          w.field("path", f.path).field("role", std::string(role_name(f.role)));
+          w.field("action", std::string(action_name(f.action)));
+          if (f.action == Action::kRename) w.field("from", f.from);
+        }
         w.field("path_from", std::string(source_name(f.source)));
         w.field("has_content", f.has_content).field("skeleton", f.skeleton);
         if (!f.refused.empty()) w.field("refused", f.refused);

@@ -118,6 +118,24 @@ TEST(PackShapes, NamingPlanAndFailureSayWhatOptionADoes) {
             std::string::npos)
       << a.out;
   EXPECT_EQ(a.out.find("rename"), std::string::npos) << a.out;
+  // The JSON says the same: the evidence path goes from the expected path to
+  // the similar file; no rename.
+  auto aj =
+      run_tool({"plan", "--json", "--prompts-dir", pack.string(), "--tasks", "tasks.md"}, repo);
+  EXPECT_EQ(aj.exit_code, 0) << aj.err;
+  EXPECT_NE(aj.out.find("\"path\": \"src/inventory/stock_service.py\",\n"
+                        "              \"role\": \"code\",\n"
+                        "              \"action\": \"update_evidence\",\n"
+                        "              \"from\": \"src/inventory/stock_services.py\""),
+            std::string::npos)
+      << aj.out;
+  EXPECT_EQ(aj.out.find("\"rename\""), std::string::npos) << aj.out;
+  // plan takes --rename-files as run does (it shapes the plan).
+  auto bj = run_tool(
+      {"plan", "--json", "--rename-files", "--prompts-dir", pack.string(), "--tasks", "tasks.md"},
+      repo);
+  EXPECT_EQ(bj.exit_code, 0) << bj.err;
+  EXPECT_NE(bj.out.find("\"action\": \"rename\""), std::string::npos) << bj.out;
   plan.push_back("--rename-files");
   auto b = run_tool(plan, repo);
   EXPECT_EQ(b.exit_code, 0) << b.err;
