@@ -85,30 +85,40 @@ std::string resume_command(const ops::RunView& run) {
   return cmd;
 }
 
+// Each unit's tasks with their status: unit name -> [(task id, status)].
+using TaskStatuses = std::map<std::string, std::vector<std::pair<std::string, std::string>>>;
+
 struct Summary {
   std::string id, state, base, tip;
   std::string state_name;  // running | stopped | interrupted | finished | aborted
   std::string stopped_at;  // the unit a stopped or interrupted run continues at
   int done = 0, total = 0, failures = 0;
+  TaskStatuses tasks;  // from the run's last report
 };
 
-// Each unit's tasks with their status in the run's last report (report.json
-// in the state commit): unit name -> [(task id, status)].
-std::map<std::string, std::vector<std::pair<std::string, std::string>>> task_statuses(
-    const git::Repository& repo, const ops::RunView& run) {
-  std::map<std::string, std::vector<std::pair<std::string, std::string>>> out;
+// What the run's last report (report.json in the state commit, read and
+// parsed once) says: its failed-task count and each unit's task statuses.
+struct LastReport {
+  int64_t failed = 0;
+  TaskStatuses tasks;
+};
+
+LastReport last_report(const git::Repository& repo, const ops::RunView& run) {
+  LastReport out;
   if (!run.state_commit) return out;
   auto json = repo.read_file(*run.state_commit, "report.json");
   if (!json) return out;
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
+  if (parser.parse(*json).get(doc)) return out;
+  if (doc["totals"]["failed"].get_int64().get(out.failed)) out.failed = 0;
   simdjson::dom::array units;
-  if (parser.parse(*json).get(doc) || doc["units"].get_array().get(units)) return out;
+  if (doc["units"].get_array().get(units)) return out;
   for (auto u : units) {
     std::string_view name;
     simdjson::dom::array tasks;
     if (u["name"].get_string().get(name) || u["tasks"].get_array().get(tasks)) continue;
-    auto& list = out[std::string(name)];
+    auto& list = out.tasks[std::string(name)];
     for (auto t : tasks) {
       std::string_view id, status;
       if (t["id"].get_string().get(id) || t["status"].get_string().get(status)) continue;
@@ -116,21 +126,6 @@ std::map<std::string, std::vector<std::pair<std::string, std::string>>> task_sta
     }
   }
   return out;
-}
-
-// Failed tasks of the run: the state counts them when a unit is done, the
-// last report also counts those of a unit that was rolled back.
-int failures_of(const git::Repository& repo, const ops::RunView& run) {
-  int n = run.state ? run.state->failures : 0;
-  if (!run.state_commit) return n;
-  auto json = repo.read_file(*run.state_commit, "report.json");
-  if (!json) return n;
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  int64_t failed = 0;
-  if (!parser.parse(*json).get(doc) && !doc["totals"]["failed"].get_int64().get(failed))
-    n = std::max(n, static_cast<int>(failed));
-  return n;
 }
 
 Summary summarize(const git::Repository& repo, const ops::RunView& run) {
@@ -148,7 +143,11 @@ Summary summarize(const git::Repository& repo, const ops::RunView& run) {
     s.base = run.state->base;
     s.done = static_cast<int>(run.state->completed.size());
     s.total = static_cast<int>(run.state->units.size());
-    s.failures = failures_of(repo, run);
+    // Failed tasks: the state counts them when a unit is done, the last
+    // report also counts those of a unit that was rolled back.
+    LastReport report = last_report(repo, run);
+    s.failures = std::max(run.state->failures, static_cast<int>(report.failed));
+    s.tasks = std::move(report.tasks);
   }
   return s;
 }
@@ -231,7 +230,7 @@ RunStatus gather_status(git::Repository& repo, const ops::RunView& run) {
   return st;
 }
 
-void print_status_json(const git::Repository& repo, const ops::RunView& run, const RunStatus& st) {
+void print_status_json(const ops::RunView& run, const RunStatus& st) {
   const Summary& s = st.s;
   const auto& units = st.units;
   const auto& worktree = st.worktree;
@@ -261,13 +260,14 @@ void print_status_json(const git::Repository& repo, const ops::RunView& run, con
   w.end_array();
   w.end_object();
   w.field("checkpoint", run.checkpoint.value_or(""));
-  auto tasks = task_statuses(repo, run);
   w.key("units").begin_array();
   for (const auto& u : units) {
     w.begin_object().field("name", u.name).field("status", u.status).field("commit", u.commit);
     w.key("tasks").begin_array();
-    for (const auto& [task, status] : tasks[u.name])
-      w.begin_object().field("id", task).field("status", status).end_object();
+    auto tasks = s.tasks.find(u.name);
+    if (tasks != s.tasks.end())
+      for (const auto& [task, status] : tasks->second)
+        w.begin_object().field("id", task).field("status", status).end_object();
     w.end_array().end_object();
   }
   w.end_array();
@@ -319,7 +319,7 @@ int status_one(git::Repository& repo, const std::string& id, bool json) {
   if (!loaded) return ops::report_error(loaded.error());
   const RunStatus st = gather_status(repo, *loaded);
   if (json) {
-    print_status_json(repo, *loaded, st);
+    print_status_json(*loaded, st);
   } else {
     print_status_text(id, *loaded, st);
   }
