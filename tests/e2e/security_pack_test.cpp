@@ -415,5 +415,48 @@ TEST_F(PackSecurity, ABranchNamedSmartspecIsExit2BeforeAnythingIsWritten) {
   expect_contained(r);
 }
 
+// ------------------------------------------------------------ item 8 (f)
+
+// Disk full after the run first wrote its state: exit 3 (resumable), never
+// exit 2 ("nothing changed"); with space again, --resume finishes the run.
+// A real ENOSPC: the repository lives on a small tmpfs (mounting needs root,
+// which CI is).
+TEST_F(PackSecurity, DiskFullAfterTheStateMovedIsExit3AndResumable) {
+  if (::geteuid() != 0) GTEST_SKIP() << "mounting a small tmpfs needs root (CI runs as root)";
+  const fs::path mnt = dir.path() / "small";
+  fs::create_directories(mnt);
+  auto m = sh("mount -t tmpfs -o size=1200k tmpfs '" + mnt.string() + "'");
+  if (m.exit_code != 0) GTEST_SKIP() << "tmpfs mount refused here: " << m.err;
+  struct Unmount {
+    fs::path p;
+    ~Unmount() { sh("umount -l '" + p.string() + "'"); }
+  } unmount{mnt};
+  repo = make_inventory_repo(dir, "small/repo");
+  snap();
+  // About 2.6 MB of pseudo-random hex (about 1.4 MB compressed): its blob
+  // cannot be stored.
+  std::string body;
+  std::uint64_t x = 12345;
+  char hex[17];
+  for (int i = 0; i < 80000; ++i) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(x));
+    body += "X" + std::to_string(i) + " = '" + hex + "'\n";
+  }
+  write(pack / "missing_code.md",
+        "# Missing Code\n\n" + code_task("TSK-SEC-052", "Big", "docs/big.py", body));
+  auto r = run_pack();
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("resume with: "), std::string::npos) << r.out;
+  EXPECT_NE(git(repo, {"for-each-ref", "refs/smartspec/runs"}), "");
+  EXPECT_EQ(user_state(repo), user_before);
+  ASSERT_EQ(sh("mount -o remount,size=16m '" + mnt.string() + "'").exit_code, 0);
+  auto resumed = run_pack({"--resume"});
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+  EXPECT_EQ(git(repo, {"show", "smartspec/hostile:docs/big.py"}) + "\n", body);
+  expect_contained(resumed);
+}
+
 }  // namespace
 }  // namespace smartspec::test::robust
