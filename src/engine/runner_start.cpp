@@ -82,9 +82,10 @@ void Runner::report_finished() const {
   }
   if (!state.results.empty()) run_.console.note(report::totals_line(report::totals(done)));
   if (state.exit_code >= 0) {
+    done.exit_code = state.exit_code;
     run_.console.note("it ended with exit " + std::to_string(state.exit_code) + " (" +
-                      std::string(report::exit_meaning(state.exit_code)) +
-                      "); see `smartspec-batch show " + run_.in.run_id + "`");
+                      report::run_exit_meaning(done) + "); see `smartspec-batch show " +
+                      run_.in.run_id + "`");
   }
   // --json: the run's report, as `show --json` prints it, so a script gets a
   // document here too.

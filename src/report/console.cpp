@@ -63,6 +63,7 @@ std::string totals_line(const Totals& t) {
 }
 
 std::string_view exit_meaning(int code) { return detail::exit_meaning(code); }
+std::string run_exit_meaning(const RunReport& r) { return detail::run_exit_meaning(r); }
 
 std::string format_clock(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) seconds = 0;
@@ -319,10 +320,7 @@ void Console::summary(const RunReport& r) {
   std::string_view sgr = r.exit_code == 0                                ? kGreen
                          : (t.failed + t.refused > 0 || r.exit_code > 1) ? kRed
                                                                          : kYellow;
-  emit(
-      {},
-      "exit " + std::to_string(r.exit_code) + ": " + std::string(detail::exit_meaning(r.exit_code)),
-      sgr);
+  emit({}, "exit " + std::to_string(r.exit_code) + ": " + detail::run_exit_meaning(r), sgr);
 }
 
 }  // namespace smartspec::report

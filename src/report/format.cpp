@@ -102,6 +102,17 @@ std::string_view exit_meaning(int code) {
   return "unknown exit code";
 }
 
+std::string run_exit_meaning(const RunReport& r) {
+  if (r.exit_code == 0) {
+    const int unverified = totals(r).applied_unverified;
+    if (unverified > 0) {
+      return "every planned task is done; " + std::to_string(unverified) +
+             " applied with no evidence in tasks.md to verify";
+    }
+  }
+  return std::string(exit_meaning(r.exit_code));
+}
+
 std::string run_command(const RunReport& r) {
   if (!r.command.empty()) return r.command;
   std::string cmd = "smartspec-batch run --prompts-dir " + shell_quote(r.prompts_dir);

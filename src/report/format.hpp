@@ -34,6 +34,11 @@ std::string_view status_marker(TaskStatus s);
 // The meaning of an exit code (docs/DESIGN.md "Exit codes").
 std::string_view exit_meaning(int code);
 
+// The meaning of a run's exit code, told by its tasks: exit 0 with tasks
+// applied that tasks.md gives no evidence for says how many, so the line
+// never claims "verified" for them.
+std::string run_exit_meaning(const RunReport& r);
+
 // The command that reproduces the run: RunReport::command when set, else
 // "smartspec-batch run --prompts-dir <dir> [--tasks <path>] [--run-id <id>]".
 std::string run_command(const RunReport& r);

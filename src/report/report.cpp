@@ -233,8 +233,8 @@ std::string render_markdown(const RunReport& r) {
   md += "- **Already done:** " + with_percent(t.already_done, t.total) + "\n";
   if (t.not_run > 0) md += "- **Not run:** " + with_percent(t.not_run, t.total) + "\n";
   if (!r.stopped_reason.empty()) md += "- **Stopped:** " + one_line(r.stopped_reason) + "\n";
-  md += "- **Exit code:** " + std::to_string(r.exit_code) + " — " +
-        std::string(detail::exit_meaning(r.exit_code)) + "\n";
+  md += "- **Exit code:** " + std::to_string(r.exit_code) + " — " + detail::run_exit_meaning(r) +
+        "\n";
 
   md += "\n## By unit\n";
   if (r.units.empty()) md += "\nNo unit was planned.\n";

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "report/scenarios.hpp"
+#include "smartspec/report/report.hpp"
 
 namespace smartspec::report {
 namespace {
@@ -289,6 +290,31 @@ TEST(Console, SummaryWithoutACommit) {
             "0 tasks: 0 verified\n"
             "branch smartspec/20260101_100000: no commit (base 1111111)\n"
             "exit 0: every planned task is verified\n");
+}
+
+// Exit 0 with a task applied that tasks.md gives no evidence for: the last
+// line must not claim that every task is verified.
+TEST(Console, ExitZeroWithATaskWithoutEvidenceSaysSo) {
+  RunReport r = test::base_run();
+  UnitReport u = test::unit(Unit::kMissingCode, UnitStatus::kCommitted, test::kCommitA);
+  u.tasks.push_back(test::task("T-1", "Big", TaskStatus::kAppliedUnverified));
+  u.tasks.push_back(test::task("T-2", "Small", TaskStatus::kVerified));
+  r.units = {u};
+  r.tip = test::kCommitA;
+  r.report_md_path.clear();
+  r.report_json_path.clear();
+  r.exit_code = 0;
+  const std::string out = capture(false, false, false, [&](Console& c) { c.summary(r); });
+  EXPECT_EQ(out,
+            "2 tasks: 1 verified, 1 applied, not verified\n"
+            "branch smartspec/20260101_100000 at a1b2c3d (base 1111111)\n"
+            "exit 0: every planned task is done; 1 applied with no evidence in tasks.md to "
+            "verify\n");
+  const std::string md = render_markdown(r);
+  EXPECT_NE(md.find("- **Exit code:** 0 — every planned task is done; 1 applied with no evidence "
+                    "in tasks.md to verify\n"),
+            std::string::npos)
+      << md;
 }
 
 TEST(Console, ClockFormat) {

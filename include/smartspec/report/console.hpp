@@ -119,6 +119,8 @@ std::string totals_line(const Totals& t);
 
 // The meaning of an exit code, as the summary prints it.
 std::string_view exit_meaning(int code);
+// A run's exit code told by its tasks (exit 0 says how many had no evidence).
+std::string run_exit_meaning(const RunReport& r);
 
 // "m:ss" ("h:mm:ss" from an hour on); negative = 0:00.
 std::string format_clock(double seconds);
