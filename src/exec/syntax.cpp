@@ -26,26 +26,33 @@ constexpr double kCheckerTimeout = 120;
 // "path:line: message" line per failure and then a line "\x01done" — so a run
 // pays one interpreter start. compile() writes no .pyc into the worktree.
 constexpr const char* kPythonServer = R"PY(
-import sys
-sys.stdout.write('\x01exe %s\n' % sys.executable)
-while True:
-    line = sys.stdin.readline()
-    if not line:
-        break
-    p = line.rstrip('\n')
-    if p == '':
-        sys.stdout.write('\x01done\n')
-        sys.stdout.flush()
-        continue
-    try:
-        with open(p, 'rb') as f:
-            src = f.read()
-        compile(src, p, 'exec', dont_inherit=True)
-    except SyntaxError as e:
-        msg = (e.msg or 'invalid syntax').replace('\n', ' ')
-        sys.stdout.write('%s:%d: %s\n' % (p, e.lineno or 0, msg))
-    except (ValueError, OSError) as e:
-        sys.stdout.write('%s:0: %s\n' % (p, str(e).replace('\n', ' ')))
+import os, sys
+def serve():
+    sys.stdout.write('\x01exe %s\n' % sys.executable)
+    while True:
+        line = sys.stdin.readline()
+        if not line:
+            return
+        p = line.rstrip('\n')
+        if p == '':
+            sys.stdout.write('\x01done\n')
+            sys.stdout.flush()
+            continue
+        try:
+            with open(p, 'rb') as f:
+                src = f.read()
+            compile(src, p, 'exec', dont_inherit=True)
+        except SyntaxError as e:
+            msg = (e.msg or 'invalid syntax').replace('\n', ' ')
+            sys.stdout.write('%s:%d: %s\n' % (p, e.lineno or 0, msg))
+        except (ValueError, OSError) as e:
+            sys.stdout.write('%s:0: %s\n' % (p, str(e).replace('\n', ' ')))
+try:
+    serve()
+except (BrokenPipeError, KeyboardInterrupt):
+    # The tool is gone (killed mid-request): leave without a traceback on
+    # the terminal it shared.
+    os._exit(0)
 )PY";
 
 std::string extension_of(const std::string& rel) {
