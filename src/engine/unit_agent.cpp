@@ -52,6 +52,7 @@ Result<void> UnitTransaction::execute_agent() {
   ctx.syntax = r.syntax.get();
   ctx.program = self_program();
   ctx.processes = &r.procs;
+  if (r.opts.jobs > 1 && r.opts.agent_per != "unit") return execute_agent_jobs(ctx);
   if (r.opts.agent_per == "unit") {
     std::vector<const plan::PlannedTask*> batch;
     for (const auto& t : unit_.tasks) {
