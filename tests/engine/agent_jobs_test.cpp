@@ -3,8 +3,10 @@
 // script as the agent, the results checked with the real git.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <sstream>
 
+#include "e2e/hostile/robust_support.hpp"
 #include "support/test_support.hpp"
 
 namespace smartspec::test {
@@ -153,6 +155,59 @@ TEST(AgentJobs, AConflictingTaskIsReRunOnTheMergedTree) {
               one_task.substr(one_task.find("\"status\""), 40));
   }
   EXPECT_NE(reports(repo).find("re-run after a conflict"), std::string::npos);
+}
+
+// SIGINT while three agents run at once (each ignoring TERM and INT, with a
+// child in a session of its own): every one of them and their children end,
+// the unit rolls back, exit 3; nothing waited for the agents' 30 s.
+TEST(AgentJobs, SigintEndsEveryRunningAgent) {
+  TempDir dir;
+  std::string repo = make_inventory_repo(dir);
+  const std::string base = git(repo, {"rev-parse", "HEAD"});
+  const fs::path pids = dir.path() / "pids";
+  fs::create_directories(pids);
+  const fs::path finished = dir.path() / "finished";
+  const std::string agent = dir.str() + "/stubborn.sh";
+  write(agent, "trap '' TERM INT\n"
+               "echo $$ > '" +
+                   pids.string() +
+                   "'/agent.$SMARTSPEC_TASK_ID\n"
+                   "setsid sh -c 'trap \"\" TERM INT; exec sleep 30' &\n"
+                   "echo $! > '" +
+                   pids.string() +
+                   "'/sleep.$SMARTSPEC_TASK_ID\n"
+                   "wait\necho finished >> '" +
+                   finished.string() + "'\n");
+  std::vector<fs::path> pid_files;
+  for (const char* id : {"TSK-INV-010", "TSK-INV-011", "TSK-INV-012"})
+    for (const char* what : {"agent.", "sleep."}) pid_files.push_back(pids / (what + std::string(id)));
+  struct KillOnExit {
+    std::vector<fs::path>& files;
+    ~KillOnExit() {
+      for (const auto& f : files) {
+        if (!fs::exists(f) || read(f).empty()) continue;
+        const int pid = std::stoi(read(f));
+        if (!process_gone(pid)) ::kill(pid, SIGKILL);
+      }
+    }
+  } cleanup{pid_files};
+  const std::string log = (dir.path() / "run.log").string();
+  robust::Child child({"run", "--prompts-dir", fixture_pack(), "--tasks", "tasks.md",
+                       "--only-category", "not_implemented", "--agent", "sh " + agent,
+                       "--agent-timeout", "120", "--jobs", "3"},
+                      repo, log);
+  ASSERT_TRUE(robust::eventually([&] {
+    for (const auto& f : pid_files)
+      if (!fs::exists(f) || read(f).empty()) return false;
+    return true;
+  })) << read(log);
+  child.signal(SIGINT);
+  EXPECT_EQ(child.wait(), 3) << read(log);
+  const std::string out = read(log);
+  EXPECT_NE(out.find("rolled back — interrupted"), std::string::npos) << out;
+  for (const auto& f : pid_files) EXPECT_TRUE(process_gone(std::stoi(read(f)))) << f;
+  EXPECT_FALSE(fs::exists(finished));
+  EXPECT_EQ(git(repo, {"rev-parse", kBranch}), base);
 }
 
 TEST(AgentJobs, JobsBelowOneIsAUsageError) {
