@@ -46,8 +46,9 @@ Result<void> UnitTransaction::open_lanes(std::size_t n) {
   for (std::size_t k = 0; k + 1 < n; ++k) {
     git::Scratch& sc = r.lanes[k]->scratch;
     TRY_VOID(sc.checkout_full(r.checkpoint));
-    (void)sc.lock("smartspec-batch: reusable full checkout of a --jobs lane (remove with "
-                  "smartspec-batch clean)");
+    (void)sc.lock(
+        "smartspec-batch: reusable full checkout of a --jobs lane (remove with "
+        "smartspec-batch clean)");
     TRY(auto put_back, reset_checkout(r.repo, sc, base_tree_, false));
     (void)put_back;
   }
@@ -109,10 +110,9 @@ Result<void> UnitTransaction::execute_agent_jobs(AgentContext& ctx) {
       free_lanes.pop_back();
       lane_used[lane] = true;
       lane_of[i] = lane;
-      contexts[i] = std::make_unique<AgentContext>(AgentContext{r.opts, r.in, r.repo,
-                                                                *lane_scratch[lane], uname_,
-                                                                base_tree_, r.log_dir,
-                                                                r.tasks_tracked});
+      contexts[i] = std::make_unique<AgentContext>(
+          AgentContext{r.opts, r.in, r.repo, *lane_scratch[lane], uname_, base_tree_, r.log_dir,
+                       r.tasks_tracked});
       AgentContext& c = *contexts[i];
       c.syntax = lane_syntax[lane];
       c.program = ctx.program;

@@ -33,36 +33,36 @@ std::vector<std::string> lines(const std::string& s) {
 std::string write_agent(const TempDir& dir, bool shared) {
   std::string path = dir.str() + "/agent.sh";
   const std::string d = dir.str();
-  write(path, "set -e\n"
-              "cat > /dev/null\n"
-              "echo \"$SMARTSPEC_TASK_ID\" >> " +
-                  d +
-                  "/calls\n"
-                  "mkdir -p " +
-                  d + "/started\n" + "touch " + d +
-                  "/started/$SMARTSPEC_TASK_ID.$SMARTSPEC_ATTEMPT.$$\n"
-                  "want=$(cat " +
-                  d +
-                  "/barrier)\n"
-                  "while [ \"$(ls " +
-                  d +
-                  "/started | wc -l)\" -lt \"$want\" ]; do sleep 0.05; done\n"
-                  "mkdir -p agent_notes\n"
-                  "printf '%s\\n' \"$SMARTSPEC_TASK_ID\" > agent_notes/$SMARTSPEC_TASK_ID.md\n"
-                  "if [ \"$SMARTSPEC_TASK_ID\" = TSK-INV-010 ]; then\n"
-                  "  mkdir -p docs && printf '# Configuration\\n\\nSet INVENTORY_DB.\\n' > "
-                  "docs/configuration.md\n"
-                  "fi\n" +
-                  (shared ? "printf '%s\\n' \"$SMARTSPEC_TASK_ID\" > shared.txt\n" : "") +
-                  "echo \"agent did $SMARTSPEC_TASK_ID\"\n");
+  write(path,
+        "set -e\n"
+        "cat > /dev/null\n"
+        "echo \"$SMARTSPEC_TASK_ID\" >> " +
+            d +
+            "/calls\n"
+            "mkdir -p " +
+            d + "/started\n" + "touch " + d +
+            "/started/$SMARTSPEC_TASK_ID.$SMARTSPEC_ATTEMPT.$$\n"
+            "want=$(cat " +
+            d +
+            "/barrier)\n"
+            "while [ \"$(ls " +
+            d +
+            "/started | wc -l)\" -lt \"$want\" ]; do sleep 0.05; done\n"
+            "mkdir -p agent_notes\n"
+            "printf '%s\\n' \"$SMARTSPEC_TASK_ID\" > agent_notes/$SMARTSPEC_TASK_ID.md\n"
+            "if [ \"$SMARTSPEC_TASK_ID\" = TSK-INV-010 ]; then\n"
+            "  mkdir -p docs && printf '# Configuration\\n\\nSet INVENTORY_DB.\\n' > "
+            "docs/configuration.md\n"
+            "fi\n" +
+            (shared ? "printf '%s\\n' \"$SMARTSPEC_TASK_ID\" > shared.txt\n" : "") +
+            "echo \"agent did $SMARTSPEC_TASK_ID\"\n");
   return path;
 }
 
 CmdResult run_jobs(const std::string& repo, const std::string& agent, int jobs) {
-  return run_tool({"run", "--prompts-dir", fixture_pack(), "--tasks", "tasks.md",
-                   "--only-category", "not_implemented", "--agent", "sh " + agent,
-                   "--agent-timeout", "20", "--agent-attempts", "1", "--jobs",
-                   std::to_string(jobs)},
+  return run_tool({"run", "--prompts-dir", fixture_pack(), "--tasks", "tasks.md", "--only-category",
+                   "not_implemented", "--agent", "sh " + agent, "--agent-timeout", "20",
+                   "--agent-attempts", "1", "--jobs", std::to_string(jobs)},
                   repo);
 }
 
@@ -102,10 +102,10 @@ TEST(AgentJobs, ParallelCallsGiveTheSameTreeAsOneAtATime) {
             "smartspec(not_implemented): 3 tasks");
   EXPECT_EQ(git(par, {"rev-parse", kBranch + "^{tree}"}),
             git(one, {"rev-parse", kBranch + "^{tree}"}));
-  EXPECT_EQ(lines(git(par, {"diff-tree", "--no-commit-id", "--name-status", "-r", kBranch})),
-            (std::vector<std::string>{"A\tagent_notes/TSK-INV-010.md",
-                                      "A\tagent_notes/TSK-INV-011.md",
-                                      "A\tagent_notes/TSK-INV-012.md", "A\tdocs/configuration.md"}));
+  EXPECT_EQ(
+      lines(git(par, {"diff-tree", "--no-commit-id", "--name-status", "-r", kBranch})),
+      (std::vector<std::string>{"A\tagent_notes/TSK-INV-010.md", "A\tagent_notes/TSK-INV-011.md",
+                                "A\tagent_notes/TSK-INV-012.md", "A\tdocs/configuration.md"}));
   // The lanes are scratch repositories of their own; the user's is untouched.
   EXPECT_TRUE(fs::exists(scratch_path(par, "lane-2")));
   EXPECT_TRUE(fs::exists(scratch_path(par, "lane-3")));
@@ -168,19 +168,21 @@ TEST(AgentJobs, SigintEndsEveryRunningAgent) {
   fs::create_directories(pids);
   const fs::path finished = dir.path() / "finished";
   const std::string agent = dir.str() + "/stubborn.sh";
-  write(agent, "trap '' TERM INT\n"
-               "echo $$ > '" +
-                   pids.string() +
-                   "'/agent.$SMARTSPEC_TASK_ID\n"
-                   "setsid sh -c 'trap \"\" TERM INT; exec sleep 30' &\n"
-                   "echo $! > '" +
-                   pids.string() +
-                   "'/sleep.$SMARTSPEC_TASK_ID\n"
-                   "wait\necho finished >> '" +
-                   finished.string() + "'\n");
+  write(agent,
+        "trap '' TERM INT\n"
+        "echo $$ > '" +
+            pids.string() +
+            "'/agent.$SMARTSPEC_TASK_ID\n"
+            "setsid sh -c 'trap \"\" TERM INT; exec sleep 30' &\n"
+            "echo $! > '" +
+            pids.string() +
+            "'/sleep.$SMARTSPEC_TASK_ID\n"
+            "wait\necho finished >> '" +
+            finished.string() + "'\n");
   std::vector<fs::path> pid_files;
   for (const char* id : {"TSK-INV-010", "TSK-INV-011", "TSK-INV-012"})
-    for (const char* what : {"agent.", "sleep."}) pid_files.push_back(pids / (what + std::string(id)));
+    for (const char* what : {"agent.", "sleep."})
+      pid_files.push_back(pids / (what + std::string(id)));
   struct KillOnExit {
     std::vector<fs::path>& files;
     ~KillOnExit() {
@@ -192,10 +194,10 @@ TEST(AgentJobs, SigintEndsEveryRunningAgent) {
     }
   } cleanup{pid_files};
   const std::string log = (dir.path() / "run.log").string();
-  robust::Child child({"run", "--prompts-dir", fixture_pack(), "--tasks", "tasks.md",
-                       "--only-category", "not_implemented", "--agent", "sh " + agent,
-                       "--agent-timeout", "120", "--jobs", "3"},
-                      repo, log);
+  robust::Child child(
+      {"run", "--prompts-dir", fixture_pack(), "--tasks", "tasks.md", "--only-category",
+       "not_implemented", "--agent", "sh " + agent, "--agent-timeout", "120", "--jobs", "3"},
+      repo, log);
   ASSERT_TRUE(robust::eventually([&] {
     for (const auto& f : pid_files)
       if (!fs::exists(f) || read(f).empty()) return false;

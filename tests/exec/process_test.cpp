@@ -417,13 +417,15 @@ TEST(ProcessConcurrent, EndingOneCallLeavesACallStartedAfterItRunning) {
   };
   Result<ProcResult> a = ProcResult{};
   std::thread first([&] {
-    a = run_process(spec("touch a.started; while [ ! -e b.started ]; do sleep 0.01; done; "
+    a =
+        run_process(spec("touch a.started; while [ ! -e b.started ]; do sleep 0.01; done; "
                          "echo a"));
   });
   while (!std::filesystem::exists(dir.path() / "a.started")) ::usleep(10000);
   Result<ProcResult> b = ProcResult{};
   std::thread second([&] {
-    b = run_process(spec("touch b.started; while [ ! -e a.done ]; do sleep 0.01; done; "
+    b =
+        run_process(spec("touch b.started; while [ ! -e a.done ]; do sleep 0.01; done; "
                          "echo b"));
   });
   first.join();  // A ended while B runs
