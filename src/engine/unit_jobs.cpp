@@ -18,7 +18,9 @@
 #include <thread>
 
 #include "engine/agent.hpp"
+#include "engine/agent_internal.hpp"
 #include "engine/run_internal.hpp"
+#include "engine/state.hpp"
 #include "engine/unit_txn.hpp"
 
 namespace smartspec::engine {
@@ -29,6 +31,46 @@ std::string joined(const std::vector<std::string>& v) {
   std::string out;
   for (const auto& x : v) out += (out.empty() ? "" : ", ") + x;
   return out;
+}
+
+// A finished call's result, kept for a resume of the unit: a commit of the
+// task's tree on the unit's base under refs/smartspec/tasks/<run>/<task>,
+// its report in the message (as a state's one result) after "attempts N".
+std::string task_ref(const RunContext& r, const std::string& id) {
+  return r.refs.tasks_prefix + agent_detail::file_stem(id);
+}
+
+Result<void> save_task(RunContext& r, const std::string& unit, const std::string& tree,
+                       const report::TaskReport& tr) {
+  RunState one;
+  one.results.emplace_back(unit, tr);
+  const std::string message = "smartspec task " + tr.id + "\n\nattempts " +
+                              std::to_string(tr.attempts) + "\n\n" + state_to_json(one);
+  TRY(auto commit, r.repo.create_commit(tree, {r.checkpoint}, message));
+  const std::string ref = task_ref(r, tr.id);
+  return r.repo.update_ref(ref, commit, r.repo.read_ref(ref), "smartspec: task " + tr.id);
+}
+
+// The task's saved result when it was made on this base: (tree, report).
+std::optional<std::pair<std::string, report::TaskReport>> saved_task(const RunContext& r,
+                                                                     const std::string& id) {
+  auto commit = r.repo.read_ref(task_ref(r, id));
+  if (!commit) return std::nullopt;
+  auto parents = r.repo.parents(*commit);
+  if (!parents || *parents != std::vector<std::string>{r.checkpoint}) return std::nullopt;
+  auto tree = r.repo.tree_of(*commit);
+  auto message = r.repo.message(*commit);
+  if (!tree || !message) return std::nullopt;
+  const std::string head = "\n\nattempts ";
+  const std::size_t at = message->find(head);
+  const std::size_t json = message->find("\n\n{");
+  if (at == std::string::npos || json == std::string::npos) return std::nullopt;
+  auto state = state_from_json(message->substr(json + 2));
+  if (!state || state->results.size() != 1 || state->results.front().second.id != id)
+    return std::nullopt;
+  report::TaskReport tr = state->results.front().second;
+  tr.attempts = std::atoi(message->c_str() + at + head.size());
+  return std::make_pair(*tree, std::move(tr));
 }
 
 }  // namespace
@@ -99,6 +141,19 @@ Result<void> UnitTransaction::execute_agent_jobs(AgentContext& ctx) {
       const std::size_t i = next++;
       const plan::PlannedTask& t = unit_.tasks[i];
       if (begin_task(t, slots[i]) != TaskStart::kRun) continue;
+      if (auto saved = saved_task(r, t.id)) {  // a resumed unit: not called again
+        report::TaskReport tr = std::move(saved->second);
+        tr.number = slots[i].number;
+        tr.notes.push_back("done by an earlier invocation (" + task_ref(r, t.id) +
+                           "): the agent was not called again");
+        AgentResult res;
+        res.ok = true;
+        res.new_tree = saved->first;
+        res.tasks = {tr};
+        results[i] = std::move(res);
+        slots[i] = std::move(tr);
+        continue;
+      }
       const std::size_t lane = free_lanes.back();
       if (lane_used[lane]) {  // the lane's previous task left its change there
         auto put_back = reset_checkout(r.repo, *lane_scratch[lane], base_tree_, false);
@@ -143,7 +198,6 @@ Result<void> UnitTransaction::execute_agent_jobs(AgentContext& ctx) {
       finished.pop_front();
       --running;
       free_lanes.push_back(lane_of[i]);
-      r.crash.step();
       Result<AgentResult>& res = *results[i];
       if (!res) {
         if (!tool_error) tool_error = res.error();
@@ -153,6 +207,13 @@ Result<void> UnitTransaction::execute_agent_jobs(AgentContext& ctx) {
       tr.id = unit_.tasks[i].id;
       tr.title = unit_.tasks[i].title;
       tr.number = slots[i].number;
+      if (res->ok) {
+        if (auto saved = save_task(r, uname_, res->new_tree, tr); !saved) {
+          if (!tool_error) tool_error = saved.error();
+          continue;
+        }
+      }
+      r.crash.step();
       if (!res->ok) {
         tr.status = report::TaskStatus::kFailed;
         r.agent_tails[tr.id] = res->output_tail;

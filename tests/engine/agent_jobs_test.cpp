@@ -212,6 +212,102 @@ TEST(AgentJobs, SigintEndsEveryRunningAgent) {
   EXPECT_EQ(git(repo, {"rev-parse", kBranch}), base);
 }
 
+// An agent that writes a note per task; TSK-INV-012 (started when a lane is
+// free) waits for the two other tasks' refs, then kills the tool (its parent)
+// unless dir/resumed exists. Returns the run's arguments (--jobs 2).
+std::vector<std::string> killing_run(const TempDir& dir, const std::string& repo) {
+  const std::string d = dir.str();
+  const std::string agent = d + "/agent.sh";
+  write(agent,
+        "cat > /dev/null\n"
+        "echo \"$SMARTSPEC_TASK_ID\" >> " +
+            d +
+            "/calls\n"
+            "mkdir -p agent_notes\n"
+            "printf '%s\\n' \"$SMARTSPEC_TASK_ID\" > agent_notes/$SMARTSPEC_TASK_ID.md\n"
+            "if [ \"$SMARTSPEC_TASK_ID\" = TSK-INV-012 ] && [ ! -e " +
+            d +
+            "/resumed ]; then\n"
+            "  i=0\n"
+            "  while [ \"$(git -C '" +
+            repo +
+            "' for-each-ref refs/smartspec/tasks | wc -l)\" -lt 2 ] && [ $i -lt 400 ]; do "
+            "sleep 0.05; i=$((i+1)); done\n"
+            "  kill -9 $PPID\n"
+            "  sleep 5\n"
+            "fi\n");
+  std::vector<std::string> args = {"run",
+                                   "--prompts-dir",
+                                   fixture_pack(),
+                                   "--tasks",
+                                   "tasks.md",
+                                   "--only-category",
+                                   "not_implemented",
+                                   "--agent",
+                                   "sh " + agent,
+                                   "--agent-timeout",
+                                   "20",
+                                   "--agent-attempts",
+                                   "1",
+                                   "--jobs",
+                                   "2"};
+  return args;
+}
+
+// A run killed while its third task runs (two tasks finished, their refs
+// written) resumes without calling the agent again for those two.
+TEST(AgentJobs, AResumedUnitDoesNotCallTheAgentAgainForFinishedTasks) {
+  TempDir dir;
+  std::string repo = make_inventory_repo(dir);
+  std::vector<std::string> args = killing_run(dir, repo);
+  auto killed = run_tool(args, repo);
+  ASSERT_EQ(killed.exit_code, 128 + SIGKILL) << killed.out << killed.err;
+  EXPECT_EQ(
+      lines(git(repo, {"for-each-ref", "--format=%(refname)", "refs/smartspec/tasks"})),
+      (std::vector<std::string>{std::string("refs/smartspec/tasks/") + kRunId + "/TSK-INV-010",
+                                std::string("refs/smartspec/tasks/") + kRunId + "/TSK-INV-011"}));
+  // A task ref is the task's tree on the unit's base.
+  EXPECT_EQ(
+      git(repo, {"rev-parse", std::string("refs/smartspec/tasks/") + kRunId + "/TSK-INV-011^"}),
+      git(repo, {"rev-parse", "HEAD"}));
+  EXPECT_EQ(git(repo, {"diff-tree", "--no-commit-id", "--name-only", "-r",
+                       std::string("refs/smartspec/tasks/") + kRunId + "/TSK-INV-011"}),
+            "agent_notes/TSK-INV-011.md");
+
+  write(dir.path() / "resumed", "");
+  write(dir.path() / "calls", "");
+  args.push_back("--resume");
+  auto resumed = run_tool(args, repo);
+  EXPECT_NE(resumed.exit_code, 2) << resumed.out << resumed.err;
+  EXPECT_NE(resumed.exit_code, 3) << resumed.out << resumed.err;
+  EXPECT_EQ(read(dir.path() / "calls"), "TSK-INV-012\n");
+  EXPECT_EQ(lines(git(repo, {"diff-tree", "--no-commit-id", "--name-only", "-r", kBranch})),
+            (std::vector<std::string>{"agent_notes/TSK-INV-010.md", "agent_notes/TSK-INV-011.md",
+                                      "agent_notes/TSK-INV-012.md"}));
+  // Once the unit is committed, its task refs are gone.
+  EXPECT_EQ(git(repo, {"for-each-ref", "refs/smartspec/tasks"}), "");
+  auto show = run_tool({"show", kRunId, "--json"}, repo);
+  EXPECT_NE(json_task(show.out, "TSK-INV-010").find("done by an earlier invocation"),
+            std::string::npos)
+      << show.out;
+  EXPECT_EQ(json_task(show.out, "TSK-INV-012").find("done by an earlier invocation"),
+            std::string::npos)
+      << show.out;
+}
+
+// abort deletes the task refs with the run's other refs.
+TEST(AgentJobs, AbortDeletesTheTaskRefs) {
+  TempDir dir;
+  std::string repo = make_inventory_repo(dir);
+  auto killed = run_tool(killing_run(dir, repo), repo);
+  ASSERT_EQ(killed.exit_code, 128 + SIGKILL) << killed.out << killed.err;
+  ASSERT_NE(git(repo, {"for-each-ref", "refs/smartspec/tasks"}), "");
+  auto aborted = run_tool({"abort", kRunId}, repo);
+  EXPECT_EQ(aborted.exit_code, 0) << aborted.out << aborted.err;
+  EXPECT_EQ(git(repo, {"for-each-ref", "refs/smartspec/tasks"}), "");
+  EXPECT_FALSE(fs::exists(scratch_path(repo, "lane-2")));
+}
+
 TEST(AgentJobs, JobsBelowOneIsAUsageError) {
   TempDir dir;
   std::string repo = make_inventory_repo(dir);
