@@ -28,6 +28,9 @@ Result<std::vector<report::TaskReport>> UnitTransaction::call_agent(
     if (!res.ok && tr.status == report::TaskStatus::kSucceeded)
       tr.status = report::TaskStatus::kFailed;
     if (tr.duration_ms == 0) tr.duration_ms = static_cast<long>((r.clock.seconds() - t0) * 1000);
+    tr.lane = 1;  // the run's scratch
+    tr.call_start = t0;
+    tr.call_end = r.clock.seconds();
     reports.push_back(std::move(tr));
   }
   return reports;

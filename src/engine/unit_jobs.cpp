@@ -116,6 +116,7 @@ Result<void> UnitTransaction::execute_agent_jobs(AgentContext& ctx) {
   std::vector<std::size_t> free_lanes;
   for (std::size_t k = lanes; k-- > 0;) free_lanes.push_back(k);  // lane 1 first
   std::vector<std::size_t> lane_of(n, 0);
+  std::vector<double> started(n, 0);
 
   std::mutex mu;
   std::condition_variable cv;
@@ -165,6 +166,7 @@ Result<void> UnitTransaction::execute_agent_jobs(AgentContext& ctx) {
       free_lanes.pop_back();
       lane_used[lane] = true;
       lane_of[i] = lane;
+      started[i] = r.clock.seconds();
       contexts[i] = std::make_unique<AgentContext>(
           AgentContext{r.opts, r.in, r.repo, *lane_scratch[lane], uname_, base_tree_, r.log_dir,
                        r.tasks_tracked});
@@ -207,6 +209,9 @@ Result<void> UnitTransaction::execute_agent_jobs(AgentContext& ctx) {
       tr.id = unit_.tasks[i].id;
       tr.title = unit_.tasks[i].title;
       tr.number = slots[i].number;
+      tr.lane = static_cast<int>(lane_of[i]) + 1;
+      tr.call_start = started[i];
+      tr.call_end = r.clock.seconds();
       if (res->ok) {
         if (auto saved = save_task(r, uname_, res->new_tree, tr); !saved) {
           if (!tool_error) tool_error = saved.error();

@@ -110,6 +110,12 @@ TEST(AgentJobs, ParallelCallsGiveTheSameTreeAsOneAtATime) {
   EXPECT_TRUE(fs::exists(scratch_path(par, "lane-2")));
   EXPECT_TRUE(fs::exists(scratch_path(par, "lane-3")));
   EXPECT_EQ(git(par, {"fsck", "--no-progress", "--no-dangling"}), "");
+  // The report's timeline: one lane per call (they ran at once).
+  const std::string md = reports(par);
+  for (const char* lane :
+       {"section lane 1\n  TSK-INV-010, 1 attempt, ", "section lane 2\n  TSK-INV-011, 1 attempt, ",
+        "section lane 3\n  TSK-INV-012, 1 attempt, "})
+    EXPECT_NE(md.find(lane), std::string::npos) << lane << "\n" << md;
   // The run's state keeps --jobs (what --resume restores).
   EXPECT_NE(git(par, {"show", std::string("refs/smartspec/runs/") + kRunId + ":state.json"})
                 .find("\"jobs\": 3,"),
