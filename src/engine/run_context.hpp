@@ -50,6 +50,8 @@ struct RunContext {
   struct Lane {
     git::Scratch scratch;
     std::unique_ptr<exec::SyntaxSession> syntax;
+    bool checked = false;            // compared with its checkout once in this invocation
+    std::vector<std::string> dirty;  // paths its last task changed (all else: its checkout)
   };
   std::vector<std::unique_ptr<Lane>> lanes;
   RunState state;

@@ -10,6 +10,8 @@
 // run context, the console) is guarded by one lock; a lane's thread holds it
 // for everything but the agent process itself (AgentContext::shared_lock), so
 // git is used by one thread at a time and only the agents overlap.
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
@@ -75,24 +77,32 @@ std::optional<std::pair<std::string, report::TaskReport>> saved_task(const RunCo
 
 }  // namespace
 
-// Lanes 2..n at the unit's base: created on first use, then reused (a lane
-// left with a task's change, or by an interrupted run, is put back).
+// Lanes 2..n at the unit's base: created on first use, then reused. Once per
+// invocation a lane is compared with its checkout whole (what a killed run
+// left); after that only the paths its last task changed are put back.
 Result<void> UnitTransaction::open_lanes(std::size_t n) {
   RunContext& r = run_;
   while (r.lanes.size() + 1 < n) {
     TRY(auto sc, git::Scratch::open(r.repo, "lane-" + std::to_string(r.lanes.size() + 2)));
-    auto lane = std::make_unique<RunContext::Lane>(RunContext::Lane{std::move(sc), nullptr});
+    auto lane =
+        std::make_unique<RunContext::Lane>(RunContext::Lane{std::move(sc), nullptr, false, {}});
     lane->syntax = std::make_unique<exec::SyntaxSession>(lane->scratch.path(), r.opts.checks);
     r.lanes.push_back(std::move(lane));
   }
   for (std::size_t k = 0; k + 1 < n; ++k) {
-    git::Scratch& sc = r.lanes[k]->scratch;
-    TRY_VOID(sc.checkout_full(r.checkpoint));
-    (void)sc.lock(
+    RunContext::Lane& lane = *r.lanes[k];
+    TRY_VOID(lane.scratch.checkout_full(r.checkpoint));
+    (void)lane.scratch.lock(
         "smartspec-batch: reusable full checkout of a --jobs lane (remove with "
         "smartspec-batch clean)");
-    TRY(auto put_back, reset_checkout(r.repo, sc, base_tree_, false));
-    (void)put_back;
+    if (!lane.checked) {  // what a killed run left there is unknown: compare everything once
+      TRY(auto put_back, reset_checkout(r.repo, lane.scratch, base_tree_, false));
+      (void)put_back;
+      lane.checked = true;
+    } else if (!lane.dirty.empty()) {
+      TRY_VOID(lane.scratch.materialize(r.checkpoint, lane.dirty));
+    }
+    lane.dirty.clear();
   }
   return {};
 }
@@ -102,17 +112,22 @@ Result<void> UnitTransaction::execute_agent_jobs(AgentContext& ctx) {
   const std::size_t n = unit_.tasks.size();
   const std::size_t lanes = std::min<std::size_t>(static_cast<std::size_t>(r.opts.jobs), n);
   TRY_VOID(open_lanes(lanes));
+  spdlog::debug("unit {}: {} lane(s) ready", uname_, lanes);
   std::vector<git::Scratch*> lane_scratch{&ctx.scratch};
   std::vector<exec::SyntaxSession*> lane_syntax{ctx.syntax};
+  // What a lane's last task changed: a lane that ran a task is put back to
+  // the base by rewriting these paths only (a failed call puts itself back).
+  std::vector<std::string> main_dirty;
+  std::vector<std::vector<std::string>*> lane_dirty{&main_dirty};
   for (std::size_t k = 0; k + 1 < lanes; ++k) {
     lane_scratch.push_back(&r.lanes[k]->scratch);
     lane_syntax.push_back(r.lanes[k]->syntax.get());
+    lane_dirty.push_back(&r.lanes[k]->dirty);
   }
 
   std::vector<report::TaskReport> slots(n);
   std::vector<std::optional<Result<AgentResult>>> results(n);
   std::vector<std::unique_ptr<AgentContext>> contexts(n);
-  std::vector<bool> lane_used(lanes, false);
   std::vector<std::size_t> free_lanes;
   for (std::size_t k = lanes; k-- > 0;) free_lanes.push_back(k);  // lane 1 first
   std::vector<std::size_t> lane_of(n, 0);
@@ -156,15 +171,15 @@ Result<void> UnitTransaction::execute_agent_jobs(AgentContext& ctx) {
         continue;
       }
       const std::size_t lane = free_lanes.back();
-      if (lane_used[lane]) {  // the lane's previous task left its change there
-        auto put_back = reset_checkout(r.repo, *lane_scratch[lane], base_tree_, false);
+      if (!lane_dirty[lane]->empty()) {  // the lane's previous task left its change there
+        auto put_back = lane_scratch[lane]->materialize(r.checkpoint, *lane_dirty[lane]);
         if (!put_back) {
           tool_error = put_back.error();
           return;
         }
+        lane_dirty[lane]->clear();
       }
       free_lanes.pop_back();
-      lane_used[lane] = true;
       lane_of[i] = lane;
       started[i] = r.clock.seconds();
       contexts[i] = std::make_unique<AgentContext>(
@@ -213,10 +228,13 @@ Result<void> UnitTransaction::execute_agent_jobs(AgentContext& ctx) {
       tr.call_start = started[i];
       tr.call_end = r.clock.seconds();
       if (res->ok) {
-        if (auto saved = save_task(r, uname_, res->new_tree, tr); !saved) {
-          if (!tool_error) tool_error = saved.error();
+        auto saved = save_task(r, uname_, res->new_tree, tr);
+        auto changed = r.repo.changed_paths(base_tree_, res->new_tree);
+        if (!saved || !changed) {
+          if (!tool_error) tool_error = !saved ? saved.error() : changed.error();
           continue;
         }
+        *lane_dirty[lane_of[i]] = std::move(*changed);
       }
       r.crash.step();
       if (!res->ok) {
@@ -232,6 +250,7 @@ Result<void> UnitTransaction::execute_agent_jobs(AgentContext& ctx) {
   for (auto& t : threads) t.join();
   threads.clear();
   if (tool_error) return fail(std::move(*tool_error));
+  spdlog::debug("unit {}: calls done", uname_);
 
   // The base merged with each task's tree, in task order.
   std::string merged = base_tree_;
@@ -251,6 +270,7 @@ Result<void> UnitTransaction::execute_agent_jobs(AgentContext& ctx) {
       conflicting.emplace_back(i, std::move(m.conflicts));
   }
 
+  spdlog::debug("unit {}: task trees merged ({} conflicting)", uname_, conflicting.size());
   // Conflicting tasks again, one at a time, in the run's scratch at the
   // merged tree: each starts from everything before it.
   TRY(auto put_back, reset_checkout(r.repo, ctx.scratch, merged, false));
