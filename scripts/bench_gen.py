@@ -223,9 +223,11 @@ def fence(lang, body):
 
 
 def split_tasks(spec):
-    """Tasks per unit for "files:F" or "tasks:T"."""
+    """Tasks per unit for "files:F", "tasks:T" (T in all) or "each:N"."""
     kind, _, num = spec.partition(":")
     num = int(num)
+    if kind == "each":
+        return {u: num for u in UNITS}
     if kind == "files":
         return {u: (num // 2 if u in ("critical", "not_implemented") else num) for u in UNITS}
     base, extra = divmod(num, len(UNITS))

@@ -73,6 +73,11 @@ void register_run(CLI::App& app, Context& ctx) {
                   "Agent calls per task while its evidence does not verify (default 2)")
       ->type_name("N")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--jobs", o.jobs,
+                  "Agent calls of a unit's tasks running at once, each in a worktree of its own "
+                  "(default 1)")
+      ->type_name("N")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--agent-per", o.agent_per, "Call the agent once per task or per unit")
       ->check(CLI::IsMember({"task", "unit"}));
   cmd->add_flag("--agent-sandbox", o.agent_sandbox,
@@ -118,7 +123,7 @@ void register_run(CLI::App& app, Context& ctx) {
                              "--agent-per",      "--agent-sandbox",
                              "--agent-writable", "--land",
                              "--run-hooks",      "--checkpoint",
-                             "--rename-files"}) {
+                             "--rename-files",   "--jobs"}) {
       if (cmd->count(name) > 0) o.given.insert(name);
     }
     for (const auto& spec : checks) {

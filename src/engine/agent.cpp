@@ -137,6 +137,18 @@ Result<bool> AgentCall::attempt() {
   UserStateCheck user_state(ctx_.repo, ctx_.scratch);
   TRY_VOID(user_state.before());
   Result<exec::ProcResult> proc = [&] {
+    // With --jobs the other lanes use git while this agent runs.
+    struct Unlocked {
+      std::mutex* mu;
+      explicit Unlocked(std::mutex* m) : mu(m) {
+        if (mu != nullptr) mu->unlock();
+      }
+      ~Unlocked() {
+        if (mu != nullptr) mu->lock();
+      }
+      Unlocked(const Unlocked&) = delete;
+      Unlocked& operator=(const Unlocked&) = delete;
+    } unlocked(ctx_.shared_lock);
     AgentTicker ticker(log_path_, ctx_.on_tick);
     return ctx_.processes->run(spec);
   }();

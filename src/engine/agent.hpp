@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,10 @@ struct AgentContext {
   ProcessRunner* processes = nullptr;
   // How the prompt tells the agent to run smartspec-batch (its verify command).
   std::string program = "smartspec-batch";
+  // --jobs: the lock of the run's shared state (libgit2, the run context),
+  // held by the caller of run_agent and released only while the agent
+  // process runs. Null: one call at a time.
+  std::mutex* shared_lock = nullptr;
 };
 
 struct AgentResult {

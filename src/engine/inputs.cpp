@@ -24,7 +24,8 @@ RunRefs::RunRefs(const std::string& id)
       checkpoint("refs/smartspec/checkpoints/" + id),
       state("refs/smartspec/runs/" + id),
       failed_prefix("refs/smartspec/failed/" + id + "/"),
-      undo_prefix("refs/smartspec/undo/" + id + "/") {}
+      undo_prefix("refs/smartspec/undo/" + id + "/"),
+      tasks_prefix("refs/smartspec/tasks/" + id + "/") {}
 
 std::string pack_digest(const Pack& pack) {
   std::string all;

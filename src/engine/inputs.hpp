@@ -41,6 +41,7 @@ std::string pack_digest(const Pack& pack);
 // "refs/heads/smartspec/<id>" etc.
 struct RunRefs {
   std::string branch, checkpoint, state, failed_prefix, undo_prefix;
+  std::string tasks_prefix;  // --jobs: refs/smartspec/tasks/<run>/<task>, one per finished call
   explicit RunRefs(const std::string& run_id);
 };
 inline constexpr const char* kNotesRef = "refs/notes/smartspec";

@@ -51,6 +51,8 @@ int abort_command(const AbortOptions& opts) {
   if (ok && run->checkpoint) ok = drop(run->refs.checkpoint, *run->checkpoint);
   for (const auto& [ref, oid] : run->failed)
     if (ok) ok = drop(ref, oid);
+  for (const auto& [ref, oid] : run->tasks)
+    if (ok) ok = drop(ref, oid);
   if (ok && opts.delete_branch) {
     if (run->branch) ok = drop(run->refs.branch, *run->branch);
     for (const auto& [ref, oid] : run->undo)

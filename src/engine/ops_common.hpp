@@ -38,6 +38,7 @@ struct RunView {
   std::optional<std::string> state_commit;
   std::vector<std::pair<std::string, std::string>> failed;  // (ref, commit)
   std::vector<std::pair<std::string, std::string>> undo;    // (ref, commit), by n
+  std::vector<std::pair<std::string, std::string>> tasks;   // --jobs task refs (ref, commit)
   explicit RunView(std::string run_id) : id(std::move(run_id)), refs(id) {}
 };
 // Error "no run <id> in this repository (see `smartspec-batch status`)" when

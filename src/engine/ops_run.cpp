@@ -58,6 +58,7 @@ Result<RunView> load_run(const git::Repository& repo, const std::string& id) {
   TRY(v.state, read_state(repo, v.refs.state));
   v.failed = repo.list_refs(v.refs.failed_prefix);
   v.undo = repo.list_refs(v.refs.undo_prefix);
+  v.tasks = repo.list_refs(v.refs.tasks_prefix);
   auto n = [&v](const std::string& ref) {
     return std::atoi(strip_prefix(ref, v.refs.undo_prefix).c_str());
   };

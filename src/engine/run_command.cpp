@@ -75,10 +75,12 @@ void clear_stale_locks(const git::Repository& repo, const std::string& run_id,
       repo.common_dir() + "/" + std::string(kNotesRef) + ".lock",
   };  // the scratch repository's own lock files: git::Scratch::open
   std::error_code ec;
-  fs::path failed = fs::path(repo.common_dir()) / refs.failed_prefix;
-  if (fs::is_directory(failed, ec)) {
-    for (const auto& e : fs::directory_iterator(failed, ec))
-      if (e.path().extension() == ".lock") files.push_back(e.path().string());
+  for (const std::string& prefix : {refs.failed_prefix, refs.tasks_prefix}) {
+    fs::path dir = fs::path(repo.common_dir()) / prefix;
+    if (fs::is_directory(dir, ec)) {
+      for (const auto& e : fs::directory_iterator(dir, ec))
+        if (e.path().extension() == ".lock") files.push_back(e.path().string());
+    }
   }
   for (const auto& f : files) {
     struct stat st {};

@@ -44,6 +44,16 @@ struct RunContext {
 
   std::optional<git::Scratch> scratch;
   std::unique_ptr<exec::SyntaxSession> syntax;  // one checker process for the whole run
+  // --jobs N: lanes 2..N, each a scratch repository of its own ("lane-2" ...)
+  // with its own checker; lane 1 is `scratch`. Opened by the first unit that
+  // runs tasks in parallel (unit_jobs.cpp), kept for reuse like `scratch`.
+  struct Lane {
+    git::Scratch scratch;
+    std::unique_ptr<exec::SyntaxSession> syntax;
+    bool checked = false;            // compared with its checkout once in this invocation
+    std::vector<std::string> dirty;  // paths its last task changed (all else: its checkout)
+  };
+  std::vector<std::unique_ptr<Lane>> lanes;
   RunState state;
   std::string checkpoint;  // current checkpoint commit
   std::string plan_json;

@@ -48,6 +48,7 @@ std::string command_line(const RunOptions& o, const std::string& run_id) {
   if (o.agent_attempts != d.agent_attempts)
     cmd += " --agent-attempts " + std::to_string(o.agent_attempts);
   if (o.agent_per != d.agent_per) cmd += " --agent-per " + quote(o.agent_per);
+  if (o.jobs != d.jobs) cmd += " --jobs " + std::to_string(o.jobs);
   if (o.agent_sandbox) cmd += " --agent-sandbox";
   for (const auto& w : o.agent_writable) cmd += " --agent-writable " + quote(w);
   if (!o.verify_cmd.empty()) cmd += " --verify-cmd " + quote(o.verify_cmd);
@@ -97,6 +98,7 @@ Result<RunOptions> merge_resume_options(const RunOptions& cli, const RunOptions&
   take("--agent-timeout", &RunOptions::agent_timeout, num);
   take("--agent-attempts", &RunOptions::agent_attempts, num);
   take("--agent-per", &RunOptions::agent_per, str);
+  take("--jobs", &RunOptions::jobs, num);
   take("--agent-sandbox", &RunOptions::agent_sandbox, flag);
   take("--agent-writable", &RunOptions::agent_writable, list);
   take("--verify-cmd", &RunOptions::verify_cmd, str);

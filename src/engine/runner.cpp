@@ -55,6 +55,12 @@ int Runner::run() {
       if (end == UnitEnd::kRolledBack || end == UnitEnd::kCommittedThenFailed) {
         stopped = true;
         stop_at(uname, txn.reason());
+      } else {
+        // --jobs: the unit's task refs were for a resume of it; the checkpoint moved on.
+        for (const auto& [ref, oid] : run_.repo.list_refs(run_.refs.tasks_prefix)) {
+          if (auto gone = run_.repo.delete_ref(ref, oid); !gone)
+            spdlog::warn("{}: {}", ref, gone.error().message);
+        }
       }
     }
     run_.report.units.push_back(std::move(ur));

@@ -28,6 +28,9 @@ Result<std::vector<report::TaskReport>> UnitTransaction::call_agent(
     if (!res.ok && tr.status == report::TaskStatus::kSucceeded)
       tr.status = report::TaskStatus::kFailed;
     if (tr.duration_ms == 0) tr.duration_ms = static_cast<long>((r.clock.seconds() - t0) * 1000);
+    tr.lane = 1;  // the run's scratch
+    tr.call_start = t0;
+    tr.call_end = r.clock.seconds();
     reports.push_back(std::move(tr));
   }
   return reports;
@@ -52,6 +55,7 @@ Result<void> UnitTransaction::execute_agent() {
   ctx.syntax = r.syntax.get();
   ctx.program = self_program();
   ctx.processes = &r.procs;
+  if (r.opts.jobs > 1 && r.opts.agent_per != "unit") return execute_agent_jobs(ctx);
   if (r.opts.agent_per == "unit") {
     std::vector<const plan::PlannedTask*> batch;
     for (const auto& t : unit_.tasks) {

@@ -84,6 +84,11 @@ class UnitTransaction {
   Result<std::vector<report::TaskReport>> call_agent(
       AgentContext& ctx, const std::vector<const plan::PlannedTask*>& batch);
   void record_agent_reports(std::vector<report::TaskReport> reports, int first_number);
+  // --jobs N (unit_jobs.cpp): the tasks' agent calls in up to N lanes at
+  // once, each from the base; their trees merged in task order, a conflicting
+  // task re-run after the others on the merged tree.
+  Result<void> execute_agent_jobs(AgentContext& ctx);
+  Result<void> open_lanes(std::size_t n);
 
   // Apply mode, per task (unit_apply.cpp).
   exec::TaskOutcome apply_one(const plan::PlannedTask& t, const exec::ApplyOptions& aopts,

@@ -19,6 +19,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <set>
 #include <sstream>
 
@@ -161,13 +163,36 @@ std::set<Ident> processes_below_us() {
   return out;
 }
 
+// Calls running at once (agent lanes, --jobs): each call's leader, and each
+// call's live tree for the record. A leader is registered under `mu` in the
+// same critical section as its fork, and every scan of a tree holds `mu`, so
+// no scan sees another call's leader before it is known as one.
+struct Calls {
+  std::mutex mu;
+  std::set<long> leaders;
+  std::map<long, std::set<Ident>> recorded;
+};
+Calls& calls() {
+  static Calls c;
+  return c;
+}
+
 // A call's tree: every process below this one that was not there (nor below
-// one that was) when the call started. Being a subreaper, we are an ancestor of
-// everything the command started, wherever it moved its session or group.
-std::vector<proc::Entry> call_tree(const std::set<Ident>& foreign) {
+// one that was) when the call started, and that is not another running
+// call's leader, below one, or in its process group. Being a subreaper, we
+// are an ancestor of everything the command started, wherever it moved its
+// session or group (a process that left both its parent and its group is
+// counted in every running call's tree).
+std::vector<proc::Entry> call_tree(const std::set<Ident>& foreign, long self = 0) {
+  std::lock_guard<std::mutex> lock(calls().mu);
+  auto other = [&](const proc::Entry& e) {
+    for (long l : calls().leaders)
+      if (l != self && (e.pid == l || e.stat.pgrp == l)) return true;
+    return false;
+  };
   if (!children_files()) {
     return proc::descendants(::getpid(), proc::all(), [&](const proc::Entry& e) {
-      return foreign.count({e.pid, e.stat.start}) != 0;
+      return foreign.count({e.pid, e.stat.start}) != 0 || other(e);
     });
   }
   std::vector<proc::Entry> out;
@@ -179,6 +204,7 @@ std::vector<proc::Entry> call_tree(const std::set<Ident>& foreign) {
       if (!seen.insert(pid).second) continue;
       auto s = proc::stat(pid);
       if (!s || foreign.count({pid, s->start}) != 0) continue;
+      if (other({pid, *s})) continue;
       out.push_back({pid, *s});
       for (long c : proc::children(pid).value_or(std::vector<long>{})) next.push_back(c);
     }
@@ -192,7 +218,7 @@ std::vector<proc::Entry> call_tree(const std::set<Ident>& foreign) {
 // wanted: run_process reaps it). Returns the live processes found.
 std::vector<proc::Entry> signal_tree(const std::set<Ident>& foreign, pid_t leader, int sig) {
   std::vector<proc::Entry> live;
-  for (const auto& e : call_tree(foreign)) {
+  for (const auto& e : call_tree(foreign, leader)) {
     if (proc::finished(e.stat)) {
       if (e.stat.ppid == ::getpid() && e.pid != leader)
         ::waitpid(static_cast<pid_t>(e.pid), nullptr, WNOHANG);
@@ -204,11 +230,23 @@ std::vector<proc::Entry> signal_tree(const std::set<Ident>& foreign, pid_t leade
   return live;
 }
 
-// "pid start" per line, replaced atomically.
-void write_record(const std::string& path, const std::set<Ident>& procs) {
+// "pid start" per line, replaced atomically: the trees of every running call
+// (`leader`'s now `procs`; empty procs: the call ended). Removed when no call
+// is left.
+void write_record(const std::string& path, long leader, const std::set<Ident>& procs) {
+  std::lock_guard<std::mutex> lock(calls().mu);
+  if (procs.empty())
+    calls().recorded.erase(leader);
+  else
+    calls().recorded[leader] = procs;
+  if (calls().recorded.empty()) {
+    ::unlink(path.c_str());
+    return;
+  }
   std::string text;
-  for (const auto& [pid, start] : procs)
-    text += std::to_string(pid) + " " + std::to_string(start) + "\n";
+  for (const auto& [call, ids] : calls().recorded)
+    for (const auto& [pid, start] : ids)
+      text += std::to_string(pid) + " " + std::to_string(start) + "\n";
   const std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return;
@@ -425,9 +463,13 @@ Result<ProcResult> run_process(const ProcSpec& spec) {
   TRY(auto err_pipe, make_pipe());  // exec failure report (errno), closed by a successful exec
 
   become_subreaper();
-  const std::set<Ident> foreign = processes_below_us();
   const pid_t parent = ::getpid();
   SigpipeBlock no_sigpipe;
+  std::unique_lock<std::mutex> registering(calls().mu);
+  // Other calls' trees are not foreign: they are told apart by their leaders.
+  std::set<Ident> foreign;
+  for (const auto& id : processes_below_us())
+    if (calls().leaders.count(id.first) == 0) foreign.insert(id);
   pid_t pid = ::fork();
   if (pid < 0) return cannot("cannot start " + spec.argv[0]);
   if (pid == 0) {
@@ -455,6 +497,15 @@ Result<ProcResult> run_process(const ProcSpec& spec) {
     ::_exit(127);
   }
   ::setpgid(pid, pid);  // also in the parent: no race with the kill below
+  calls().leaders.insert(pid);
+  registering.unlock();
+  struct Unregister {
+    long pid;
+    ~Unregister() {
+      std::lock_guard<std::mutex> lock(calls().mu);
+      calls().leaders.erase(pid);
+    }
+  } unregister{pid};
   in_pipe.first.reset();
   out_pipe.second.reset();
   err_pipe.second.reset();
@@ -588,10 +639,10 @@ Result<ProcResult> run_process(const ProcSpec& spec) {
     if (!record.empty() && now >= record_at) {
       record_at = now + std::chrono::milliseconds(250);
       std::set<Ident> ids;
-      for (const auto& e : call_tree(foreign))
+      for (const auto& e : call_tree(foreign, pid))
         if (!proc::finished(e.stat)) ids.insert({e.pid, e.stat.start});
       if (ids != recorded) {
-        write_record(record, ids);
+        write_record(record, pid, ids);
         recorded = std::move(ids);
         record_written = true;
       }
@@ -625,7 +676,7 @@ Result<ProcResult> run_process(const ProcSpec& spec) {
       }
     }
   }
-  if (record_written) ::unlink(record.c_str());
+  if (record_written) write_record(record, pid, {});
   result.output = sink.finish();
   result.output_dropped = sink.dropped();
   if (!reaped) {

@@ -101,6 +101,31 @@ Result<Replay> cherry_pick(Repository& repo, const Oid& commit, const Oid& onto)
                       raw != nullptr ? raw : "");
 }
 
+Result<TreeMerge> merge_trees(Repository& repo, const Oid& ancestor, const Oid& ours,
+                              const Oid& theirs) {
+  TreePtr base = tree_for(repo.raw(), ancestor);
+  TreePtr one = tree_for(repo.raw(), ours);
+  TreePtr two = tree_for(repo.raw(), theirs);
+  if (!base || !one || !two) return fail_code("cannot merge: a tree does not exist", kNotFound);
+  git_merge_options mopts;
+  git_merge_options_init(&mopts, GIT_MERGE_OPTIONS_VERSION);
+  mopts.flags = static_cast<git_merge_flag_t>(0);  // no rename detection: paths as they are
+  git_index* index = nullptr;
+  int rc = git_merge_trees(&index, repo.raw(), base.get(), one.get(), two.get(), &mopts);
+  if (rc != 0) return fail_git("cannot merge trees", rc);
+  IndexPtr owner(index);
+  TreeMerge out;
+  if (git_index_has_conflicts(index)) {
+    TRY(out.conflicts, conflicts_of(index));
+    return out;
+  }
+  git_oid id;
+  rc = git_index_write_tree_to(&id, index, repo.raw());
+  if (rc != 0) return fail_git("cannot write the merged tree", rc);
+  out.tree = to_hex(id);
+  return out;
+}
+
 Result<Replay> revert(Repository& repo, const Oid& commit, const Oid& onto,
                       const std::string& message) {
   CommitPtr undo = lookup_commit(repo.raw(), commit);

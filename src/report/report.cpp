@@ -267,6 +267,8 @@ std::string render_markdown(const RunReport& r) {
     }
   }
 
+  md += render_timeline(r);
+
   if (r.before || r.after) {
     md += "\n## Verification\n\n";
     md += "| | Total | Verified | Not verified |\n";

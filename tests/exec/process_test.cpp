@@ -401,6 +401,46 @@ TEST(ProcessRecord, TheRunningTreeIsRecordedAndTheRecordRemovedAfterwards) {
   EXPECT_FALSE(std::filesystem::exists(record));
 }
 
+// Calls running at once (--jobs): B starts while A runs, so B's process is
+// below us and was not there when A started; A's end must not take it for
+// part of its own tree. Both end as themselves; the record goes with the last.
+TEST(ProcessConcurrent, EndingOneCallLeavesACallStartedAfterItRunning) {
+  test::TempDir dir;
+  const std::string record = (dir.path() / "processes").string();
+  set_process_record(record);
+  auto spec = [&](const std::string& script) {
+    ProcSpec s;
+    s.argv = {"sh", "-c", script};
+    s.cwd = dir.str();
+    s.timeout_seconds = 30;
+    return s;
+  };
+  Result<ProcResult> a = ProcResult{};
+  std::thread first([&] {
+    a =
+        run_process(spec("touch a.started; while [ ! -e b.started ]; do sleep 0.01; done; "
+                         "echo a"));
+  });
+  while (!std::filesystem::exists(dir.path() / "a.started")) ::usleep(10000);
+  Result<ProcResult> b = ProcResult{};
+  std::thread second([&] {
+    b =
+        run_process(spec("touch b.started; while [ ! -e a.done ]; do sleep 0.01; done; "
+                         "echo b"));
+  });
+  first.join();  // A ended while B runs
+  test::write(dir.path() / "a.done", "");
+  second.join();
+  set_process_record("");
+  ASSERT_TRUE(a) << a.error().to_string();
+  ASSERT_TRUE(b) << b.error().to_string();
+  EXPECT_EQ(a->exit_code, 0);
+  EXPECT_EQ(a->output, "a\n");
+  EXPECT_EQ(b->exit_code, 0) << "signal " << b->signal;
+  EXPECT_EQ(b->output, "b\n");
+  EXPECT_FALSE(std::filesystem::exists(record));
+}
+
 TEST(ProcessRecord, EndsRecordedProcessesMatchingPidAndStartTimeAndWhatIsBelowThem) {
   test::TempDir dir;
   // A daemon started outside run_process (like one a killed run left), with a child.

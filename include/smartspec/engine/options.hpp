@@ -40,6 +40,7 @@ struct RunOptions {
   int agent_timeout = 600;
   int agent_attempts = 2;  // --agent-attempts: calls per task while its evidence does not verify
   std::string agent_per = "task";  // task | unit
+  int jobs = 1;  // --jobs: agent calls of a unit's tasks running at once (agent mode, per task)
   bool land = false;
   bool run_hooks = false;
   // naming_issue: rename the file (and refuse while references to the old name

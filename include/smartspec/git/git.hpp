@@ -292,6 +292,16 @@ Result<Replay> cherry_pick(Repository& repo, const Oid& commit, const Oid& onto)
 // `message`; author and committer are the repository's identity. Moves no ref.
 Result<Replay> revert(Repository& repo, const Oid& commit, const Oid& onto,
                       const std::string& message);
+// Three-way merge of two trees that both started from `ancestor`
+// (git_merge_trees, default options: no rename detection, no favouring of a
+// side). `tree` is the merged tree, written to the object database; empty
+// with the conflicting paths (sorted) when they conflict.
+struct TreeMerge {
+  Oid tree;
+  std::vector<std::string> conflicts;
+};
+Result<TreeMerge> merge_trees(Repository& repo, const Oid& ancestor, const Oid& ours,
+                              const Oid& theirs);
 // True when `ancestor` is `descendant` or one of its ancestors.
 Result<bool> is_ancestor(const Repository& repo, const Oid& ancestor, const Oid& descendant);
 

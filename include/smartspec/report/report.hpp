@@ -49,6 +49,12 @@ struct TaskReport {
   long duration_ms = 0;
   bool has_evidence = false;  // tasks.md gives it evidence (checked on the unit's tree)
   int number = 0;             // its place in the run ([n/N]); not rendered in reports
+  // Its agent call in this invocation, for the markdown report's timeline:
+  // the lane it ran in (1 = the run's scratch; --jobs gives 2..N), start and
+  // end in seconds since the epoch (the engine's clock). 0 = no call timed.
+  int lane = 0;
+  double call_start = 0;
+  double call_end = 0;
 };
 
 // Whether the task counts towards exit 0: verified, already done, or (for a
@@ -125,6 +131,10 @@ int percent(long part, long whole);
 std::string format_duration(double seconds);
 
 std::string render_markdown(const RunReport& r);
+// The run's agent calls as a mermaid gantt chart ("## Timeline" section, one
+// bar per timed task: lane, start, end, attempts, status); "" when no task
+// has a timed call.
+std::string render_timeline(const RunReport& r);
 std::string render_json(const RunReport& r);
 
 // The checkpoint mirror (.spec/checkpoints/batch_execution_<run-id>.json) in

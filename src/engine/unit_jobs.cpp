@@ -1,0 +1,310 @@
+// --jobs N in agent mode (issue 21): the agent calls of a unit's tasks run in
+// up to N lanes at once. A lane is a scratch repository of its own (lane 1 is
+// the run's scratch, lanes 2..N "lane-2" ...), a full checkout of the unit's
+// base. Each task starts from the base; its result is a tree (base + its
+// change). The unit's tree is the base merged with each task's tree in task
+// order (git::merge_trees); a task whose change conflicts with the earlier
+// ones is re-run after them, one at a time, on the merged tree.
+//
+// Threads: one per running call. The run's shared state (libgit2 handles, the
+// run context, the console) is guarded by one lock; a lane's thread holds it
+// for everything but the agent process itself (AgentContext::shared_lock), so
+// git is used by one thread at a time and only the agents overlap.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include "engine/agent.hpp"
+#include "engine/agent_internal.hpp"
+#include "engine/run_internal.hpp"
+#include "engine/state.hpp"
+#include "engine/unit_txn.hpp"
+
+namespace smartspec::engine {
+
+namespace {
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& x : v) out += (out.empty() ? "" : ", ") + x;
+  return out;
+}
+
+// A finished call's result, kept for a resume of the unit: a commit of the
+// task's tree on the unit's base under refs/smartspec/tasks/<run>/<task>,
+// its report in the message (as a state's one result) after "attempts N".
+std::string task_ref(const RunContext& r, const std::string& id) {
+  return r.refs.tasks_prefix + agent_detail::file_stem(id);
+}
+
+Result<void> save_task(RunContext& r, const std::string& unit, const std::string& tree,
+                       const report::TaskReport& tr) {
+  RunState one;
+  one.results.emplace_back(unit, tr);
+  const std::string message = "smartspec task " + tr.id + "\n\nattempts " +
+                              std::to_string(tr.attempts) + "\n\n" + state_to_json(one);
+  TRY(auto commit, r.repo.create_commit(tree, {r.checkpoint}, message));
+  const std::string ref = task_ref(r, tr.id);
+  return r.repo.update_ref(ref, commit, r.repo.read_ref(ref), "smartspec: task " + tr.id);
+}
+
+// The task's saved result when it was made on this base: (tree, report).
+std::optional<std::pair<std::string, report::TaskReport>> saved_task(const RunContext& r,
+                                                                     const std::string& id) {
+  auto commit = r.repo.read_ref(task_ref(r, id));
+  if (!commit) return std::nullopt;
+  auto parents = r.repo.parents(*commit);
+  if (!parents || *parents != std::vector<std::string>{r.checkpoint}) return std::nullopt;
+  auto tree = r.repo.tree_of(*commit);
+  auto message = r.repo.message(*commit);
+  if (!tree || !message) return std::nullopt;
+  const std::string head = "\n\nattempts ";
+  const std::size_t at = message->find(head);
+  const std::size_t json = message->find("\n\n{");
+  if (at == std::string::npos || json == std::string::npos) return std::nullopt;
+  auto state = state_from_json(message->substr(json + 2));
+  if (!state || state->results.size() != 1 || state->results.front().second.id != id)
+    return std::nullopt;
+  report::TaskReport tr = state->results.front().second;
+  tr.attempts = std::atoi(message->c_str() + at + head.size());
+  return std::make_pair(*tree, std::move(tr));
+}
+
+}  // namespace
+
+// Lanes 2..n at the unit's base: created on first use, then reused. Once per
+// invocation a lane is compared with its checkout whole (what a killed run
+// left); after that only the paths its last task changed are put back.
+Result<void> UnitTransaction::open_lanes(std::size_t n) {
+  RunContext& r = run_;
+  while (r.lanes.size() + 1 < n) {
+    TRY(auto sc, git::Scratch::open(r.repo, "lane-" + std::to_string(r.lanes.size() + 2)));
+    auto lane =
+        std::make_unique<RunContext::Lane>(RunContext::Lane{std::move(sc), nullptr, false, {}});
+    lane->syntax = std::make_unique<exec::SyntaxSession>(lane->scratch.path(), r.opts.checks);
+    r.lanes.push_back(std::move(lane));
+  }
+  for (std::size_t k = 0; k + 1 < n; ++k) {
+    RunContext::Lane& lane = *r.lanes[k];
+    TRY_VOID(lane.scratch.checkout_full(r.checkpoint));
+    (void)lane.scratch.lock(
+        "smartspec-batch: reusable full checkout of a --jobs lane (remove with "
+        "smartspec-batch clean)");
+    if (!lane.checked) {  // what a killed run left there is unknown: compare everything once
+      TRY(auto put_back, reset_checkout(r.repo, lane.scratch, base_tree_, false));
+      (void)put_back;
+      lane.checked = true;
+    } else if (!lane.dirty.empty()) {
+      TRY_VOID(lane.scratch.materialize(r.checkpoint, lane.dirty));
+    }
+    lane.dirty.clear();
+  }
+  return {};
+}
+
+Result<void> UnitTransaction::execute_agent_jobs(AgentContext& ctx) {
+  RunContext& r = run_;
+  const std::size_t n = unit_.tasks.size();
+  const std::size_t lanes = std::min<std::size_t>(static_cast<std::size_t>(r.opts.jobs), n);
+  TRY_VOID(open_lanes(lanes));
+  spdlog::debug("unit {}: {} lane(s) ready", uname_, lanes);
+  std::vector<git::Scratch*> lane_scratch{&ctx.scratch};
+  std::vector<exec::SyntaxSession*> lane_syntax{ctx.syntax};
+  // What a lane's last task changed: a lane that ran a task is put back to
+  // the base by rewriting these paths only (a failed call puts itself back).
+  std::vector<std::string> main_dirty;
+  std::vector<std::vector<std::string>*> lane_dirty{&main_dirty};
+  for (std::size_t k = 0; k + 1 < lanes; ++k) {
+    lane_scratch.push_back(&r.lanes[k]->scratch);
+    lane_syntax.push_back(r.lanes[k]->syntax.get());
+    lane_dirty.push_back(&r.lanes[k]->dirty);
+  }
+
+  std::vector<report::TaskReport> slots(n);
+  std::vector<std::optional<Result<AgentResult>>> results(n);
+  std::vector<std::unique_ptr<AgentContext>> contexts(n);
+  std::vector<std::size_t> free_lanes;
+  for (std::size_t k = lanes; k-- > 0;) free_lanes.push_back(k);  // lane 1 first
+  std::vector<std::size_t> lane_of(n, 0);
+  std::vector<double> started(n, 0);
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::size_t> finished;
+  std::vector<std::thread> threads;
+  std::unique_lock<std::mutex> lock(mu);
+  // Every way out waits for the running calls (an interrupt ends them).
+  struct Joiner {
+    std::unique_lock<std::mutex>& lock;
+    std::vector<std::thread>& threads;
+    ~Joiner() {
+      if (lock.owns_lock()) lock.unlock();
+      for (auto& t : threads)
+        if (t.joinable()) t.join();
+    }
+  } joiner{lock, threads};
+
+  std::optional<Error> tool_error;
+  std::size_t next = 0;
+  std::size_t running = 0;
+  auto dispatch = [&] {
+    while (!tool_error && !free_lanes.empty() && next < n) {
+      const std::size_t i = next++;
+      const plan::PlannedTask& t = unit_.tasks[i];
+      if (begin_task(t, slots[i]) != TaskStart::kRun) continue;
+      if (auto saved = saved_task(r, t.id)) {  // a resumed unit: not called again
+        report::TaskReport tr = std::move(saved->second);
+        tr.number = slots[i].number;
+        tr.notes.push_back("done by an earlier invocation (" + task_ref(r, t.id) +
+                           "): the agent was not called again");
+        AgentResult res;
+        res.ok = true;
+        res.new_tree = saved->first;
+        res.tasks = {tr};
+        results[i] = std::move(res);
+        slots[i] = std::move(tr);
+        continue;
+      }
+      const std::size_t lane = free_lanes.back();
+      if (!lane_dirty[lane]->empty()) {  // the lane's previous task left its change there
+        auto put_back = lane_scratch[lane]->materialize(r.checkpoint, *lane_dirty[lane]);
+        if (!put_back) {
+          tool_error = put_back.error();
+          return;
+        }
+        lane_dirty[lane]->clear();
+      }
+      free_lanes.pop_back();
+      lane_of[i] = lane;
+      started[i] = r.clock.seconds();
+      contexts[i] = std::make_unique<AgentContext>(
+          AgentContext{r.opts, r.in, r.repo, *lane_scratch[lane], uname_, base_tree_, r.log_dir,
+                       r.tasks_tracked});
+      AgentContext& c = *contexts[i];
+      c.syntax = lane_syntax[lane];
+      c.program = ctx.program;
+      c.processes = ctx.processes;
+      c.shared_lock = &mu;
+      ++running;
+      threads.emplace_back([&, i] {
+        std::unique_lock<std::mutex> held(mu);
+        Result<AgentResult> res = [&]() -> Result<AgentResult> {
+          try {
+            return run_agent(*contexts[i], {&unit_.tasks[i]});
+          } catch (const std::exception& e) {
+            return fail(std::string("agent lane: ") + e.what());
+          }
+        }();
+        results[i] = std::move(res);
+        finished.push_back(i);
+        cv.notify_one();
+      });
+    }
+  };
+
+  dispatch();
+  while (running > 0) {
+    cv.wait(lock, [&] { return !finished.empty(); });
+    while (!finished.empty()) {
+      const std::size_t i = finished.front();
+      finished.pop_front();
+      --running;
+      free_lanes.push_back(lane_of[i]);
+      Result<AgentResult>& res = *results[i];
+      if (!res) {
+        if (!tool_error) tool_error = res.error();
+        continue;
+      }
+      report::TaskReport tr = res->tasks.empty() ? report::TaskReport{} : res->tasks.front();
+      tr.id = unit_.tasks[i].id;
+      tr.title = unit_.tasks[i].title;
+      tr.number = slots[i].number;
+      tr.lane = static_cast<int>(lane_of[i]) + 1;
+      tr.call_start = started[i];
+      tr.call_end = r.clock.seconds();
+      if (res->ok) {
+        auto saved = save_task(r, uname_, res->new_tree, tr);
+        auto changed = r.repo.changed_paths(base_tree_, res->new_tree);
+        if (!saved || !changed) {
+          if (!tool_error) tool_error = !saved ? saved.error() : changed.error();
+          continue;
+        }
+        *lane_dirty[lane_of[i]] = std::move(*changed);
+      }
+      r.crash.step();
+      if (!res->ok) {
+        tr.status = report::TaskStatus::kFailed;
+        r.agent_tails[tr.id] = res->output_tail;
+        if (!interrupted()) count_failure();
+      }
+      slots[i] = std::move(tr);
+    }
+    dispatch();
+  }
+  lock.unlock();
+  for (auto& t : threads) t.join();
+  threads.clear();
+  if (tool_error) return fail(std::move(*tool_error));
+  spdlog::debug("unit {}: calls done", uname_);
+
+  // The base merged with each task's tree, in task order.
+  std::string merged = base_tree_;
+  std::vector<std::pair<std::size_t, std::vector<std::string>>> conflicting;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!results[i] || !*results[i] || !(*results[i])->ok) continue;
+    const std::string& tree = (*results[i])->new_tree;
+    if (tree == base_tree_) continue;
+    if (merged == base_tree_) {
+      merged = tree;
+      continue;
+    }
+    TRY(auto m, git::merge_trees(r.repo, base_tree_, merged, tree));
+    if (m.conflicts.empty())
+      merged = m.tree;
+    else
+      conflicting.emplace_back(i, std::move(m.conflicts));
+  }
+
+  spdlog::debug("unit {}: task trees merged ({} conflicting)", uname_, conflicting.size());
+  // Conflicting tasks again, one at a time, in the run's scratch at the
+  // merged tree: each starts from everything before it.
+  TRY(auto put_back, reset_checkout(r.repo, ctx.scratch, merged, false));
+  (void)put_back;
+  for (auto& [i, paths] : conflicting) {
+    const plan::PlannedTask& t = unit_.tasks[i];
+    report::TaskReport& tr = slots[i];
+    if (aborted() || interrupted()) {
+      tr.status = report::TaskStatus::kNotRun;
+      tr.notes.push_back("its change conflicts with an earlier task's on " + joined(paths) +
+                         "; not re-run (the unit rolls back)");
+      continue;
+    }
+    const int first_attempts = tr.attempts;
+    ctx.snapshot_tree = merged;
+    TRY(auto reports, call_agent(ctx, {&t}));
+    report::TaskReport again = std::move(reports.front());
+    again.number = tr.number;
+    again.notes.insert(again.notes.begin(),
+                       "re-run after a conflict: its change from the unit's base (" +
+                           std::to_string(first_attempts) +
+                           (first_attempts == 1 ? " attempt" : " attempts") +
+                           ") conflicts with an earlier task's on " + joined(paths));
+    if (again.status == report::TaskStatus::kFailed) {
+      r.agent_tails[again.id] = agent_tail_;
+      if (!interrupted()) count_failure();
+    } else {
+      merged = ctx.snapshot_tree;
+    }
+    tr = std::move(again);
+  }
+  for (auto& tr : slots) ur_.tasks.push_back(std::move(tr));
+  tree_ = merged;
+  return {};
+}
+
+}  // namespace smartspec::engine
