@@ -71,6 +71,16 @@ int Runner::finish(int exit_code) {
   // needs in place: removing it would cost this run a deletion per file and
   // the next one a new inode per file (and on ext4 deleted inodes slow the
   // allocation of new ones for minutes). `clean` removes it.
+  // A full checkout holds the last committed unit's files while its marker
+  // still names the checkpoint the unit started from: move the marker (and
+  // the index) to the checkpoint now, rewriting only that unit's paths, so
+  // the next run does not take them for an interrupted run's leftovers.
+  if (run_.scratch && run_.scratch->is_full() && !run_.checkpoint.empty() &&
+      run_.scratch->full_commit() != std::optional<std::string>(run_.checkpoint)) {
+    if (auto r = run_.scratch->checkout_full(run_.checkpoint); !r)
+      spdlog::warn("scratch worktree not brought to {}: {}", run_.checkpoint,
+                   r.error().to_string());
+  }
   if (run_.scratch && !run_.scratch->is_full())
     (void)run_.scratch->lock(
         "smartspec-batch: scratch worktree kept for reuse (remove with smartspec-batch clean)");

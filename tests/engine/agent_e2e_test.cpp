@@ -93,6 +93,30 @@ TEST(AgentRun, OneCommitPerUnitWithTheAgentsEdits) {
   EXPECT_EQ(git(repo, {"fsck", "--no-progress", "--no-dangling"}), "");
 }
 
+// A finished agent run leaves nothing for the next run to "put back": the
+// warning about an interrupted run's leftovers is for interrupted runs only,
+// and the next run's first unit starts from its own base.
+TEST(AgentRun, ASecondRunAfterAFinishedOneFindsNoLeftovers) {
+  TempDir dir;
+  std::string repo = make_inventory_repo(dir);
+  std::string agent = write_agent(dir);
+  auto first = run_tool({"run", "--prompts-dir", fixture_pack(), "--tasks", "tasks.md", "--agent",
+                         "sh " + agent, "--run-id", "first"},
+                        repo);
+  ASSERT_EQ(first.exit_code, 1) << first.out << first.err;
+  auto second = run_tool({"run", "--prompts-dir", fixture_pack(), "--tasks", "tasks.md",
+                          "--agent", "sh " + agent, "--run-id", "second"},
+                         repo);
+  EXPECT_EQ(second.exit_code, 1) << second.out << second.err;
+  EXPECT_EQ(second.err.find("put back"), std::string::npos) << second.err;
+  // The same units, the same trees: nothing of the first run leaked in.
+  for (const char* rev : {"", "~1", "~2", "~3", "~4"}) {
+    EXPECT_EQ(git(repo, {"rev-parse", std::string("smartspec/first") + rev + "^{tree}"}),
+              git(repo, {"rev-parse", std::string("smartspec/second") + rev + "^{tree}"}))
+        << rev;
+  }
+}
+
 TEST(AgentRun, PerUnitCallThatFailsRollsTheUnitBack) {
   TempDir dir;
   std::string repo = make_inventory_repo(dir);
