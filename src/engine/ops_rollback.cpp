@@ -174,7 +174,7 @@ int rollback_command(const RollbackOptions& opts) {
                 short_id(out->new_tip).c_str(), short_id(out->old_tip).c_str(),
                 out->undo_ref.c_str());
   }
-  return 0;
+  return to_int(Exit::kOk);
 }
 
 }  // namespace smartspec::engine

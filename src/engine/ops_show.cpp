@@ -75,7 +75,7 @@ int show_command(const RunSelect& opts) {
                                          "stopped before writing one"});
     }
     std::fputs(json->c_str(), stdout);
-    return 0;
+    return to_int(Exit::kOk);
   }
   if (!run->branch) {
     return ops::report_error(
@@ -91,7 +91,7 @@ int show_command(const RunSelect& opts) {
   }
   std::fputs(note->c_str(), stdout);
   if (!note->empty() && note->back() != '\n') std::fputc('\n', stdout);
-  return 0;
+  return to_int(Exit::kOk);
 }
 
 }  // namespace smartspec::engine

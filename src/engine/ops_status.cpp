@@ -176,11 +176,11 @@ int status_all(const git::Repository& repo, bool json) {
     }
     w.end_array().end_object();
     std::fputs(w.str().c_str(), stdout);
-    return 0;
+    return to_int(Exit::kOk);
   }
   if (rows.empty()) {
     std::puts("no runs in this repository");
-    return 0;
+    return to_int(Exit::kOk);
   }
   std::size_t wid = 3, wstate = 5;
   for (const auto& r : rows) {
@@ -196,7 +196,7 @@ int status_all(const git::Repository& repo, bool json) {
                 r.base.empty() ? "-" : short_id(r.base).c_str(),
                 r.tip.empty() ? "-" : short_id(r.tip).c_str(), units.c_str(), r.failures);
   }
-  return 0;
+  return to_int(Exit::kOk);
 }
 
 // What `status RUN` shows, in both forms.
@@ -323,7 +323,7 @@ int status_one(git::Repository& repo, const std::string& id, bool json) {
   } else {
     print_status_text(id, *loaded, st);
   }
-  return 0;
+  return to_int(Exit::kOk);
 }
 
 }  // namespace
