@@ -15,7 +15,6 @@
 
 namespace smartspec::report {
 
-
 std::string_view task_status_name(TaskStatus s) {
   switch (s) {
     case TaskStatus::kVerified:
