@@ -119,6 +119,7 @@ SetItem Parser::class_escape(Tok t) {
   return item;
 }
 
+// Long (issue 16): one switch over the escape letters, as re._parser._escape.
 Node Parser::escape(Tok t) {
   Node n;
   n.op = Op::kAt;

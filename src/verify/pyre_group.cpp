@@ -9,6 +9,8 @@
 namespace smartspec::verify::pyre {
 
 // Returns false when it read global flags (verbose may have changed).
+// Long (issue 16): re._parser._parse's group branch kept whole, so that it
+// reads against the Python source branch by branch.
 bool Parser::parse_group(Seq& sp, unsigned verbose, int nested, bool first) {
   std::size_t start = src_.tell() - 1;
   bool capture = true, atomic = false;
