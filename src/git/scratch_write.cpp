@@ -268,6 +268,48 @@ Result<void> write_text(const std::string& path, const std::string& text) {
   return {};
 }
 
+// Checks `tree` out against an empty baseline: every file of the commit is
+// written, and anything else in the directory (files the tool or a process
+// created) removed.
+Result<void> force_checkout(git_repository* wt_raw, git_tree* tree, const Oid& commit,
+                            const std::string& path) {
+  git_index* empty = nullptr;
+  int rc = git_index_new(&empty);
+  if (rc != 0) return fail_git("cannot create index", rc);
+  IndexPtr empty_owner(empty);
+  git_checkout_options opts;
+  git_checkout_options_init(&opts, GIT_CHECKOUT_OPTIONS_VERSION);
+  opts.checkout_strategy =
+      GIT_CHECKOUT_FORCE | GIT_CHECKOUT_REMOVE_UNTRACKED | GIT_CHECKOUT_REMOVE_IGNORED;
+  opts.baseline_index = empty;
+  rc = git_checkout_tree(wt_raw, reinterpret_cast<git_object*>(tree), &opts);
+  if (rc != 0) return fail_git("cannot check out " + commit + " in " + path, rc);
+  return {};
+}
+
+// The index equals the tree. After a move only the changed paths are
+// updated (entries without stat data: the next comparison hashes those
+// files); otherwise read_tree, which keeps the stat data of unchanged
+// entries. Either way it must end equal to the tree, which its cached tree
+// id confirms cheaply.
+Result<void> sync_index(git_repository* wt_raw, git_tree* tree, bool incremental,
+                        const std::vector<std::string>& changed, const std::string& path) {
+  git_index* index = nullptr;
+  int rc = git_repository_index(&index, wt_raw);
+  if (rc != 0) return fail_git("cannot open index of " + path, rc);
+  IndexPtr index_owner(index);
+  bool updated = incremental && update_index_paths(index, tree, changed);
+  git_oid written;
+  if (updated &&
+      (git_index_write_tree(&written, index) != 0 || !git_oid_equal(&written, git_tree_id(tree)))) {
+    updated = false;
+  }
+  rc = updated ? 0 : git_index_read_tree(index, tree);
+  if (rc == 0) rc = git_index_write(index);
+  if (rc != 0) return fail_git("cannot write index of " + path, rc);
+  return {};
+}
+
 }  // namespace
 
 namespace detail {
@@ -363,39 +405,8 @@ Result<void> Scratch::checkout_full(const Oid& commit) {
       }
     }
   }
-  if (!incremental) {
-    // Against an empty baseline every file of the commit is written, and
-    // anything else in the directory (files the tool or a process created) removed.
-    git_index* empty = nullptr;
-    rc = git_index_new(&empty);
-    if (rc != 0) return fail_git("cannot create index", rc);
-    IndexPtr empty_owner(empty);
-    git_checkout_options opts;
-    git_checkout_options_init(&opts, GIT_CHECKOUT_OPTIONS_VERSION);
-    opts.checkout_strategy =
-        GIT_CHECKOUT_FORCE | GIT_CHECKOUT_REMOVE_UNTRACKED | GIT_CHECKOUT_REMOVE_IGNORED;
-    opts.baseline_index = empty;
-    rc = git_checkout_tree(wt_raw, reinterpret_cast<git_object*>(tree.get()), &opts);
-    if (rc != 0) return fail_git("cannot check out " + commit + " in " + path_, rc);
-  }
-  // The index equals the tree. After a move only the changed paths are
-  // updated (entries without stat data: the next comparison hashes those
-  // files); otherwise read_tree, which keeps the stat data of unchanged
-  // entries. Either way it must end equal to the tree, which its cached tree
-  // id confirms cheaply.
-  git_index* index = nullptr;
-  rc = git_repository_index(&index, wt_raw);
-  if (rc != 0) return fail_git("cannot open index of " + path_, rc);
-  IndexPtr index_owner(index);
-  bool updated = incremental && update_index_paths(index, tree.get(), changed);
-  git_oid written;
-  if (updated && (git_index_write_tree(&written, index) != 0 ||
-                  !git_oid_equal(&written, git_tree_id(tree.get())))) {
-    updated = false;
-  }
-  rc = updated ? 0 : git_index_read_tree(index, tree.get());
-  if (rc == 0) rc = git_index_write(index);
-  if (rc != 0) return fail_git("cannot write index of " + path_, rc);
+  if (!incremental) TRY_VOID(force_checkout(wt_raw, tree.get(), commit, path_));
+  TRY_VOID(sync_index(wt_raw, tree.get(), incremental, changed, path_));
   rc = git_repository_set_head_detached(wt_raw, git_commit_id(target.get()));
   if (rc != 0) return fail_git("cannot set HEAD of " + path_, rc);
   return write_text(marker, commit);
