@@ -118,6 +118,10 @@ class Applier {
   bool add_to_file(const plan::PlannedFile& f, const std::string& rel, bool* present);
   TaskOutcome& naming();
   TaskOutcome& finish(const std::vector<std::string>& written);
+  // Nothing to write: the task needs an agent, and why.
+  TaskOutcome& needs_agent();
+  // Writes the checked files (created, or added to).
+  TaskOutcome& write(const std::vector<std::pair<const plan::PlannedFile*, std::string>>& todo);
 
   const plan::PlannedTask& task_;
   const PackTask& pt_;
@@ -325,24 +329,30 @@ TaskOutcome Applier::run() {
     }
     todo.emplace_back(&f, c->rel);
   }
-  if (todo.empty()) {
-    out_.status = TaskStatus::kSkippedNeedsAgent;
-    // Why, from the plan's notes ("the pack gives only a skeleton", "fence
-    // language python does not fit src/a.ts; not written").
-    std::string why;
-    for (const auto& n : task_.notes) {
-      std::string_view v = n;
-      if (v.rfind("needs an agent: ", 0) == 0)
-        v.remove_prefix(16);
-      else if (v.find("fence language ") == std::string_view::npos)
-        continue;
-      why += (why.empty() ? "" : "; ") + std::string(v);
-    }
-    out_.error = why.empty() ? "needs an agent (--agent)" : why;
-    out_.notes.insert(out_.notes.end(), task_.notes.begin(), task_.notes.end());
-    return out_;
-  }
+  if (todo.empty()) return needs_agent();
+  return write(todo);
+}
 
+TaskOutcome& Applier::needs_agent() {
+  out_.status = TaskStatus::kSkippedNeedsAgent;
+  // Why, from the plan's notes ("the pack gives only a skeleton", "fence
+  // language python does not fit src/a.ts; not written").
+  std::string why;
+  for (const auto& n : task_.notes) {
+    std::string_view v = n;
+    if (v.rfind("needs an agent: ", 0) == 0)
+      v.remove_prefix(16);
+    else if (v.find("fence language ") == std::string_view::npos)
+      continue;
+    why += (why.empty() ? "" : "; ") + std::string(v);
+  }
+  out_.error = why.empty() ? "needs an agent (--agent)" : why;
+  out_.notes.insert(out_.notes.end(), task_.notes.begin(), task_.notes.end());
+  return out_;
+}
+
+TaskOutcome& Applier::write(
+    const std::vector<std::pair<const plan::PlannedFile*, std::string>>& todo) {
   std::vector<std::string> written;
   std::size_t present = 0;
   for (const auto& [f, rel] : todo) {
