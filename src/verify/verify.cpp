@@ -287,6 +287,64 @@ std::vector<std::string> suggestions_for(const TaskResult& t) {
   return s;
 }
 
+// One task's checks and what follows from them.
+TaskResult check_task(const TaskLine& task, Checker& checker) {
+  TaskResult t;
+  t.id = task.id;
+  t.title = task.title;
+  t.line = task.line;
+  t.checked = task.checked;
+  t.checkbox_state = task.checked ? "x" : " ";
+  for (std::string_view type : {"code", "test", "docs", "ui"}) {
+    for (const Evidence& ev : task.evidence) {
+      if (ev.type == type) t.checks.push_back(checker.check(ev));
+    }
+  }
+  for (const Evidence& ev : task.evidence) {
+    if (ev.type == "code") {
+      if (t.code_evidence_count++ == 0) {
+        t.code_path = ev.get("path");
+        t.code_symbol = ev.get("symbol");
+        t.code_contains = ev.get("contains");
+      }
+    } else if (ev.type == "test") {
+      if (t.test_evidence_count++ == 0) {
+        t.test_path = ev.get("path");
+        t.test_symbol = ev.get("symbol");
+        t.test_contains = ev.get("contains");
+      }
+    }
+  }
+  t.verified = !t.checks.empty() &&
+               std::all_of(t.checks.begin(), t.checks.end(), [](const auto& c) { return c.ok; });
+  t.category = categorize(t);
+  t.priority = priority_of(t.checked, t.category);
+  t.suggestions = suggestions_for(t);
+  return t;
+}
+
+// An unverified task's similar files, and its missing files counted in
+// `missing` (insertion order, as a Python dict).
+void note_unverified(TaskResult& t, std::vector<std::pair<std::string, int>>& missing) {
+  for (const auto& c : t.checks) {
+    if (c.ok) continue;
+    for (const auto& sim : c.similar) {
+      if (std::none_of(t.similar_files.begin(), t.similar_files.end(),
+                       [&](const SimilarFile& f) { return f.path == sim.path; })) {
+        t.similar_files.push_back(sim);
+      }
+    }
+    if (c.exists) continue;
+    auto it = std::find_if(missing.begin(), missing.end(),
+                           [&](const auto& m) { return m.first == c.path; });
+    if (it == missing.end()) {
+      missing.emplace_back(c.path, 1);
+    } else {
+      ++it->second;
+    }
+  }
+}
+
 }  // namespace
 
 int priority_of(bool checked, std::string_view category) {
@@ -310,56 +368,8 @@ Summary verify(const TasksDoc& doc, FileSource& source, const Options& options) 
   Summary out;
   std::vector<std::pair<std::string, int>> missing;  // insertion order, as a Python dict
   for (const TaskLine& task : doc.tasks) {
-    TaskResult t;
-    t.id = task.id;
-    t.title = task.title;
-    t.line = task.line;
-    t.checked = task.checked;
-    t.checkbox_state = task.checked ? "x" : " ";
-    for (std::string_view type : {"code", "test", "docs", "ui"}) {
-      for (const Evidence& ev : task.evidence) {
-        if (ev.type == type) t.checks.push_back(checker.check(ev));
-      }
-    }
-    for (const Evidence& ev : task.evidence) {
-      if (ev.type == "code") {
-        if (t.code_evidence_count++ == 0) {
-          t.code_path = ev.get("path");
-          t.code_symbol = ev.get("symbol");
-          t.code_contains = ev.get("contains");
-        }
-      } else if (ev.type == "test") {
-        if (t.test_evidence_count++ == 0) {
-          t.test_path = ev.get("path");
-          t.test_symbol = ev.get("symbol");
-          t.test_contains = ev.get("contains");
-        }
-      }
-    }
-    t.verified = !t.checks.empty() &&
-                 std::all_of(t.checks.begin(), t.checks.end(), [](const auto& c) { return c.ok; });
-    t.category = categorize(t);
-    t.priority = priority_of(t.checked, t.category);
-    t.suggestions = suggestions_for(t);
-    if (!t.verified) {
-      for (const auto& c : t.checks) {
-        if (c.ok) continue;
-        for (const auto& sim : c.similar) {
-          if (std::none_of(t.similar_files.begin(), t.similar_files.end(),
-                           [&](const SimilarFile& f) { return f.path == sim.path; })) {
-            t.similar_files.push_back(sim);
-          }
-        }
-        if (c.exists) continue;
-        auto it = std::find_if(missing.begin(), missing.end(),
-                               [&](const auto& m) { return m.first == c.path; });
-        if (it == missing.end()) {
-          missing.emplace_back(c.path, 1);
-        } else {
-          ++it->second;
-        }
-      }
-    }
+    TaskResult t = check_task(task, checker);
+    if (!t.verified) note_unverified(t, missing);
     ++out.totals.tasks;
     if (t.verified) ++out.totals.verified;
     if (t.checked && !t.verified) ++out.totals.marked_done_but_failed;
