@@ -27,16 +27,10 @@ bool is_js_import(std::string_view t) {
           t.find("require(") != std::string_view::npos);
 }
 
-}  // namespace
-
-// Shell: the snippet's shebang and `set` lines join the script's header when
-// missing (never repeated); the rest goes before a final top-level `exit`,
-// else at the end.
-std::string add_shell_snippet(std::string_view existing, const std::string& lf_snippet) {
-  const std::string eol = existing.empty() ? std::string("\n") : detect_eol(existing);
-  const bool final_newline = existing.empty() || existing.back() == '\n';
-  auto file = py_lines(existing);
-  auto snip = py_lines(lf_snippet);
+// The snippet's leading shebang/`set` lines the script lacks (its own
+// interpreter line is kept); *end is the index of the snippet's first other line.
+std::vector<std::string> missing_header_lines(const std::vector<PyLine>& snip,
+                                              const std::vector<PyLine>& file, std::size_t* end) {
   std::vector<std::string> header;
   std::size_t i = 0;
   for (; i < snip.size(); ++i) {
@@ -48,6 +42,33 @@ std::string add_shell_snippet(std::string_view existing, const std::string& lf_s
     for (const auto& l : file) present = present || text::trim(l.text) == t;
     if (!present) header.emplace_back(t);
   }
+  *end = i;
+  return header;
+}
+
+// Where a final top-level `exit` line starts, npos when the script has none.
+std::size_t final_exit_offset(const std::vector<PyLine>& file) {
+  for (std::size_t k = file.size(); k-- > 0;) {
+    std::string_view t = text::trim(file[k].text);
+    if (t.empty() || t.front() == '#') continue;
+    if (is_final_exit(file[k].text)) return k == 0 ? 0 : file[k - 1].end;
+    break;
+  }
+  return std::string::npos;
+}
+
+}  // namespace
+
+// Shell: the snippet's shebang and `set` lines join the script's header when
+// missing (never repeated); the rest goes before a final top-level `exit`,
+// else at the end.
+std::string add_shell_snippet(std::string_view existing, const std::string& lf_snippet) {
+  const std::string eol = existing.empty() ? std::string("\n") : detect_eol(existing);
+  const bool final_newline = existing.empty() || existing.back() == '\n';
+  auto file = py_lines(existing);
+  auto snip = py_lines(lf_snippet);
+  std::size_t i = 0;
+  const std::vector<std::string> header = missing_header_lines(snip, file, &i);
   std::string body = trim_blank_lines(lf_snippet.substr(i == 0 ? 0 : snip[i - 1].end));
   if (!body.empty() && text::crlf_to_lf(existing).find(body) != std::string::npos) body.clear();
   std::string out(existing);
@@ -68,13 +89,8 @@ std::string add_shell_snippet(std::string_view existing, const std::string& lf_s
   }
   if (body.empty()) return out;
   // A final top-level exit: the addition goes before it.
-  std::size_t exit_at = std::string::npos;
-  for (std::size_t k = file.size(); k-- > 0;) {
-    std::string_view t = text::trim(file[k].text);
-    if (t.empty() || t.front() == '#') continue;
-    if (is_final_exit(file[k].text)) exit_at = (k == 0 ? 0 : file[k - 1].end) + shift;
-    break;
-  }
+  std::size_t exit_at = final_exit_offset(file);
+  if (exit_at != std::string::npos) exit_at += shift;
   std::string add = with_eol(body, eol);
   if (exit_at != std::string::npos) {
     std::string pre = out.substr(0, exit_at), post = out.substr(exit_at);
