@@ -29,6 +29,8 @@ void add_plan_inputs(CLI::App& cmd, engine::RunOptions& o) {
 
 }  // namespace
 
+// Long (issue 16): a flat list, one registration per `run` flag, and the
+// checks CLI11 cannot express in its callback.
 void register_run(CLI::App& app, Context& ctx) {
   static engine::RunOptions o;
   auto* cmd = app.add_subcommand("run", "Execute a prompt pack (the default command)");

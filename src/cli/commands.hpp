@@ -14,9 +14,9 @@ struct Context {
   engine::CommonOptions common;
   int quiet = 0;
   int verbose = 0;
-  std::string colour = "auto";  // --color=auto|always|never
-  int exit_code = 0;            // set by the command that ran
-  engine::Ports ports;          // the engine's ports, installed by main (the composition root)
+  std::string colour = "auto";        // --color=auto|always|never
+  int exit_code = to_int(Exit::kOk);  // set by the command that ran
+  engine::Ports ports;  // the engine's ports, installed by main (the composition root)
 };
 
 // Adds -q/-v/--json/--repo-root/--color to a (sub)command.

@@ -19,7 +19,7 @@ namespace smartspec::cli {
 
 int usage_error(const std::string& what) {
   std::fprintf(stderr, "smartspec-batch: error: %s\n", what.c_str());
-  return 2;
+  return to_int(Exit::kBadInput);
 }
 
 void add_common_flags(CLI::App& app, Context& ctx) {
@@ -188,7 +188,7 @@ int main(int argc, char** argv) {
   if (!has_sub && !args.empty() && !wants_top_help) args.insert(args.begin(), "run");
   std::vector<std::string> reversed(args.rbegin(), args.rend());
 
-  int rc = 0;
+  int rc = smartspec::to_int(smartspec::Exit::kOk);
   try {
     app.parse(reversed);
     rc = ctx.exit_code;
@@ -203,11 +203,12 @@ int main(int argc, char** argv) {
     rc = usage_error(what + " (see --help)");
   } catch (const std::exception& e) {
     rc = usage_error(std::string("internal error: ") + e.what());
-    if (rc == 2) rc = 70;
+    if (rc == smartspec::to_int(smartspec::Exit::kBadInput))
+      rc = smartspec::to_int(smartspec::Exit::kInternalError);
   }
   if (args.empty()) {
     std::fputs(app.help().c_str(), stdout);
-    rc = 2;
+    rc = smartspec::to_int(smartspec::Exit::kBadInput);
   }
   spdlog::shutdown();
   return rc;

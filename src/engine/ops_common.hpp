@@ -17,7 +17,7 @@ namespace smartspec::engine::ops {
 // Prints "smartspec-batch: error: <e>" and returns its exit code.
 inline int report_error(const Error& e) {
   std::fprintf(stderr, "smartspec-batch: error: %s\n", e.to_string().c_str());
-  return static_cast<int>(e.exit);
+  return to_int(e.exit);
 }
 
 inline std::string short_id(const std::string& oid) { return oid.substr(0, 7); }

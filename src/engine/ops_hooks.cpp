@@ -217,13 +217,13 @@ int hook_command(const HookOptions& opts) {
       w.begin_object().field("name", a.name).field("result", a.what).end_object();
     w.end_array().end_object();
     std::fputs(w.str().c_str(), stdout);
-    return 0;
+    return to_int(Exit::kOk);
   }
-  if (opts.common.verbosity < 0) return 0;
+  if (opts.common.verbosity < 0) return to_int(Exit::kOk);
   if (done->empty()) std::printf("no smartspec-batch hook in %s\n", dir.c_str());
   for (const auto& a : *done) {
     std::printf("%s: %s (%s)\n", a.name.c_str(), a.what.c_str(), (dir / a.name).c_str());
   }
-  return 0;
+  return to_int(Exit::kOk);
 }
 }  // namespace smartspec::engine

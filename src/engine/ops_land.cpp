@@ -116,7 +116,7 @@ int land_command(const RunSelect& opts) {
                 landed->branch.c_str(), opts.run_id.c_str(), short_id(landed->from).c_str(),
                 short_id(landed->to).c_str(), landed->paths, landed->paths == 1 ? "" : "s");
   }
-  return 0;
+  return to_int(Exit::kOk);
 }
 
 }  // namespace smartspec::engine

@@ -53,6 +53,47 @@ Result<Outcome> undo(git::Repository& repo, const ops::RunView& run) {
   return Outcome{"restored", "", old_tip, target, ref};
 }
 
+// The branch tip without the unit at chain[index]: the commits after it
+// cherry-picked onto its parent.
+Result<std::string> tip_without(git::Repository& repo, const std::vector<ops::ChainCommit>& chain,
+                                std::size_t index, const std::string& unit) {
+  const auto it = chain.begin() + static_cast<std::ptrdiff_t>(index);
+  TRY(auto parents, repo.parents(it->commit));
+  if (parents.size() != 1) return fail("unit " + unit + "'s commit is not a plain commit");
+  std::string onto = parents.front();
+  for (auto later = std::next(it); later != chain.end(); ++later) {
+    TRY(auto r, git::cherry_pick(repo, later->commit, onto));
+    if (!r.conflicts.empty()) {
+      std::string what = later->unit.empty()
+                             ? "commit " + short_id(later->commit)
+                             : "unit " + later->unit + " (" + short_id(later->commit) + ")";
+      return fail("cannot drop unit " + unit + ": " + what + " conflicts without it in " +
+                  join(r.conflicts) + "; nothing changed (use --revert to add a revert commit)");
+    }
+    onto = r.commit;
+  }
+  return onto;
+}
+
+// The report follows the tip, with a line saying what changed since.
+void carry_note(git::Repository& repo, const ops::RunView& run, const std::string& unit,
+                bool use_revert, const std::string& old_tip, const std::string& new_tip,
+                const std::string& undo_ref) {
+  if (auto note = repo.read_note(kNotesRef, old_tip)) {
+    std::string text = *note;
+    if (!text.empty() && text.back() != '\n') text += '\n';
+    text += "\n## Rollback\n\n- unit `" + unit + "` " +
+            (use_revert ? "reverted by " + short_id(new_tip) : std::string("removed")) +
+            " by `smartspec-batch rollback`; the previous tip " + short_id(old_tip) +
+            " is kept as `" + undo_ref + "` (`smartspec-batch rollback " + run.id +
+            " --undo` restores it)\n";
+    if (auto r = repo.set_note(kNotesRef, new_tip, text); !r) {
+      std::fprintf(stderr, "smartspec-batch: warning: report note not moved: %s\n",
+                   r.error().to_string().c_str());
+    }
+  }
+}
+
 Result<Outcome> drop_or_revert(git::Repository& repo, const ops::RunView& run,
                                const std::string& unit, bool use_revert) {
   const std::string old_tip = *run.branch;
@@ -78,21 +119,7 @@ Result<Outcome> drop_or_revert(git::Repository& repo, const ops::RunView& run,
     }
     new_tip = r.commit;
   } else {
-    TRY(auto parents, repo.parents(it->commit));
-    if (parents.size() != 1) return fail("unit " + unit + "'s commit is not a plain commit");
-    std::string onto = parents.front();
-    for (auto later = std::next(it); later != chain.end(); ++later) {
-      TRY(auto r, git::cherry_pick(repo, later->commit, onto));
-      if (!r.conflicts.empty()) {
-        std::string what = later->unit.empty()
-                               ? "commit " + short_id(later->commit)
-                               : "unit " + later->unit + " (" + short_id(later->commit) + ")";
-        return fail("cannot drop unit " + unit + ": " + what + " conflicts without it in " +
-                    join(r.conflicts) + "; nothing changed (use --revert to add a revert commit)");
-      }
-      onto = r.commit;
-    }
-    new_tip = onto;
+    TRY(new_tip, tip_without(repo, chain, static_cast<std::size_t>(it - chain.begin()), unit));
   }
   std::string undo_ref = run.refs.undo_prefix + std::to_string(ops::next_undo_number(run));
   TRY_VOID(repo.update_ref(undo_ref, old_tip, std::nullopt,
@@ -102,20 +129,7 @@ Result<Outcome> drop_or_revert(git::Repository& repo, const ops::RunView& run,
     (void)repo.delete_ref(undo_ref, old_tip);
     return fail(moved.error());
   }
-  // The report follows the tip, with a line saying what changed since.
-  if (auto note = repo.read_note(kNotesRef, old_tip)) {
-    std::string text = *note;
-    if (!text.empty() && text.back() != '\n') text += '\n';
-    text += "\n## Rollback\n\n- unit `" + unit + "` " +
-            (use_revert ? "reverted by " + short_id(new_tip) : std::string("removed")) +
-            " by `smartspec-batch rollback`; the previous tip " + short_id(old_tip) +
-            " is kept as `" + undo_ref + "` (`smartspec-batch rollback " + run.id +
-            " --undo` restores it)\n";
-    if (auto r = repo.set_note(kNotesRef, new_tip, text); !r) {
-      std::fprintf(stderr, "smartspec-batch: warning: report note not moved: %s\n",
-                   r.error().to_string().c_str());
-    }
-  }
+  carry_note(repo, run, unit, use_revert, old_tip, new_tip, undo_ref);
   return Outcome{use_revert ? "reverted" : "dropped", unit, old_tip, new_tip, undo_ref};
 }
 
@@ -174,7 +188,7 @@ int rollback_command(const RollbackOptions& opts) {
                 short_id(out->new_tip).c_str(), short_id(out->old_tip).c_str(),
                 out->undo_ref.c_str());
   }
-  return 0;
+  return to_int(Exit::kOk);
 }
 
 }  // namespace smartspec::engine

@@ -1,5 +1,5 @@
-// `status` and `show` (the shared helpers of the run-management commands are
-// in ops_run.cpp).
+// `status` (`show` is ops_show.cpp; the shared helpers of the run-management
+// commands are in ops_run.cpp).
 #include <simdjson.h>
 
 #include <algorithm>
@@ -176,11 +176,11 @@ int status_all(const git::Repository& repo, bool json) {
     }
     w.end_array().end_object();
     std::fputs(w.str().c_str(), stdout);
-    return 0;
+    return to_int(Exit::kOk);
   }
   if (rows.empty()) {
     std::puts("no runs in this repository");
-    return 0;
+    return to_int(Exit::kOk);
   }
   std::size_t wid = 3, wstate = 5;
   for (const auto& r : rows) {
@@ -196,7 +196,7 @@ int status_all(const git::Repository& repo, bool json) {
                 r.base.empty() ? "-" : short_id(r.base).c_str(),
                 r.tip.empty() ? "-" : short_id(r.tip).c_str(), units.c_str(), r.failures);
   }
-  return 0;
+  return to_int(Exit::kOk);
 }
 
 // What `status RUN` shows, in both forms.
@@ -323,34 +323,7 @@ int status_one(git::Repository& repo, const std::string& id, bool json) {
   } else {
     print_status_text(id, *loaded, st);
   }
-  return 0;
-}
-
-// The report JSON of a run: report.json in its state tree, else the newest
-// .spec/reports/batch_execution_*.json whose run_id is the run's.
-std::optional<std::string> report_json(const git::Repository& repo, const ops::RunView& run) {
-  if (run.state_commit) {
-    if (auto j = repo.read_file(*run.state_commit, "report.json")) return j;
-  }
-  fs::path dir = fs::path(repo.workdir()) / ".spec" / "reports";
-  std::error_code ec;
-  std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    std::string name = e.path().filename().string();
-    if (name.rfind("batch_execution_", 0) == 0 && e.path().extension() == ".json")
-      files.push_back(e.path());
-  }
-  std::sort(files.rbegin(), files.rend());
-  simdjson::dom::parser parser;
-  for (const auto& f : files) {
-    auto bytes = text::read_file(f.string());
-    if (!bytes) continue;
-    simdjson::dom::element doc;
-    std::string_view id;
-    if (parser.parse(*bytes).get(doc) || doc["run_id"].get_string().get(id)) continue;
-    if (id == run.id) return *bytes;
-  }
-  return std::nullopt;
+  return to_int(Exit::kOk);
 }
 
 }  // namespace
@@ -360,54 +333,6 @@ int status_command(const RunSelect& opts) {
   if (!repo) return ops::report_error(repo.error());
   if (opts.run_id.empty()) return status_all(*repo, opts.common.json);
   return status_one(*repo, opts.run_id, opts.common.json);
-}
-
-int show_command(const RunSelect& opts) {
-  auto repo = ops::open_repo(opts.common);
-  if (!repo) return ops::report_error(repo.error());
-  std::string id = opts.run_id;
-  if (id.empty()) {
-    // The latest run: the state updated last.
-    std::string newest;
-    for (const auto& candidate : ops::run_ids(*repo)) {
-      auto st = read_state(*repo, RunRefs(candidate).state);
-      if (st && *st && (*st)->updated >= newest) {
-        newest = (*st)->updated;
-        id = candidate;
-      }
-    }
-    if (id.empty()) return ops::report_error(Error{{}, 0, "no runs in this repository"});
-  }
-  auto run = ops::load_run(*repo, id);
-  if (!run) return ops::report_error(run.error());
-  if (opts.common.json) {
-    auto json = report_json(*repo, *run);
-    if (!json) {
-      return ops::report_error(Error{{},
-                                     0,
-                                     "run " + id + " has no report JSON (neither in " +
-                                         run->refs.state +
-                                         " nor in .spec/reports/); it may have been "
-                                         "stopped before writing one"});
-    }
-    std::fputs(json->c_str(), stdout);
-    return 0;
-  }
-  if (!run->branch) {
-    return ops::report_error(
-        Error{{}, 0, "run " + id + " has no result branch smartspec/" + id + " (deleted?)"});
-  }
-  auto note = repo->read_note(kNotesRef, *run->branch);
-  if (!note) {
-    return ops::report_error(Error{{},
-                                   0,
-                                   "run " + id + " has no report note on smartspec/" + id + " (" +
-                                       std::string(kNotesRef) +
-                                       "); it may have been stopped before writing one"});
-  }
-  std::fputs(note->c_str(), stdout);
-  if (!note->empty() && note->back() != '\n') std::fputc('\n', stdout);
-  return 0;
 }
 
 }  // namespace smartspec::engine

@@ -148,8 +148,11 @@ int verify_command(const VerifyOptions& args) {
         if (!c.ok) std::printf("   - %s\n", describe_missing(c).c_str());
     }
   }
-  if (args.checked_only) return summary.totals.marked_done_but_failed == 0 ? 0 : 1;
-  return summary.totals.verified == summary.totals.tasks ? 0 : 1;
+  if (args.checked_only)
+    return summary.totals.marked_done_but_failed == 0 ? to_int(Exit::kOk)
+                                                      : to_int(Exit::kTasksFailed);
+  return summary.totals.verified == summary.totals.tasks ? to_int(Exit::kOk)
+                                                         : to_int(Exit::kTasksFailed);
 }
 
 }  // namespace smartspec::engine

@@ -131,21 +131,21 @@ int plan_command(const RunOptions& opts) {
   auto in = load_inputs(opts);
   if (!in) {
     std::fprintf(stderr, "smartspec-batch: error: %s\n", in.error().to_string().c_str());
-    return static_cast<int>(in.error().exit);
+    return to_int(in.error().exit);
   }
   if (opts.common.json) {
     std::fputs(plan::render_json(in->plan, in->pack).c_str(), stdout);
   } else {
     std::fputs(plan::render_text(in->plan, in->pack).c_str(), stdout);
   }
-  return 0;
+  return to_int(Exit::kOk);
 }
 
 namespace {
 
 int error_exit(const Error& e) {
   std::fprintf(stderr, "smartspec-batch: error: %s\n", e.to_string().c_str());
-  return static_cast<int>(e.exit);
+  return to_int(e.exit);
 }
 
 // --resume continues the run as it started: its recorded options, unless
@@ -215,7 +215,7 @@ int run_command(const RunOptions& opts, const Ports& ports) {
     console.note("nothing to do: the pack has no task to run");
     if (merged->common.json)
       std::fputs("{\n  \"run_id\": \"\",\n  \"exit_code\": 0,\n  \"units\": []\n}\n", stdout);
-    return 0;
+    return to_int(Exit::kOk);
   }
   auto lock = take_lock(in->repo, in->run_id);
   if (!lock) return error_exit(lock.error());

@@ -22,14 +22,16 @@ int Runner::run() {
   // run's state ref, a failure is a stop (3), resumable.
   const auto state_before = run_.repo.read_ref(run_.refs.state);
   auto stop_code = [&](int code) {
-    return code == 2 && run_.repo.read_ref(run_.refs.state) != state_before ? 3 : code;
+    return code == to_int(Exit::kBadInput) && run_.repo.read_ref(run_.refs.state) != state_before
+               ? to_int(Exit::kStopped)
+               : code;
   };
   auto started = start_or_resume();
   if (!started) {
     std::fprintf(stderr, "smartspec-batch: error: %s\n", started.error().to_string().c_str());
-    return stop_code(static_cast<int>(started.error().exit));
+    return stop_code(to_int(started.error().exit));
   }
-  if (*started == Start::kAlreadyFinished) return 0;
+  if (*started == Start::kAlreadyFinished) return to_int(Exit::kOk);
   spdlog::debug("run state written");
   if (auto opened = open_scratch(); !opened) {
     std::fprintf(stderr, "smartspec-batch: error: %s\n", opened.error().to_string().c_str());
@@ -198,11 +200,11 @@ void Runner::stop_at(const std::string& unit, const std::string& reason) {
 // 3 when stopped; else 0 only when every planned task is done: verified, or
 // (without evidence) changed and checked; 1 otherwise.
 int Runner::exit_code_of(bool stopped) const {
-  if (stopped) return 3;
+  if (stopped) return to_int(Exit::kStopped);
   for (const auto& u : run_.report.units)
     for (const auto& t : u.tasks)
-      if (!report::task_done(t)) return 1;
-  return 0;
+      if (!report::task_done(t)) return to_int(Exit::kTasksFailed);
+  return to_int(Exit::kOk);
 }
 
 }  // namespace smartspec::engine

@@ -51,14 +51,14 @@ int Runner::finish(int exit_code) {
   run_.report.duration_seconds = run_.clock.seconds() - run_.started_at;
   run_.report.exit_code = exit_code;
   run_.report.tip = run_.repo.read_ref(run_.refs.branch).value_or(run_.in.base);
-  if (run_.opts.verify_at_end && exit_code != 3) {
+  if (run_.opts.verify_at_end && exit_code != to_int(Exit::kStopped)) {
     run_.report.after = run_.verify_tree(run_.report.tip);
   }
   std::string json;
   spdlog::debug("finishing");
   if (auto r = write_reports(json); !r)
     spdlog::warn("report not fully written: {}", r.error().to_string());
-  run_.state.status = exit_code == 3 ? "stopped" : "finished";
+  run_.state.status = exit_code == to_int(Exit::kStopped) ? "stopped" : "finished";
   run_.state.exit_code = exit_code;
   run_.state.failures = run_.failures;
   run_.state.report_json = json.empty() ? report::render_json(run_.report) : json;
@@ -86,12 +86,12 @@ int Runner::finish(int exit_code) {
         "smartspec-batch: scratch worktree kept for reuse (remove with smartspec-batch clean)");
   if (run_.opts.common.json) std::fputs(run_.state.report_json.c_str(), stdout);
   run_.console.summary(run_.report);
-  if (run_.opts.land && exit_code != 3) {
+  if (run_.opts.land && exit_code != to_int(Exit::kStopped)) {
     // Under the run's lock: nothing can move the refs between run and land.
     if (auto landed = land_run(run_.repo, run_.in.run_id); !landed) {
       std::fprintf(stderr, "smartspec-batch: error: --land: %s\n",
                    landed.error().to_string().c_str());
-      return 2;
+      return to_int(Exit::kBadInput);
     }
     run_.console.note("landed: the current branch now points at smartspec/" + run_.in.run_id);
   }

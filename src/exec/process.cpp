@@ -15,20 +15,13 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <map>
 #include <mutex>
 #include <set>
-#include <sstream>
 
-#include "smartspec/tasks/tasks.hpp"
-#include "smartspec/util/proc.hpp"
+#include "exec/output_sink.hpp"
+#include "exec/process_tree.hpp"
 #include "smartspec/util/text.hpp"
-
-extern char** environ;
 
 namespace smartspec::exec {
 
@@ -87,10 +80,6 @@ std::string resolve_program(const std::string& name, const std::vector<std::stri
   return find_program(name, path);
 }
 
-void write_all(int fd, const char* data, std::size_t n) {
-  (void)text::write_all(fd, std::string_view(data, n));  // best effort
-}
-
 // Blocks SIGPIPE in this thread while we write to the child's stdin (a child that
 // exits early must not kill us); discards a pending one and restores the mask.
 class SigpipeBlock {
@@ -120,304 +109,7 @@ class SigpipeBlock {
   sigset_t old_;
 };
 
-volatile std::sig_atomic_t g_interrupt = 0;
-
-std::string& record_path() {
-  static std::string path;
-  return path;
-}
-
-// Orphans of the commands we start (setsid daemons, double forks) are
-// reparented to this process instead of init, so they stay in reach.
-void become_subreaper() {
-  static const bool done = [] {
-    ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-    return true;
-  }();
-  (void)done;
-}
-
-// A process: pid and start time (a pid alone may be reused).
-using Ident = std::pair<long, unsigned long long>;
-
-// Whether /proc/<pid>/task/<tid>/children exists: then a tree is walked from
-// this process down (a few small reads); else /proc is scanned whole.
-bool children_files() {
-  static const bool yes = proc::children(::getpid()).has_value();
-  return yes;
-}
-
-// Processes below this one that existed before a call: not the call's (the
-// persistent syntax checker, a test's own children). Pruned from its tree;
-// with children files our direct children are enough (their subtrees go with them).
-std::set<Ident> processes_below_us() {
-  std::set<Ident> out;
-  if (children_files()) {
-    for (long c : proc::children(::getpid()).value_or(std::vector<long>{}))
-      if (auto s = proc::stat(c)) out.insert({c, s->start});
-    return out;
-  }
-  for (const auto& e :
-       proc::descendants(::getpid(), proc::all(), [](const proc::Entry&) { return false; }))
-    out.insert({e.pid, e.stat.start});
-  return out;
-}
-
-// Calls running at once (agent lanes, --jobs): each call's leader, and each
-// call's live tree for the record. A leader is registered under `mu` in the
-// same critical section as its fork, and every scan of a tree holds `mu`, so
-// no scan sees another call's leader before it is known as one.
-struct Calls {
-  std::mutex mu;
-  std::set<long> leaders;
-  std::map<long, std::set<Ident>> recorded;
-};
-Calls& calls() {
-  static Calls c;
-  return c;
-}
-
-// A call's tree: every process below this one that was not there (nor below
-// one that was) when the call started, and that is not another running
-// call's leader, below one, or in its process group. Being a subreaper, we
-// are an ancestor of everything the command started, wherever it moved its
-// session or group (a process that left both its parent and its group is
-// counted in every running call's tree).
-std::vector<proc::Entry> call_tree(const std::set<Ident>& foreign, long self = 0) {
-  std::lock_guard<std::mutex> lock(calls().mu);
-  auto other = [&](const proc::Entry& e) {
-    for (long l : calls().leaders)
-      if (l != self && (e.pid == l || e.stat.pgrp == l)) return true;
-    return false;
-  };
-  if (!children_files()) {
-    return proc::descendants(::getpid(), proc::all(), [&](const proc::Entry& e) {
-      return foreign.count({e.pid, e.stat.start}) != 0 || other(e);
-    });
-  }
-  std::vector<proc::Entry> out;
-  std::vector<long> frontier = proc::children(::getpid()).value_or(std::vector<long>{});
-  std::set<long> seen;
-  while (!frontier.empty()) {
-    std::vector<long> next;
-    for (long pid : frontier) {
-      if (!seen.insert(pid).second) continue;
-      auto s = proc::stat(pid);
-      if (!s || foreign.count({pid, s->start}) != 0) continue;
-      if (other({pid, *s})) continue;
-      out.push_back({pid, *s});
-      for (long c : proc::children(pid).value_or(std::vector<long>{})) next.push_back(c);
-    }
-    frontier = std::move(next);
-  }
-  return out;
-}
-
-// Sends `sig` to every live process of the tree (0: none) and reaps the
-// tree's zombies that are our children, except `leader` (its status is
-// wanted: run_process reaps it). Returns the live processes found.
-std::vector<proc::Entry> signal_tree(const std::set<Ident>& foreign, pid_t leader, int sig) {
-  std::vector<proc::Entry> live;
-  for (const auto& e : call_tree(foreign, leader)) {
-    if (proc::finished(e.stat)) {
-      if (e.stat.ppid == ::getpid() && e.pid != leader)
-        ::waitpid(static_cast<pid_t>(e.pid), nullptr, WNOHANG);
-      continue;
-    }
-    if (sig != 0) ::kill(static_cast<pid_t>(e.pid), sig);
-    live.push_back(e);
-  }
-  return live;
-}
-
-// "pid start" per line, replaced atomically: the trees of every running call
-// (`leader`'s now `procs`; empty procs: the call ended). Removed when no call
-// is left.
-void write_record(const std::string& path, long leader, const std::set<Ident>& procs) {
-  std::lock_guard<std::mutex> lock(calls().mu);
-  if (procs.empty())
-    calls().recorded.erase(leader);
-  else
-    calls().recorded[leader] = procs;
-  if (calls().recorded.empty()) {
-    ::unlink(path.c_str());
-    return;
-  }
-  std::string text;
-  for (const auto& [call, ids] : calls().recorded)
-    for (const auto& [pid, start] : ids)
-      text += std::to_string(pid) + " " + std::to_string(start) + "\n";
-  const std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return;
-  write_all(fd, text.data(), text.size());
-  ::close(fd);
-  ::rename(tmp.c_str(), path.c_str());
-}
-
-std::string size_text(std::size_t n) {
-  if (n >= (std::size_t{1} << 20) && n % (std::size_t{1} << 20) == 0)
-    return std::to_string(n >> 20) + " MiB";
-  return std::to_string(n) + " bytes";
-}
-
-// A command's output: the first `keep` bytes (streamed to the log as they
-// come), the last `keep` bytes in a ring buffer, the rest counted. Memory
-// stays within 2 × keep whatever the command writes.
-class OutputSink {
- public:
-  OutputSink(int log_fd, std::size_t keep) : log_(log_fd), keep_(keep) {}
-
-  void add(const char* p, std::size_t n) {
-    if (head_.size() < keep_) {
-      std::size_t h = std::min(n, keep_ - head_.size());
-      head_.append(p, h);
-      if (log_ >= 0) write_all(log_, p, h);
-      p += h;
-      n -= h;
-    }
-    if (n == 0) return;
-    if (keep_ == 0) {
-      dropped_ += n;
-      return;
-    }
-    if (ring_.empty()) ring_.resize(keep_);
-    if (n >= keep_) {
-      dropped_ += filled_ + (n - keep_);
-      std::memcpy(ring_.data(), p + (n - keep_), keep_);
-      pos_ = 0;
-      filled_ = keep_;
-      return;
-    }
-    if (filled_ + n > keep_) dropped_ += filled_ + n - keep_;
-    std::size_t first = std::min(n, keep_ - pos_);
-    std::memcpy(ring_.data() + pos_, p, first);
-    std::memcpy(ring_.data(), p + first, n - first);
-    pos_ = (pos_ + n) % keep_;
-    filled_ = std::min(keep_, filled_ + n);
-  }
-
-  // Writes the rest of the log; the output as kept.
-  std::string finish() {
-    std::string marker;
-    if (dropped_ > 0) {
-      marker = "\n[smartspec-batch: " + std::to_string(dropped_) +
-               " bytes of output dropped here; the first and the last " + size_text(keep_) +
-               " are kept]\n";
-    }
-    std::string tail;
-    if (filled_ < keep_) {
-      tail.assign(ring_.data(), filled_);
-    } else {
-      tail.assign(ring_.data() + pos_, keep_ - pos_);
-      tail.append(ring_.data(), pos_);
-    }
-    if (log_ >= 0) {
-      write_all(log_, marker.data(), marker.size());
-      write_all(log_, tail.data(), tail.size());
-    }
-    std::string out = std::move(head_);
-    out += marker;
-    out += tail;
-    return out;
-  }
-
-  [[nodiscard]] std::uint64_t dropped() const { return dropped_; }
-
- private:
-  int log_;
-  std::size_t keep_;
-  std::string head_;
-  std::vector<char> ring_;
-  std::size_t pos_ = 0;     // next write position in ring_
-  std::size_t filled_ = 0;  // bytes held in ring_
-  std::uint64_t dropped_ = 0;
-};
-
 }  // namespace
-
-const std::vector<std::string>& git_local_env_vars() {
-  static const std::vector<std::string> vars = {
-      // `git rev-parse --local-env-vars` (git 2.39)
-      "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_CONFIG", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT",
-      "GIT_OBJECT_DIRECTORY", "GIT_DIR", "GIT_WORK_TREE", "GIT_IMPLICIT_WORK_TREE",
-      "GIT_GRAFT_FILE", "GIT_INDEX_FILE", "GIT_NO_REPLACE_OBJECTS", "GIT_REPLACE_REF_BASE",
-      "GIT_PREFIX", "GIT_INTERNAL_SUPER_PREFIX", "GIT_SHALLOW_FILE", "GIT_COMMON_DIR",
-      // What hooks and wrappers may also carry and that would point a child elsewhere.
-      "GIT_NAMESPACE", "GIT_CEILING_DIRECTORIES", "GIT_QUARANTINE_PATH",
-      "GIT_DISCOVERY_ACROSS_FILESYSTEM"};
-  return vars;
-}
-
-std::vector<std::string> child_environment(const std::map<std::string, std::string>& extra) {
-  const auto& drop = git_local_env_vars();
-  std::vector<std::string> out;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    std::string_view kv(*e);
-    std::string_view name = kv.substr(0, kv.find('='));
-    if (std::find(drop.begin(), drop.end(), name) != drop.end()) continue;
-    // GIT_CONFIG_KEY_n / GIT_CONFIG_VALUE_n go with GIT_CONFIG_COUNT.
-    if (name.rfind("GIT_CONFIG_KEY_", 0) == 0 || name.rfind("GIT_CONFIG_VALUE_", 0) == 0) continue;
-    if (extra.count(std::string(name)) != 0) continue;
-    out.emplace_back(kv);
-  }
-  for (const auto& [k, v] : extra) out.push_back(k + "=" + v);
-  return out;
-}
-
-Result<std::vector<std::string>> split_command_line(const std::string& cmd) {
-  TRY(auto words, tasks::shell_split(cmd));
-  if (words.empty()) return fail("empty command: '" + cmd + "'");
-  return words;
-}
-
-void interrupt_processes() noexcept { g_interrupt = 1; }
-bool processes_interrupted() noexcept { return g_interrupt != 0; }
-void clear_interrupt() noexcept { g_interrupt = 0; }
-
-void set_process_record(const std::string& path) { record_path() = path; }
-
-int end_recorded_processes(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return 0;
-  std::set<Ident> targets;  // recorded processes still alive as themselves, and what is below them
-  for (std::string line; std::getline(in, line);) {
-    std::istringstream words(line);
-    Ident id{0, 0};
-    if (!(words >> id.first >> id.second) || id.first <= 1) continue;
-    auto s = proc::stat(id.first);
-    if (s && s->start == id.second && !proc::finished(*s)) targets.insert(id);
-  }
-  in.close();
-  std::set<long> ended;
-  const auto give_up = Clock::now() + std::chrono::seconds(3);
-  while (!targets.empty()) {
-    const auto table = proc::all();
-    // Still the same processes (pid and start time), plus everything below
-    // them now: what they started, including what was reparented meanwhile.
-    std::set<Ident> now;
-    for (const auto& e : table)
-      if (targets.count({e.pid, e.stat.start}) != 0) now.insert({e.pid, e.stat.start});
-    std::set<Ident> below;
-    for (const auto& [pid, start] : now)
-      for (const auto& e : proc::descendants(pid, table, [](const proc::Entry&) { return false; }))
-        below.insert({e.pid, e.stat.start});
-    now.insert(below.begin(), below.end());
-    std::size_t live = 0;
-    for (const auto& [pid, start] : now) {
-      auto s = proc::stat(pid);
-      if (!s || s->start != start || proc::finished(*s)) continue;
-      ++live;
-      ::kill(static_cast<pid_t>(pid), SIGKILL);
-      ended.insert(pid);
-    }
-    targets = std::move(now);
-    if (live == 0 || Clock::now() >= give_up) break;
-    ::usleep(5000);
-  }
-  ::unlink(path.c_str());
-  return static_cast<int>(ended.size());
-}
 
 Result<ProcResult> run_process(const ProcSpec& spec) {
   auto cannot = [](std::string what) {
@@ -437,7 +129,7 @@ Result<ProcResult> run_process(const ProcSpec& spec) {
     e.code = kCommandNotFound;
     return fail(std::move(e));
   }
-  if (g_interrupt != 0) {  // the tool is stopping: start nothing
+  if (processes_interrupted()) {  // the tool is stopping: start nothing
     ProcResult r;
     r.interrupted = true;
     return r;
@@ -618,7 +310,7 @@ Result<ProcResult> run_process(const ProcSpec& spec) {
       result.timed_out = true;
       terminate(grace);
     }
-    if (g_interrupt != 0 && !result.interrupted) {
+    if (processes_interrupted() && !result.interrupted) {
       result.interrupted = true;
       terminate(interrupt_grace);
     }
@@ -687,26 +379,6 @@ Result<ProcResult> run_process(const ProcSpec& spec) {
     result.signal = WTERMSIG(status);
   }
   return result;
-}
-
-bool is_executable_file(const std::string& p) {
-  struct stat st {};
-  return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(p.c_str(), X_OK) == 0;
-}
-
-std::string find_program(const std::string& name, const std::string& path) {
-  if (name.find('/') != std::string::npos) return is_executable_file(name) ? name : std::string();
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    std::size_t colon = path.find(':', start);
-    std::string dir =
-        path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
-    std::string cand = (dir.empty() ? std::string(".") : dir) + "/" + name;
-    if (is_executable_file(cand)) return cand;
-    if (colon == std::string::npos) break;
-    start = colon + 1;
-  }
-  return {};
 }
 
 }  // namespace smartspec::exec

@@ -54,6 +54,11 @@ inline tl::unexpected<Error> fail_code(std::string message, int code) {
   return tl::unexpected<Error>(std::move(e));
 }
 
+// "<what> <id> does not exist" (kNotFound).
+inline tl::unexpected<Error> bad_id(const std::string& what, const Oid& id) {
+  return fail_code(what + " " + id + " does not exist", kNotFound);
+}
+
 std::optional<git_oid> parse_oid(const std::string& hex);
 Oid to_hex(const git_oid& oid);
 std::string strip_slash(const char* path);

@@ -30,6 +30,37 @@ std::string estimate(const Plan& plan) {
   return out;
 }
 
+// One task of render_json's "units" array.
+void write_task_json(JsonWriter& w, const PlannedTask& t, const PackTask& pt) {
+  w.begin_object();
+  w.field("id", t.id).field("title", t.title);
+  w.field("category", std::string(unit_name(t.category)));
+  w.field("source", pt.source).field("line", pt.line);
+  w.field("in_tasks_md", t.known).field("checked", t.checked);
+  w.field("needs_agent", t.needs_agent);
+  w.key("files").begin_array();
+  for (const auto& f : t.files) {
+    w.begin_object();
+    if (t.evidence_update && f.action == Action::kRename) {
+      // Option A: tasks.md's evidence path goes from `from` (the path
+      // it names now) to `path` (the similar file); nothing is renamed.
+      w.field("path", f.from).field("role", std::string(role_name(f.role)));
+      w.field("action", std::string("update_evidence")).field("from", f.path);
+    } else {
+      w.field("path", f.path).field("role", std::string(role_name(f.role)));
+      w.field("action", std::string(action_name(f.action)));
+      if (f.action == Action::kRename) w.field("from", f.from);
+    }
+    w.field("path_from", std::string(source_name(f.source)));
+    w.field("has_content", f.has_content).field("skeleton", f.skeleton);
+    if (!f.refused.empty()) w.field("refused", f.refused);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("notes").string_array(t.notes);
+  w.end_object();
+}
+
 }  // namespace
 
 std::string render_text(const Plan& plan, const Pack& pack) {
@@ -112,34 +143,7 @@ std::string render_json(const Plan& plan, const Pack& pack) {
     w.field("name", std::string(unit_name(u.unit))).field("priority", u.priority);
     w.key("tasks").begin_array();
     for (const auto& t : u.tasks) {
-      const PackTask& pt = pack.tasks[t.pack_index];
-      w.begin_object();
-      w.field("id", t.id).field("title", t.title);
-      w.field("category", std::string(unit_name(t.category)));
-      w.field("source", pt.source).field("line", pt.line);
-      w.field("in_tasks_md", t.known).field("checked", t.checked);
-      w.field("needs_agent", t.needs_agent);
-      w.key("files").begin_array();
-      for (const auto& f : t.files) {
-        w.begin_object();
-        if (t.evidence_update && f.action == Action::kRename) {
-          // Option A: tasks.md's evidence path goes from `from` (the path
-          // it names now) to `path` (the similar file); nothing is renamed.
-          w.field("path", f.from).field("role", std::string(role_name(f.role)));
-          w.field("action", std::string("update_evidence")).field("from", f.path);
-        } else {
-          w.field("path", f.path).field("role", std::string(role_name(f.role)));
-          w.field("action", std::string(action_name(f.action)));
-          if (f.action == Action::kRename) w.field("from", f.from);
-        }
-        w.field("path_from", std::string(source_name(f.source)));
-        w.field("has_content", f.has_content).field("skeleton", f.skeleton);
-        if (!f.refused.empty()) w.field("refused", f.refused);
-        w.end_object();
-      }
-      w.end_array();
-      w.key("notes").string_array(t.notes);
-      w.end_object();
+      write_task_json(w, t, pack.tasks[t.pack_index]);
     }
     w.end_array();
     w.end_object();

@@ -16,7 +16,11 @@ enum class Exit : int {
   kBadInput = 2,
   kStopped = 3,
   kLocked = 4,
+  kInternalError = 70,  // an exception reached main
 };
+
+// The process exit status of `e` (commands return their exit code as an int).
+constexpr int to_int(Exit e) noexcept { return static_cast<int>(e); }
 
 // Error::code values of every module, in one list so that no two kinds share
 // a number (git's "ref moved" and exec's "command not found" were both 1).
