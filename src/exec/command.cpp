@@ -1,5 +1,7 @@
 #include "smartspec/exec/command.hpp"
 
+#include <filesystem>
+
 #include "smartspec/exec/process.hpp"
 
 namespace smartspec::exec {
@@ -14,6 +16,14 @@ Result<std::vector<std::string>> check_command_line(const std::string& cmd,
     return argv;
   }
   if (program.find('/') != std::string::npos) {
+    // It runs in the scratch worktree, which holds the repository's files
+    // and nothing beside them: "../agent.sh" would be found here and not there.
+    const std::string normal = std::filesystem::path(program).lexically_normal().string();
+    if (!relative_to.empty() && (normal == ".." || normal.rfind("../", 0) == 0)) {
+      return fail(program +
+                  ": a relative program path is taken from the scratch worktree, a copy of the "
+                  "repository, and this one leads out of it: give an absolute path");
+    }
     if (!relative_to.empty() && !is_executable_file(relative_to + "/" + program))
       return fail(program + ": not an executable file");
     return argv;

@@ -394,6 +394,11 @@ INSTANTIATE_TEST_SUITE_P(
                       BadFlag{"MissingAgentBinary",
                               {"--agent", "no-such-agent-smartspec --go"},
                               "--agent: no-such-agent-smartspec: command not found on PATH"},
+                      BadFlag{"RelativeAgentOutsideTheRepository",
+                              {"--agent", "../agent.sh --go"},
+                              "--agent: ../agent.sh: a relative program path is taken from "
+                              "the scratch worktree, a copy of the repository, and this one "
+                              "leads out of it: give an absolute path"},
                       BadFlag{"MissingVerifyBinary",
                               {"--verify-cmd", "/nonexistent/pytest -q"},
                               "--verify-cmd: /nonexistent/pytest: not an executable file"}),

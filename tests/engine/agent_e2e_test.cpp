@@ -104,8 +104,8 @@ TEST(AgentRun, ASecondRunAfterAFinishedOneFindsNoLeftovers) {
                          "sh " + agent, "--run-id", "first"},
                         repo);
   ASSERT_EQ(first.exit_code, 1) << first.out << first.err;
-  auto second = run_tool({"run", "--prompts-dir", fixture_pack(), "--tasks", "tasks.md",
-                          "--agent", "sh " + agent, "--run-id", "second"},
+  auto second = run_tool({"run", "--prompts-dir", fixture_pack(), "--tasks", "tasks.md", "--agent",
+                          "sh " + agent, "--run-id", "second"},
                          repo);
   EXPECT_EQ(second.exit_code, 1) << second.out << second.err;
   EXPECT_EQ(second.err.find("put back"), std::string::npos) << second.err;

@@ -14,7 +14,9 @@ namespace smartspec::exec {
 // that its program can be started: a bare name must be an executable file on
 // the PATH children get, an absolute path an executable file, a relative path
 // with a '/' an executable file under `relative_to` (the directory the command
-// will run in, or the repository root that mirrors it; unchecked when empty).
+// will run in, or the repository root that mirrors it; unchecked when empty),
+// and one that leads out of that directory ("../agent.sh") is refused: the
+// scratch worktree the command runs in has nothing beside the repository's files.
 // Errors: "empty command", "No closing quotation", "<program>: command not
 // found on PATH", "<program>: not an executable file".
 Result<std::vector<std::string>> check_command_line(const std::string& cmd,
