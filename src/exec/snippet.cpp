@@ -66,6 +66,12 @@ bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
+void end_with_blank_line(std::string& s, const std::string& eol) {
+  if (s.empty()) return;
+  if (s.back() != '\n') s += eol;
+  if (!ends_with(s, eol + eol)) s += eol;
+}
+
 bool is_python_path(const std::string& path, const std::string& lang) {
   std::string p = text::to_lower(path);
   if (ends_with(p, ".py") || ends_with(p, ".pyi")) return true;

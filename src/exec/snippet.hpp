@@ -17,6 +17,9 @@ std::string detect_eol(std::string_view s);
 // Leading and trailing blank lines removed; LF endings; no final newline.
 std::string trim_blank_lines(std::string_view lf_text);
 bool ends_with(std::string_view s, std::string_view suffix);
+// A non-empty `s` ends with a line end and one blank line (`eol` twice) before
+// an addition; an empty one stays empty.
+void end_with_blank_line(std::string& s, const std::string& eol);
 bool is_python_path(const std::string& path, const std::string& lang);
 bool is_shell_path(const std::string& path, std::string_view existing);
 

@@ -94,20 +94,10 @@ std::string add_shell_snippet(std::string_view existing, const std::string& lf_s
   std::string add = with_eol(body, eol);
   if (exit_at != std::string::npos) {
     std::string pre = out.substr(0, exit_at), post = out.substr(exit_at);
-    if (!pre.empty() && pre.back() != '\n') pre += eol;
-    std::string blank = eol + eol;
-    if (!pre.empty() && (pre.size() < blank.size() ||
-                         pre.compare(pre.size() - blank.size(), blank.size(), blank) != 0))
-      pre += eol;
+    end_with_blank_line(pre, eol);
     return pre + add + eol + eol + post;
   }
-  if (!out.empty()) {
-    if (out.back() != '\n') out += eol;
-    std::string blank = eol + eol;
-    if (out.size() < blank.size() ||
-        out.compare(out.size() - blank.size(), blank.size(), blank) != 0)
-      out += eol;
-  }
+  end_with_blank_line(out, eol);
   out += add;
   if (final_newline) out += eol;
   return out;
@@ -160,13 +150,7 @@ std::string add_js_snippet(std::string_view existing, const std::string& lf_snip
   if (!body.empty() && text::crlf_to_lf(existing).find(body) != std::string::npos) body.clear();
   if (body.empty()) return out;
   const bool final_newline = existing.empty() || existing.back() == '\n';
-  if (!out.empty()) {
-    if (out.back() != '\n') out += eol;
-    std::string blank = eol + eol;
-    if (out.size() < blank.size() ||
-        out.compare(out.size() - blank.size(), blank.size(), blank) != 0)
-      out += eol;
-  }
+  end_with_blank_line(out, eol);
   out += with_eol(body, eol);
   if (final_newline) out += eol;
   return out;
