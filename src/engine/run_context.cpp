@@ -60,7 +60,8 @@ Result<std::vector<git::Repository::Change>> RunContext::collect_changes(
 }
 
 std::optional<report::VerifyFigures> RunContext::verify_tree(const std::string& commit,
-                                                             verify::Summary* out) {
+                                                             verify::Summary* out,
+                                                             const std::set<std::string>* only) {
   // tasks.md as the commit has it when tracked (evidence hooks may have been
   // added by earlier units), else the file given.
   TasksDoc doc = in.tasks;
@@ -69,8 +70,12 @@ std::optional<report::VerifyFigures> RunContext::verify_tree(const std::string& 
       if (auto parsed = tasks::parse(*text, in.tasks.path)) doc = std::move(*parsed);
     }
   }
+  if (only != nullptr)
+    std::erase_if(doc.tasks, [&](const TaskLine& t) { return only->count(t.id) == 0; });
   auto source = git::tree_source(repo, commit);
-  verify::Summary s = verify::verify(doc, *source);
+  verify::Options options;
+  options.verdicts_only = true;
+  verify::Summary s = verify::verify(doc, *source, options);
   report::VerifyFigures f{s.totals.tasks, s.totals.verified, s.totals.not_verified};
   if (out != nullptr) *out = std::move(s);
   return f;

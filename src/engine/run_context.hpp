@@ -79,9 +79,12 @@ struct RunContext {
   // False when no .gitattributes on rel's way and no configuration can change
   // its line endings (cached per directory and checkpoint).
   bool eol_rules_may_apply(const std::string& rel);
-  // The pack's tasks verified on `commit` (its own tasks.md when tracked).
+  // The tasks verified on `commit` (its own tasks.md when tracked): all of
+  // them, or only those named in `only`. Verdicts only (no similar-file
+  // search: nothing here shows a suggestion).
   std::optional<report::VerifyFigures> verify_tree(const std::string& commit,
-                                                   verify::Summary* out = nullptr);
+                                                   verify::Summary* out = nullptr,
+                                                   const std::set<std::string>* only = nullptr);
   // .spec/checkpoints/batch_execution_<id>.json with --checkpoint.
   void write_checkpoint_mirror(const std::string& current_unit, const std::string& current_task);
   // The unit's task lines (and failed agent calls' output) on the console.

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <set>
 
 #include "engine/isolation.hpp"
 #include "engine/unit_txn.hpp"
@@ -72,7 +73,9 @@ std::string last_line(const std::string& out) {
 Result<void> UnitTransaction::classify_and_mark() {
   RunContext& r = run_;
   verify::Summary s;
-  r.verify_tree(commit_.empty() ? r.checkpoint : commit_, &s);
+  std::set<std::string> ids;  // the unit's tasks only: the others are not classified here
+  for (const auto& tr : ur_.tasks) ids.insert(tr.id);
+  r.verify_tree(commit_.empty() ? r.checkpoint : commit_, &s, &ids);
   std::vector<std::string> unverified, verified;
   classify_unit(ur_, s, &verified, &unverified);
   if (r.opts.verify_after_each && !unverified.empty()) {

@@ -172,7 +172,7 @@ FileInfo Cache::file_info(const std::string& norm) {
     fi.exists = true;
     return fi;
   }
-  fi.similar = similar(norm);
+  if (!opt_.verdicts_only) fi.similar = similar(norm);
   return fi;
 }
 

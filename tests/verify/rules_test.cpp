@@ -264,3 +264,77 @@ TEST(DirSourceTest, SymlinksStayInsideTheRoot) {
 
 }  // namespace
 }  // namespace smartspec
+
+namespace smartspec {
+namespace {
+
+// Counts the directory listings a verification asks for.
+class CountingSource : public verify::FileSource {
+ public:
+  explicit CountingSource(const std::string& root) : inner_(root) {}
+  Kind kind(const std::string& rel) override { return inner_.kind(rel); }
+  std::optional<std::string> read(const std::string& rel, std::size_t max_bytes) override {
+    return inner_.read(rel, max_bytes);
+  }
+  std::vector<Entry> list(const std::string& rel) override {
+    ++lists;
+    return inner_.list(rel);
+  }
+  std::string resolve(const std::string& rel, bool absolute) override {
+    return inner_.resolve(rel, absolute);
+  }
+  std::optional<std::uint64_t> size(const std::string& rel) override { return inner_.size(rel); }
+  int lists = 0;
+
+ private:
+  verify::DirSource inner_;
+};
+
+// The run's own verifications (before the first unit, after each) read only
+// verdicts: without the similar-file search a missing path costs one lookup,
+// not a walk of its directory's subtree, and every verdict and reason stays.
+TEST(VerdictsOnly, SameVerdictsAndReasonsWithoutTheSimilarFileSearch) {
+  test::TempDir dir;
+  test::write(dir.path() / "src/user_service.py", "class UserService: pass\n");
+  test::write(dir.path() / "src/helpers/user_services_util.py", "");
+  test::write(dir.path() / "tests/test_user_service.py", "def test_user(): pass\n");
+  auto doc = tasks::parse(
+      "- [ ] T1 Missing code\n"
+      "  evidence: code path=src/user_services.py\n"
+      "  evidence: test path=tests/test_users.py\n"
+      "- [x] T2 Verified\n"
+      "  evidence: code path=src/user_service.py symbol=UserService\n"
+      "  evidence: test path=tests/test_user_service.py contains=\"def test_user\"\n"
+      "- [ ] T3 Directory\n"
+      "  evidence: code path=src/helpers/ contains=zzz\n",
+      "tasks.md");
+  ASSERT_TRUE(doc.has_value());
+  CountingSource full_src(dir.str());
+  CountingSource lean_src(dir.str());
+  verify::Options lean;
+  lean.verdicts_only = true;
+  verify::Summary full = verify::verify(*doc, full_src);
+  verify::Summary quick = verify::verify(*doc, lean_src, lean);
+  ASSERT_EQ(full.tasks.size(), quick.tasks.size());
+  EXPECT_EQ(full.totals, quick.totals);
+  for (std::size_t i = 0; i < full.tasks.size(); ++i) {
+    const auto& a = full.tasks[i];
+    const auto& b = quick.tasks[i];
+    EXPECT_EQ(a.verified, b.verified) << a.id;
+    ASSERT_EQ(a.checks.size(), b.checks.size()) << a.id;
+    for (std::size_t c = 0; c < a.checks.size(); ++c) {
+      EXPECT_EQ(a.checks[c].ok, b.checks[c].ok) << a.id;
+      EXPECT_EQ(a.checks[c].reason, b.checks[c].reason) << a.id;
+      EXPECT_EQ(a.checks[c].exists, b.checks[c].exists) << a.id;
+      EXPECT_TRUE(b.checks[c].similar.empty()) << a.id;
+    }
+  }
+  EXPECT_FALSE(full.tasks[0].checks[0].similar.empty());  // the search ran without the option
+  EXPECT_EQ(full.tasks[0].category, "naming_issue");
+  // Only the directory check of T3 lists anything (src/helpers/ itself).
+  EXPECT_LT(lean_src.lists, full_src.lists);
+  EXPECT_EQ(lean_src.lists, 1);
+}
+
+}  // namespace
+}  // namespace smartspec

@@ -56,6 +56,13 @@ struct Options {
   std::size_t max_scan_files = 2'500;      // files read by one directory check
   double similar_threshold = 0.6;          // difflib ratio of file names
   std::size_t max_similar = 5;
+  // For callers that read only verdicts (verified, each check's ok, reason
+  // and existence), such as a run's own verifications: no similar-file search
+  // for a missing path (its `similar` stays empty, so no category says
+  // naming_issue and no suggestion names a similar file). Verdicts and
+  // reasons are the same either way; a missing path then costs one lookup
+  // instead of a walk of its directory's subtree.
+  bool verdicts_only = false;
 };
 
 // Categories in the Python tool's order (its ProblemCategory enum).
