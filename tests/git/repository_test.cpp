@@ -3,6 +3,7 @@
 // Everything is checked with the real git.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <sstream>
 
 #include "git/identity.hpp"
@@ -584,6 +585,46 @@ TEST(RepositoryAttributes, ToOdbMatchesGitHashObjectOverTheMatrix) {
     }
   }
   EXPECT_EQ(compared, 8 * 6 * 3 * 7 * 2);
+}
+
+// filter=lfs from every source git reads for a commit: a .gitattributes
+// deeper in the tree, a macro defined at the top, $GIT_DIR/info/attributes,
+// core.attributesFile; and never from a sibling directory's file. (is_lfs
+// skips libgit2's attribute lookup when no source mentions "lfs" at all.)
+TEST(RepositoryAttributes, LfsFromEverySourceGitReads) {
+  TempDir dir;
+  std::string repo =
+      make_repo(dir, {{".gitattributes", "[attr]big filter=lfs -text\n"},
+                      {"deep/er/still/.gitattributes", "*.psd filter=lfs\n"},
+                      {"macro/.gitattributes", "*.iso big\n"},
+                      {"other/.gitattributes", "*.zip filter=lfs\n"},
+                      {"a.txt", "a\n"}});
+  {
+    Repository r = open_repo(repo);
+    const Oid c = *r.resolve_commit("HEAD");
+    EXPECT_TRUE(r.is_lfs(c, "deep/er/still/x.psd"));
+    EXPECT_TRUE(r.is_lfs(c, "deep/er/still/more/x.psd"));
+    EXPECT_FALSE(r.is_lfs(c, "deep/er/x.psd"));
+    EXPECT_TRUE(r.is_lfs(c, "macro/x.iso"));
+    EXPECT_FALSE(r.is_lfs(c, "x.iso"));
+    EXPECT_TRUE(r.is_lfs(c, "other/x.zip"));
+    EXPECT_FALSE(r.is_lfs(c, "deep/x.zip"));
+    EXPECT_FALSE(r.is_lfs(c, "plain/x.dat"));
+  }
+  test::write(repo + "/.git/info/attributes", "*.dat filter=lfs\n");
+  {
+    Repository r = open_repo(repo);
+    EXPECT_TRUE(r.is_lfs(*r.resolve_commit("HEAD"), "plain/x.dat"));
+  }
+  std::filesystem::remove(repo + "/.git/info/attributes");
+  test::write(dir.str() + "/global-attributes", "*.mov filter=lfs\n");
+  git(repo, {"config", "core.attributesFile", dir.str() + "/global-attributes"});
+  {
+    Repository r = open_repo(repo);
+    const Oid c = *r.resolve_commit("HEAD");
+    EXPECT_TRUE(r.is_lfs(c, "plain/x.mov"));
+    EXPECT_FALSE(r.is_lfs(c, "plain/x.dat"));
+  }
 }
 
 TEST(RepositoryAttributes, EolAndLfsFromTheCommitsGitattributes) {
