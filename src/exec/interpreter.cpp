@@ -21,7 +21,23 @@ namespace {
 std::mutex g_mutex;
 PythonHome g_home;
 
-constexpr const char* kCacheHeader = "smartspec-batch python3 1";
+// The file: this header, then pairs of lines (key hash, interpreter), the one
+// learnt last first. Environments alternate (a git hook's PATH starts with
+// git's exec-path, a terminal's does not), so each keeps its answer.
+constexpr const char* kCacheHeader = "smartspec-batch python3 2";
+constexpr std::size_t kCacheEntries = 8;
+
+// The remembered (hash, interpreter) pairs; empty for a file that is not ours.
+std::vector<std::pair<std::string, std::string>> read_cache(const std::string& file) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto text = text::read_file(file, 65536);
+  if (!text) return out;
+  auto lines = text::split_lines(*text);
+  if (lines.empty() || lines[0].text != kCacheHeader) return out;
+  for (std::size_t i = 1; i + 1 < lines.size() && out.size() < kCacheEntries; i += 2)
+    out.emplace_back(std::string(lines[i].text), std::string(lines[i + 1].text));
+  return out;
+}
 
 std::string env_value(const std::vector<std::string>& envp, std::string_view name,
                       bool* set = nullptr) {
@@ -149,12 +165,10 @@ PythonChoice choose_python3(const PythonHome& home, const std::vector<std::strin
   if (home.cache_file.empty()) return c;
   c.key = python3_key(home.project_dir, envp);
   if (c.key.empty()) return c;
-  auto cached = text::read_file(home.cache_file, 65536);
-  if (!cached) return c;
-  auto lines = text::split_lines(*cached);
-  if (lines.size() < 3 || lines[0].text != kCacheHeader || lines[1].text != hash_hex(c.key))
-    return c;
-  std::string exe(lines[2].text);
+  const std::string hash = hash_hex(c.key);
+  std::string exe;
+  for (const auto& [h, e] : read_cache(home.cache_file))
+    if (h == hash) exe = e;
   // A remembered interpreter that is gone (the version was removed) is stale:
   // the shim answers again.
   if (exe.empty() || exe.front() != '/' || !is_regular_file(exe) ||
@@ -171,10 +185,17 @@ void remember_python3(const PythonHome& home, const std::string& key,
       executable.find('\n') != std::string::npos) {
     return;
   }
+  const std::string hash = hash_hex(key);
+  std::string body = std::string(kCacheHeader) + "\n" + hash + "\n" + executable + "\n";
+  std::size_t kept = 1;
+  for (const auto& [h, e] : read_cache(home.cache_file)) {
+    if (h == hash || kept == kCacheEntries) continue;
+    body += h + "\n" + e + "\n";
+    ++kept;
+  }
   std::error_code ec;
   fs::create_directories(fs::path(home.cache_file).parent_path(), ec);
-  (void)text::write_file_atomic(
-      home.cache_file, std::string(kCacheHeader) + "\n" + hash_hex(key) + "\n" + executable + "\n");
+  (void)text::write_file_atomic(home.cache_file, body);
 }
 
 }  // namespace smartspec::exec

@@ -167,8 +167,39 @@ TEST_F(FakePyenv, PyenvVersionInTheEnvironmentAsksTheShimAgain) {
     EXPECT_EQ(check_once(), version("B"));
     EXPECT_EQ(shim_calls(), 2);
   }
+  // The first environment's answer was kept beside the second's.
   EXPECT_EQ(check_once(), version("A"));
-  EXPECT_EQ(shim_calls(), 3);
+  EXPECT_EQ(shim_calls(), 2);
+}
+
+// Runs alternate between environments (a git hook's PATH starts with git's
+// exec-path, a terminal's does not): each keeps its answer, up to eight.
+TEST_F(FakePyenv, AlternatingEnvironmentsEachKeepTheirAnswer) {
+  test::write(project_ / ".python-version", "A\n");
+  const std::string path = std::getenv("PATH");
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 8; ++i) {
+      ScopedEnv p("PATH", "/nonexistent/hook-" + std::to_string(i) + ":" + path);
+      EXPECT_EQ(check_once(), version("A"));
+    }
+  }
+  EXPECT_EQ(shim_calls(), 8);
+  // A ninth environment pushes out the one learnt longest ago.
+  {
+    ScopedEnv p("PATH", "/nonexistent/hook-8:" + path);
+    EXPECT_EQ(check_once(), version("A"));
+  }
+  EXPECT_EQ(shim_calls(), 9);
+  {
+    ScopedEnv p("PATH", "/nonexistent/hook-0:" + path);
+    EXPECT_EQ(check_once(), version("A"));
+  }
+  EXPECT_EQ(shim_calls(), 10);
+  {
+    ScopedEnv p("PATH", "/nonexistent/hook-7:" + path);
+    EXPECT_EQ(check_once(), version("A"));
+  }
+  EXPECT_EQ(shim_calls(), 10);
 }
 
 TEST_F(FakePyenv, AStaleAnswerFallsBackToTheShimAndIsReplaced) {
