@@ -123,8 +123,10 @@ exec::ProcSpec AgentCall::spec_for(const std::string& prompt_path,
 
 Result<bool> AgentCall::attempt() {
   ++attempt_;
-  // Attempt 1 writes <stem>.prompt.md and <stem>.log; later ones <stem>.attempt-N.*.
-  const std::string suffix = attempt_ == 1 ? "" : ".attempt-" + std::to_string(attempt_);
+  // Attempt 1 writes <stem>.prompt.md and <stem>.log; later ones <stem>.attempt-N.*
+  // (with a log tag, <stem><tag>.*).
+  const std::string suffix =
+      ctx_.log_tag + (attempt_ == 1 ? "" : ".attempt-" + std::to_string(attempt_));
   const std::string prompt_path = ctx_.log_dir + "/" + stem_ + suffix + ".prompt.md";
   if (!log_path_.empty()) earlier_logs_.push_back(log_path_);
   log_path_ = ctx_.log_dir + "/" + stem_ + suffix + ".log";

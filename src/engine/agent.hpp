@@ -39,6 +39,9 @@ struct AgentContext {
   // held by the caller of run_agent and released only while the agent
   // process runs. Null: one call at a time.
   std::mutex* shared_lock = nullptr;
+  // Put after the stem of the call's log and prompt files: a conflict's
+  // re-run (--jobs) writes <task>.rerun.log, keeping the first call's.
+  std::string log_tag;
 };
 
 struct AgentResult {

@@ -286,7 +286,10 @@ Result<void> UnitTransaction::execute_agent_jobs(AgentContext& ctx) {
     }
     const int first_attempts = tr.attempts;
     ctx.snapshot_tree = merged;
-    TRY(auto reports, call_agent(ctx, {&t}));
+    ctx.log_tag = ".rerun";
+    auto called = call_agent(ctx, {&t});
+    ctx.log_tag.clear();
+    TRY(auto reports, std::move(called));
     report::TaskReport again = std::move(reports.front());
     again.number = tr.number;
     again.notes.insert(again.notes.begin(),
@@ -294,6 +297,8 @@ Result<void> UnitTransaction::execute_agent_jobs(AgentContext& ctx) {
                            std::to_string(first_attempts) +
                            (first_attempts == 1 ? " attempt" : " attempts") +
                            ") conflicts with an earlier task's on " + joined(paths));
+    if (!tr.log.empty())
+      again.notes.insert(again.notes.begin() + 1, "the first call's log: " + tr.log);
     if (again.status == report::TaskStatus::kFailed) {
       r.agent_tails[again.id] = agent_tail_;
       if (!interrupted()) count_failure();

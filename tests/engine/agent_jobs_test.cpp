@@ -161,6 +161,21 @@ TEST(AgentJobs, AConflictingTaskIsReRunOnTheMergedTree) {
               one_task.substr(one_task.find("\"status\""), 40));
   }
   EXPECT_NE(reports(repo).find("re-run after a conflict"), std::string::npos);
+  // The re-run has logs of its own; the first call's stay and are named.
+  const fs::path logs = fs::path(repo) / ".git" / "smartspec" / "logs" / kRunId;
+  for (const char* id : {"TSK-INV-011", "TSK-INV-012"}) {
+    const std::string first = (logs / (std::string(id) + ".log")).string();
+    const std::string again = (logs / (std::string(id) + ".rerun.log")).string();
+    ASSERT_TRUE(fs::exists(first)) << first;
+    ASSERT_TRUE(fs::exists(again)) << again;
+    EXPECT_NE(read(first).find(std::string("agent did ") + id), std::string::npos);
+    EXPECT_NE(read(again).find(std::string("agent did ") + id), std::string::npos);
+    EXPECT_TRUE(fs::exists(logs / (std::string(id) + ".prompt.md")));
+    EXPECT_TRUE(fs::exists(logs / (std::string(id) + ".rerun.prompt.md")));
+    std::string task = json_task(show.out, id);
+    EXPECT_NE(task.find("\"the first call's log: " + first + "\""), std::string::npos) << task;
+    EXPECT_NE(task.find("\"log\": \"" + again + "\""), std::string::npos) << task;
+  }
 }
 
 // SIGINT while three agents run at once (each ignoring TERM and INT, with a

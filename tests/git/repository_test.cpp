@@ -593,12 +593,11 @@ TEST(RepositoryAttributes, ToOdbMatchesGitHashObjectOverTheMatrix) {
 // skips libgit2's attribute lookup when no source mentions "lfs" at all.)
 TEST(RepositoryAttributes, LfsFromEverySourceGitReads) {
   TempDir dir;
-  std::string repo =
-      make_repo(dir, {{".gitattributes", "[attr]big filter=lfs -text\n"},
-                      {"deep/er/still/.gitattributes", "*.psd filter=lfs\n"},
-                      {"macro/.gitattributes", "*.iso big\n"},
-                      {"other/.gitattributes", "*.zip filter=lfs\n"},
-                      {"a.txt", "a\n"}});
+  std::string repo = make_repo(dir, {{".gitattributes", "[attr]big filter=lfs -text\n"},
+                                     {"deep/er/still/.gitattributes", "*.psd filter=lfs\n"},
+                                     {"macro/.gitattributes", "*.iso big\n"},
+                                     {"other/.gitattributes", "*.zip filter=lfs\n"},
+                                     {"a.txt", "a\n"}});
   {
     Repository r = open_repo(repo);
     const Oid c = *r.resolve_commit("HEAD");
