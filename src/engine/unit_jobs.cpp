@@ -13,9 +13,12 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <exception>
+#include <functional>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -34,6 +37,57 @@ std::string joined(const std::vector<std::string>& v) {
   for (const auto& x : v) out += (out.empty() ? "" : ", ") + x;
   return out;
 }
+
+// The live line of the calls running at once (issue 21). Each call's ticker
+// (a thread of its own, about once a second) reports here; drawing needs the
+// run's lock (the console is shared state), and a tick that finds it taken is
+// skipped: the next one comes a second later. The last output line shown is
+// that of the call whose output changed last.
+class JobsBoard {
+ public:
+  JobsBoard(report::Console& console, std::string unit, int total, std::mutex& mu)
+      : console_(console), unit_(std::move(unit)), total_(total), mu_(mu) {}
+
+  std::function<void(double, const std::string&)> ticker_for(std::size_t i, std::string task) {
+    return [this, i, task = std::move(task)](double elapsed, const std::string& last) {
+      std::unique_lock<std::mutex> held(mu_, std::try_to_lock);
+      if (!held) return;
+      report::RunningCall& call = calls_[i];
+      call.task = task;
+      call.elapsed = elapsed;
+      if (!last.empty() && last != call.last_output) latest_ = i;
+      call.last_output = last;
+      draw();
+    };
+  }
+  // A call ended (the caller holds the run's lock).
+  void finished(std::size_t i) {
+    calls_.erase(i);
+    ++done_;
+    if (calls_.empty()) console_.clear_progress();
+  }
+
+ private:
+  void draw() {
+    std::vector<report::RunningCall> shown;
+    for (const auto& [k, call] : calls_) {
+      shown.push_back(call);
+      if (k != latest_) shown.back().last_output.clear();
+    }
+    const double since =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - began_).count();
+    console_.agents_running(unit_, done_, total_, shown, since);
+  }
+
+  report::Console& console_;
+  std::string unit_;
+  int total_;
+  std::mutex& mu_;
+  std::map<std::size_t, report::RunningCall> calls_;  // by task index: task order
+  std::size_t latest_ = static_cast<std::size_t>(-1);
+  int done_ = 0;
+  std::chrono::steady_clock::time_point began_ = std::chrono::steady_clock::now();
+};
 
 // A finished call's result, kept for a resume of the unit: a commit of the
 // task's tree on the unit's base under refs/smartspec/tasks/<run>/<task>,
@@ -134,6 +188,7 @@ Result<void> UnitTransaction::execute_agent_jobs(AgentContext& ctx) {
   std::vector<double> started(n, 0);
 
   std::mutex mu;
+  JobsBoard board(r.console, uname_, static_cast<int>(n), mu);
   std::condition_variable cv;
   std::deque<std::size_t> finished;
   std::vector<std::thread> threads;
@@ -168,6 +223,7 @@ Result<void> UnitTransaction::execute_agent_jobs(AgentContext& ctx) {
         res.tasks = {tr};
         results[i] = std::move(res);
         slots[i] = std::move(tr);
+        board.finished(i);
         continue;
       }
       const std::size_t lane = free_lanes.back();
@@ -190,6 +246,7 @@ Result<void> UnitTransaction::execute_agent_jobs(AgentContext& ctx) {
       c.program = ctx.program;
       c.processes = ctx.processes;
       c.shared_lock = &mu;
+      c.on_tick = board.ticker_for(i, t.id);
       ++running;
       threads.emplace_back([&, i] {
         std::unique_lock<std::mutex> held(mu);
@@ -214,6 +271,7 @@ Result<void> UnitTransaction::execute_agent_jobs(AgentContext& ctx) {
       const std::size_t i = finished.front();
       finished.pop_front();
       --running;
+      board.finished(i);
       free_lanes.push_back(lane_of[i]);
       Result<AgentResult>& res = *results[i];
       if (!res) {

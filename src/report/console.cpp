@@ -282,6 +282,34 @@ void Console::agent_running(std::string_view unit, int n, int total, std::string
   draw_live(std::move(text));
 }
 
+void Console::agents_running(std::string_view unit, int done, int total,
+                             const std::vector<RunningCall>& calls, double since,
+                             double every_seconds) {
+  if (quiet_ || calls.empty()) return;
+  if (since < jobs_since_) jobs_lines_ = 0;  // a new unit
+  jobs_since_ = since;
+  const std::string count =
+      std::to_string(calls.size()) + (calls.size() == 1 ? " agent running" : " agents running");
+  const std::string figures = std::to_string(done) + "/" + std::to_string(total) + " done";
+  std::string list;
+  for (const auto& c : calls)
+    list += (list.empty() ? "" : ", ") + detail::one_line(c.task) + " " + format_clock(c.elapsed);
+  if (!terminal_) {
+    long due = every_seconds > 0 ? static_cast<long>(since / every_seconds) : 0;
+    if (due <= jobs_lines_) return;
+    jobs_lines_ = due;
+    emit({}, count + " (" + figures + "): " + list, {});
+    return;
+  }
+  std::string text = detail::one_line(unit) + ": " + count + ", " + figures + ": " + list;
+  for (const auto& c : calls) {
+    if (c.last_output.empty()) continue;
+    text += " | " + detail::one_line(c.task) + ": " + detail::one_line(c.last_output);
+    break;
+  }
+  draw_live(std::move(text));
+}
+
 void Console::agent_output(const std::vector<std::string>& tail, std::string_view log) {
   for (const auto& l : tail) emit({}, "    | " + l, {});
   if (!log.empty()) emit({}, "    log: " + std::string(log), {});

@@ -178,6 +178,45 @@ TEST(AgentJobs, AConflictingTaskIsReRunOnTheMergedTree) {
   }
 }
 
+// On a terminal, calls running at once share the live line: how many run,
+// each one's elapsed time, and the last output line of one of them. The
+// agents wait until the test has seen that line (bounded), then finish.
+TEST(AgentJobs, ParallelCallsShareTheLiveLine) {
+  TempDir dir;
+  std::string repo = make_inventory_repo(dir);
+  const std::string go = dir.str() + "/go";
+  const std::string agent = dir.str() + "/agent.sh";
+  write(agent,
+        "cat >/dev/null\n"
+        "echo \"working on $SMARTSPEC_TASK_ID\"\n"
+        "i=0; while [ ! -f " +
+            go +
+            " ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done\n"
+            "mkdir -p agent_notes\n"
+            "printf '%s\\n' \"$SMARTSPEC_TASK_ID\" > agent_notes/$SMARTSPEC_TASK_ID.md\n");
+  std::string out;
+  bool released = false;
+  const int code = run_tool_on_terminal(
+      {"run", "--prompts-dir", fixture_pack(), "--tasks", "tasks.md", "--only-category",
+       "not_implemented", "--agent", "sh " + agent, "--agent-timeout", "120", "--agent-attempts",
+       "1", "--jobs", "3"},
+      repo, out, [&](const std::string& seen) {
+        if (!released && seen.find(" | TSK-INV-01") != std::string::npos &&
+            seen.find("not_implemented: 3 agents running, 0/3 done: TSK-INV-010 0:0") !=
+                std::string::npos) {
+          write(go, "");
+          released = true;
+        }
+      });
+  EXPECT_TRUE(released) << out;
+  EXPECT_NE(code, 2) << out;
+  EXPECT_NE(out.find(", TSK-INV-011 0:0"), std::string::npos) << out;
+  EXPECT_NE(out.find(": working on TSK-INV-01"), std::string::npos) << out;
+  EXPECT_EQ(lines(git(repo, {"ls-tree", "--name-only", kBranch, "agent_notes/"})),
+            (std::vector<std::string>{"agent_notes/TSK-INV-010.md", "agent_notes/TSK-INV-011.md",
+                                      "agent_notes/TSK-INV-012.md"}));
+}
+
 // SIGINT while three agents run at once (each ignoring TERM and INT, with a
 // child in a session of its own): every one of them and their children end,
 // the unit rolls back, exit 3; nothing waited for the agents' 30 s.

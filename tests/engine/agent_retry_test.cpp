@@ -167,58 +167,19 @@ TEST(AgentProgress, TheLiveLineShowsTheAgentsLastOutputLine) {
             " ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done\n"
             "mkdir -p src/inventory && printf 'class StockReport:\\n    pass\\n' > "
             "src/inventory/reports.py\n");
-  int master = posix_openpt(O_RDWR | O_NOCTTY);
-  ASSERT_GE(master, 0);
-  ASSERT_EQ(grantpt(master), 0);
-  ASSERT_EQ(unlockpt(master), 0);
-  std::string slave_name = ptsname(master);
-  std::vector<std::string> args = {binary(),  "run",         "--prompts-dir",   fixture_pack(),
-                                   "--tasks", "tasks.md",    "--only-category", "missing_code",
-                                   "--agent", "sh " + agent, "--agent-timeout", "120"};
-  pid_t pid = fork();
-  if (pid == 0) {
-    int slave = open(slave_name.c_str(), O_RDWR | O_NOCTTY);
-    termios tio{};
-    tcgetattr(slave, &tio);
-    cfmakeraw(&tio);
-    tcsetattr(slave, TCSANOW, &tio);
-    int null = open("/dev/null", O_RDONLY);
-    dup2(null, 0);
-    dup2(slave, 1);
-    dup2(slave, 2);
-    close(master);
-    if (chdir(repo.c_str()) != 0) _exit(127);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  ASSERT_GT(pid, 0);
+  std::vector<std::string> args = {"run",         "--prompts-dir",   fixture_pack(), "--tasks",
+                                   "tasks.md",    "--only-category", "missing_code", "--agent",
+                                   "sh " + agent, "--agent-timeout", "120"};
   std::string out;
   bool released = false;
-  char buf[4096];
-  for (int idle = 0; idle < 300;) {  // a safety net: the run ends long before
-    pollfd p{master, POLLIN, 0};
-    int ready = poll(&p, 1, 1000);
-    if (ready == 0) {
-      ++idle;
-      continue;
-    }
-    ssize_t n = ::read(master, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;  // EIO: the run has closed the terminal
-    out.append(buf, static_cast<std::size_t>(n));
-    if (!released && out.find("elapsed | waiting for go") != std::string::npos) {
+  const int code = run_tool_on_terminal(args, repo, out, [&](const std::string& seen) {
+    if (!released && seen.find("elapsed | waiting for go") != std::string::npos) {
       write(go, "");
       released = true;
     }
-  }
-  close(master);
-  int status = 0;
-  waitpid(pid, &status, 0);
+  });
   EXPECT_TRUE(released) << out;
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
+  EXPECT_EQ(code, 0) << out;
   EXPECT_NE(out.find("\r\x1b[Kmissing_code: task 1/1, TSK-INV-005: agent running, 0:0"),
             std::string::npos)
       << out;

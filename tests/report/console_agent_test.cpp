@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "smartspec/report/console.hpp"
 
@@ -65,6 +66,33 @@ TEST(ConsoleAgent, QuietPrintsNoProgressButTheFailedCallsOutput) {
             "    | Error: API key missing\n"
             "    | exiting\n"
             "    log: /r/.git/smartspec/logs/run/TSK-INV-005.log\n");
+}
+
+// --jobs (issue 21): several calls at once share one line. `since` is the
+// time since the unit's calls began; every call's own elapsed time is shown.
+TEST(ConsoleAgent, OffATerminalParallelCallsGetALineEveryThirtySeconds) {
+  std::string out = capture(false, false, [](Console& c) {
+    const std::vector<RunningCall> three = {
+        {"TSK-1", 12.0, "a"}, {"TSK-2", 8.4, ""}, {"TSK-3\x1b[2J", 3.0, "b"}};
+    for (double s : {1.0, 12.0, 29.0}) c.agents_running("unit_a", 0, 8, three, s);
+    c.agents_running("unit_a", 2, 8, three, 30.5);
+    c.agents_running("unit_a", 2, 8, {{"TSK-3", 33.0, ""}}, 33.0);
+    c.agents_running("unit_a", 3, 8, {{"TSK-3", 61.0, ""}}, 61.0);
+  });
+  EXPECT_EQ(out,
+            "3 agents running (2/8 done): TSK-1 0:12, TSK-2 0:08, TSK-3\\x1b[2J 0:03\n"
+            "1 agent running (3/8 done): TSK-3 1:01\n");
+}
+
+TEST(ConsoleAgent, OnATerminalParallelCallsShareTheLiveLine) {
+  std::string out = capture(true, false, [](Console& c) {
+    c.agents_running("unit_a", 1, 8, {{"TSK-1", 12.0, ""}, {"TSK-2", 8.4, "step 3"}}, 12.0);
+    c.agents_running("unit_a", 1, 8, {{"TSK-2", 9.4, ""}}, 13.0);
+  });
+  EXPECT_EQ(out,
+            "\r\x1b[Kunit_a: 2 agents running, 1/8 done: TSK-1 0:12, TSK-2 0:08 | TSK-2: step 3"
+            "\r\x1b[Kunit_a: 1 agent running, 1/8 done: TSK-2 0:09"
+            "\r\x1b[K");
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -155,6 +156,56 @@ CmdResult run_tool(const std::vector<std::string>& args, const std::string& cwd,
   std::vector<std::string> argv{binary()};
   argv.insert(argv.end(), args.begin(), args.end());
   return run(argv, cwd, env);
+}
+
+int run_tool_on_terminal(const std::vector<std::string>& args, const std::string& cwd,
+                         std::string& out,
+                         const std::function<void(const std::string&)>& on_output) {
+  int master = posix_openpt(O_RDWR | O_NOCTTY);
+  if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0) {
+    ADD_FAILURE() << "no pseudo-terminal";
+    return -1;
+  }
+  std::string slave_name = ptsname(master);
+  std::vector<std::string> argv_s{binary()};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  pid_t pid = fork();
+  if (pid == 0) {
+    int slave = open(slave_name.c_str(), O_RDWR | O_NOCTTY);
+    termios tio{};
+    tcgetattr(slave, &tio);
+    cfmakeraw(&tio);
+    tcsetattr(slave, TCSANOW, &tio);
+    int null = open("/dev/null", O_RDONLY);
+    dup2(null, 0);
+    dup2(slave, 1);
+    dup2(slave, 2);
+    close(master);
+    if (chdir(cwd.c_str()) != 0) _exit(127);
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  char buf[4096];
+  for (int idle = 0; pid > 0 && idle < 300;) {  // a safety net: the run ends long before
+    pollfd p{master, POLLIN, 0};
+    int ready = poll(&p, 1, 1000);
+    if (ready == 0) {
+      ++idle;
+      continue;
+    }
+    ssize_t n = ::read(master, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // EIO: the run has closed the terminal
+    out.append(buf, static_cast<std::size_t>(n));
+    on_output(out);
+  }
+  close(master);
+  int status = 0;
+  if (pid <= 0 || waitpid(pid, &status, 0) != pid) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 void write(const fs::path& p, const std::string& content) {

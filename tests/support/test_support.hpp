@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -47,6 +48,14 @@ std::string git(const std::string& repo, const std::vector<std::string>& args, b
 std::string binary();
 CmdResult run_tool(const std::vector<std::string>& args, const std::string& cwd,
                    const std::map<std::string, std::string>& env = {});
+
+// Runs the tool with its stdout and stderr on a pseudo-terminal (raw mode)
+// in `cwd`, stdin /dev/null. `on_output` sees everything read so far after
+// each read (it may act, e.g. release a waiting agent). The exit code, or
+// 128+signal; `out` gets what the terminal showed.
+int run_tool_on_terminal(const std::vector<std::string>& args, const std::string& cwd,
+                         std::string& out,
+                         const std::function<void(const std::string&)>& on_output);
 
 // Writes a file, creating parent directories.
 void write(const fs::path& p, const std::string& content);

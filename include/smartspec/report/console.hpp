@@ -23,6 +23,14 @@ namespace smartspec::report {
 // (even when not a terminal, NO_COLOR notwithstanding), never.
 enum class ColourMode { kAuto, kAlways, kNever };
 
+// One agent call running (--jobs): its task, its elapsed seconds, the last
+// line of its output (empty: not to be shown).
+struct RunningCall {
+  std::string task;
+  double elapsed = 0;
+  std::string last_output;
+};
+
 class Console {
  public:
   // `out`: stdout, or stderr when --json owns stdout. `terminal`: the caller
@@ -83,6 +91,17 @@ class Console {
                      double elapsed_seconds, std::string_view last_output,
                      double every_seconds = 30);
 
+  // --jobs (issue 21): several calls at once, called about once a second.
+  // On a terminal: the live line "<unit>: <k> agent(s) running, <done>/<total>
+  // done: <task> <m:ss>, … | <task>: <line>" with the first non-empty
+  // last_output (cut to the width). Not on a terminal: "<k> agent(s) running
+  // (<done>/<total> done): <task> <m:ss>, …" once per `every_seconds` of
+  // `since` (seconds since the unit's calls began; going back starts a new
+  // count). Nothing when quiet or when no call runs.
+  void agents_running(std::string_view unit, int done, int total,
+                      const std::vector<RunningCall>& calls, double since,
+                      double every_seconds = 30);
+
   // After a failed agent call: its last output lines ("    | <line>") and
   // "    log: <path>". Shown when quiet too (it is what went wrong).
   void agent_output(const std::vector<std::string>& tail, std::string_view log);
@@ -111,6 +130,8 @@ class Console {
   bool live_ = false;         // a progress line is drawn and not yet erased
   double agent_elapsed_ = 0;  // agent_running: the last elapsed time seen
   long agent_lines_ = 0;      // agent_running: plain lines printed for this call
+  double jobs_since_ = 0;     // agents_running: the last `since` seen
+  long jobs_lines_ = 0;       // agents_running: plain lines printed for this unit
 };
 
 // "3 tasks: 2 verified, 1 applied, not verified, 1 failed ..." (zero counts
