@@ -353,6 +353,12 @@ TEST(AgentJobs, AResumedUnitDoesNotCallTheAgentAgainForFinishedTasks) {
   EXPECT_EQ(json_task(show.out, "TSK-INV-012").find("done by an earlier invocation"),
             std::string::npos)
       << show.out;
+  // The restored tasks are in the unit's commit and classified as the others.
+  EXPECT_EQ(git(repo, {"log", "-1", "--format=%s%n%(trailers:key=Smartspec-Tasks)", kBranch}),
+            "smartspec(not_implemented): 3 tasks\n"
+            "Smartspec-Tasks: TSK-INV-010, TSK-INV-011, TSK-INV-012\n");
+  EXPECT_NE(json_task(show.out, "TSK-INV-011").find("\"has_evidence\": true"), std::string::npos)
+      << show.out;
 }
 
 // abort deletes the task refs with the run's other refs.
