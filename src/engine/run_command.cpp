@@ -13,6 +13,7 @@
 #include "engine/isolation.hpp"
 #include "engine/run_internal.hpp"
 #include "engine/runner.hpp"
+#include "engine/shard.hpp"
 #include "engine/state.hpp"
 #include "smartspec/engine/engine.hpp"
 #include "smartspec/exec/command.hpp"
@@ -219,13 +220,16 @@ int run_command(const RunOptions& opts, const Ports& ports) {
   }
   auto lock = take_lock(in->repo, in->run_id);
   if (!lock) return error_exit(lock.error());
-  if (auto ok = preflight_refs(in->repo, in->run_id); !ok) return error_exit(ok.error());
+  // A shard writes no run refs: nothing of the run's may block it.
+  if (merged->shard_n == 0)
+    if (auto ok = preflight_refs(in->repo, in->run_id); !ok) return error_exit(ok.error());
   // Processes a killed run left (an agent's setsid daemon, ...) end before
   // anything touches the worktree; ours are recorded in the same file.
   const std::string procs = in->repo.common_dir() + "/smartspec/processes";
   if (int n = exec::end_recorded_processes(procs); n > 0)
     spdlog::warn("ended {} process(es) left running by an interrupted run", n);
   exec::set_process_record(procs);
+  if (merged->shard_n > 0) return run_shard(*merged, *in, console, ports);
   Runner runner(*merged, *in, console, ports);
   return runner.run();
 }
