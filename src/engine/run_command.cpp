@@ -76,7 +76,14 @@ void clear_stale_locks(const git::Repository& repo, const std::string& run_id,
       repo.common_dir() + "/" + std::string(kNotesRef) + ".lock",
   };  // the scratch repository's own lock files: git::Scratch::open
   std::error_code ec;
-  for (const std::string& prefix : {refs.failed_prefix, refs.tasks_prefix}) {
+  std::vector<std::string> prefixes = {refs.failed_prefix, refs.tasks_prefix};
+  // A shard's refs (--shard: any key; the lock's run id is the pack's, not the key).
+  const fs::path shards = fs::path(repo.common_dir()) / "refs/smartspec/shards";
+  if (fs::is_directory(shards, ec))
+    for (const auto& e : fs::directory_iterator(shards, ec))
+      if (e.is_directory(ec))
+        prefixes.push_back("refs/smartspec/shards/" + e.path().filename().string());
+  for (const std::string& prefix : prefixes) {
     fs::path dir = fs::path(repo.common_dir()) / prefix;
     if (fs::is_directory(dir, ec)) {
       for (const auto& e : fs::directory_iterator(dir, ec))

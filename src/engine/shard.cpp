@@ -93,8 +93,8 @@ int ShardRun::run() {
 // with a result already (an earlier invocation of this shard).
 Result<std::vector<Share>> ShardRun::still_to_run(const std::vector<Share>& share) {
   TRY(base_tree_, r_.repo.tree_of(r_.in.base));
-  r_.tasks_tracked = !r_.in.tasks_rel.empty() &&
-                     r_.repo.entry(r_.in.base, r_.in.tasks_rel).kind != git::Repository::Kind::kMissing;
+  r_.tasks_tracked = !r_.in.tasks_rel.empty() && r_.repo.entry(r_.in.base, r_.in.tasks_rel).kind !=
+                                                     git::Repository::Kind::kMissing;
   verify::Summary on_base;
   r_.verify_tree(r_.in.base, &on_base);
   std::vector<Share> todo;
@@ -129,8 +129,8 @@ Result<void> ShardRun::open_scratch() {
 // One task: the agent call on the base; its result kept as the task's ref,
 // the scratch put back to the base.
 Result<void> ShardRun::run_one(const Share& s, int n, int total) {
-  AgentContext ctx{r_.opts, r_.in, r_.repo, *r_.scratch, s.unit, base_tree_, r_.log_dir,
-                   r_.tasks_tracked};
+  AgentContext ctx{r_.opts, r_.in,      r_.repo,    *r_.scratch,
+                   s.unit,  base_tree_, r_.log_dir, r_.tasks_tracked};
   ctx.syntax = r_.syntax.get();
   ctx.program = self_program();
   ctx.processes = &r_.procs;
@@ -163,8 +163,8 @@ Result<void> ShardRun::run_one(const Share& s, int n, int total) {
 
 // What the shard did, in one line, then how to hand its results on.
 void ShardRun::summary(std::size_t share_size, const std::optional<Error>& error) const {
-  std::string line = name_ + ": " + std::to_string(share_size) + " tasks: " +
-                     std::to_string(c_.run) + " run, " + std::to_string(c_.earlier) +
+  std::string line = name_ + ": " + std::to_string(share_size) +
+                     " tasks: " + std::to_string(c_.run) + " run, " + std::to_string(c_.earlier) +
                      " done earlier, " + std::to_string(c_.on_base) + " verified on the base, " +
                      std::to_string(c_.failed) + " failed";
   if (c_.not_run > 0) line += ", " + std::to_string(c_.not_run) + " not run";

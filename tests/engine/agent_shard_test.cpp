@@ -53,10 +53,9 @@ std::string write_agent(const TempDir& dir, const std::string& shared = "") {
 }
 
 std::vector<std::string> run_args(const std::string& agent, std::vector<std::string> extra) {
-  std::vector<std::string> args = {"run",     "--prompts-dir",     fixture_pack(),
-                                   "--tasks", "tasks.md",          "--agent",
-                                   "sh " + agent, "--agent-timeout", "20",
-                                   "--agent-attempts", "1"};
+  std::vector<std::string> args = {
+      "run",         "--prompts-dir",   fixture_pack(), "--tasks",          "tasks.md", "--agent",
+      "sh " + agent, "--agent-timeout", "20",           "--agent-attempts", "1"};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
 }
@@ -107,13 +106,13 @@ CmdResult run_shard(const TempDir& dir, const std::string& remote, const std::st
   const std::string before = user_state(repo);
   const std::string refs_before =
       git(repo, {"for-each-ref", "--format=%(refname) %(objectname)", "refs/heads", "refs/tags"});
-  auto r = run_tool(run_args(agent, {"--shard", std::to_string(k) + "/" + std::to_string(n)}),
-                    repo);
+  auto r =
+      run_tool(run_args(agent, {"--shard", std::to_string(k) + "/" + std::to_string(n)}), repo);
   // A shard moves no branch and writes no run: objects and its task refs only.
   EXPECT_EQ(user_state(repo), before);
-  EXPECT_EQ(git(repo, {"for-each-ref", "--format=%(refname) %(objectname)", "refs/heads",
-                       "refs/tags"}),
-            refs_before);
+  EXPECT_EQ(
+      git(repo, {"for-each-ref", "--format=%(refname) %(objectname)", "refs/heads", "refs/tags"}),
+      refs_before);
   EXPECT_EQ(git(repo, {"for-each-ref", "refs/smartspec/runs", "refs/smartspec/checkpoints",
                        "refs/smartspec/tasks", "refs/notes"}),
             "");
@@ -158,8 +157,8 @@ TEST(AgentShard, ThreeClonesAndAFinalRunGiveTheTreesOfOneMachine) {
     EXPECT_EQ(shard_refs(dir.str() + "/shard-" + std::to_string(k)), shares[k - 1]);
     // Each task ran on the run's base: its ref's parent.
     const std::string repo = dir.str() + "/shard-" + std::to_string(k);
-    for (const auto& ref : lines(git(repo, {"for-each-ref", "--format=%(refname)",
-                                            "refs/smartspec/shards"})))
+    for (const auto& ref :
+         lines(git(repo, {"for-each-ref", "--format=%(refname)", "refs/smartspec/shards"})))
       EXPECT_EQ(git(repo, {"rev-parse", ref + "^"}), git(repo, {"rev-parse", "HEAD"}));
   }
   EXPECT_EQ(lines(calls(agent_dir)).size(), 7u);
