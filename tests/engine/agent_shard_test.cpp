@@ -259,6 +259,55 @@ TEST(AgentShard, ARerunShardDoesNotRedoFinishedTasks) {
   EXPECT_EQ(user_state(repo), before);
 }
 
+// --jobs 3 in a shard of the three not_implemented tasks: the calls overlap
+// (each waits until all three have started, at most 10 s), each in a lane;
+// the finishing run in the same clone takes the three results.
+TEST(AgentShard, JobsRunAShardsCallsAtOnce) {
+  TempDir dir;
+  const std::string remote = make_remote(dir);
+  const std::string repo = dir.str() + "/shard";
+  git(dir.str(), {"clone", "-q", remote, repo});
+  const std::string d = dir.str();
+  const std::string agent = d + "/agent.sh";
+  write(agent,
+        "cat > /dev/null\n"
+        "echo \"$SMARTSPEC_TASK_ID\" >> " +
+            d +
+            "/calls\n"
+            "mkdir -p " +
+            d + "/started && touch " + d +
+            "/started/$SMARTSPEC_TASK_ID\n"
+            "i=0; while [ \"$(ls " +
+            d +
+            "/started | wc -l)\" -lt 3 ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done\n"
+            "[ $i -lt 200 ] || exit 1\n"
+            "mkdir -p agent_notes\n"
+            "printf '%s\\n' \"$SMARTSPEC_TASK_ID\" > agent_notes/$SMARTSPEC_TASK_ID.md\n");
+  const std::string before = user_state(repo);
+  auto r = run_tool(
+      run_args(agent, {"--only-category", "not_implemented", "--shard", "1/1", "--jobs", "3"}),
+      repo);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(shard_refs(repo),
+            (std::vector<std::string>{"TSK-INV-010", "TSK-INV-011", "TSK-INV-012"}));
+  EXPECT_TRUE(fs::exists(scratch_path(repo, "lane-2")));
+  EXPECT_TRUE(fs::exists(scratch_path(repo, "lane-3")));
+  EXPECT_EQ(user_state(repo), before);
+  EXPECT_EQ(git(repo, {"fsck", "--strict", "--no-progress", "--no-dangling"}), "");
+
+  write(dir.path() / "calls", "");
+  auto fin =
+      run_tool(run_args(agent, {"--only-category", "not_implemented", "--from-shards"}), repo);
+  EXPECT_NE(fin.exit_code, 2) << fin.out << fin.err;
+  EXPECT_NE(fin.exit_code, 3) << fin.out << fin.err;
+  EXPECT_EQ(read(dir.path() / "calls"), "");
+  EXPECT_EQ(lines(git(repo, {"diff-tree", "--no-commit-id", "--name-only", "-r", kBranch})),
+            (std::vector<std::string>{"agent_notes/TSK-INV-010.md", "agent_notes/TSK-INV-011.md",
+                                      "agent_notes/TSK-INV-012.md"}));
+  EXPECT_EQ(git(repo, {"log", "-1", "--format=%s", kBranch}),
+            "smartspec(not_implemented): 3 tasks");
+}
+
 // Bad --shard values, --shard without --agent and the flags it cannot go
 // with: exit 2, one line naming the flag, nothing written.
 TEST(AgentShard, BadShardUsageIsExit2AndWritesNothing) {
