@@ -259,6 +259,49 @@ TEST(AgentShard, ARerunShardDoesNotRedoFinishedTasks) {
   EXPECT_EQ(user_state(repo), before);
 }
 
+// A shard killed at each of its numbered steps (after a call, after its ref:
+// two per task, SMARTSPEC_CRASH_AT) leaves a consistent repository, the
+// user's state untouched and the refs of the tasks it finished; run again, it
+// calls the agent only for the others and ends with the trees of a shard that
+// was never killed.
+TEST(AgentShard, AShardKilledAtEachStepResumesWithTheSameResults) {
+  TempDir dir;
+  const std::string remote = make_remote(dir);
+  TempDir agent_dir;
+  const std::string agent = write_agent(agent_dir);
+  auto trees = [](const std::string& repo) {
+    return git(repo, {"for-each-ref", "--format=%(refname:lstrip=-1) %(objectname:short) %(tree)",
+                      "refs/smartspec/shards"});
+  };
+  const std::string clean = dir.str() + "/clean";
+  git(dir.str(), {"clone", "-q", remote, clean});
+  ASSERT_EQ(run_tool(run_args(agent, {"--shard", "1/3"}), clean).exit_code, 0);
+  std::vector<std::string> expected;
+  for (const auto& l : lines(trees(clean)))
+    expected.push_back(l.substr(0, l.find(' ')) + l.substr(l.rfind(' ')));
+  ASSERT_EQ(expected.size(), 3u);
+  for (int n = 1; n <= 6; ++n) {
+    const std::string repo = dir.str() + "/crash-" + std::to_string(n);
+    git(dir.str(), {"clone", "-q", remote, repo});
+    const std::string before = user_state(repo);
+    auto killed = run_tool(run_args(agent, {"--shard", "1/3"}), repo,
+                           {{"SMARTSPEC_CRASH_AT", std::to_string(n)}});
+    ASSERT_EQ(killed.exit_code, 128 + SIGKILL) << "step " << n << killed.out << killed.err;
+    EXPECT_EQ(git(repo, {"fsck", "--strict", "--no-progress", "--no-dangling"}), "") << n;
+    EXPECT_EQ(user_state(repo), before) << n;
+    EXPECT_EQ(shard_refs(repo).size(), static_cast<std::size_t>(n / 2)) << n;
+    write(agent_dir.path() / "calls", "");
+    auto again = run_tool(run_args(agent, {"--shard", "1/3"}), repo);
+    EXPECT_EQ(again.exit_code, 0) << n << again.out << again.err;
+    EXPECT_EQ(lines(calls(agent_dir)).size(), static_cast<std::size_t>(3 - n / 2)) << n;
+    std::vector<std::string> got;
+    for (const auto& l : lines(trees(repo)))
+      got.push_back(l.substr(0, l.find(' ')) + l.substr(l.rfind(' ')));
+    EXPECT_EQ(got, expected) << n;
+    EXPECT_EQ(user_state(repo), before) << n;
+  }
+}
+
 // --jobs 3 in a shard of the three not_implemented tasks: the calls overlap
 // (each waits until all three have started, at most 10 s), each in a lane;
 // the finishing run in the same clone takes the three results.
