@@ -30,6 +30,10 @@ std::string shard_misuse(const engine::RunOptions& o, bool shard) {
            "one or the other";
   if (shard && o.resume)
     return "--shard goes without --resume (a shard is no run: run it again to finish its tasks)";
+  if (shard && (o.land || o.checkpoint || o.mark_done || o.run_hooks || o.verify_after_each ||
+                !o.verify_cmd.empty()))
+    return "--shard commits no unit: --land, --checkpoint, --mark-done, --run-hooks, "
+           "--verify-after-each and --verify-cmd act on units; give them to --from-shards";
   const char* flag = shard ? "--shard" : "--from-shards";
   if ((shard || (o.from_shards && !o.resume)) && o.agent.empty())
     return std::string(flag) + " needs --agent (it shares out agent calls; apply mode has none)";

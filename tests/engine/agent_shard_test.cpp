@@ -375,6 +375,8 @@ TEST(AgentShard, BadShardUsageIsExit2AndWritesNothing) {
   usage(run_args("/bin/true", {"--shard", "1/2", "--from-shards"}), "--shard");
   usage(run_args("/bin/true", {"--shard", "1/2", "--resume"}), "--shard");
   usage(run_args("/bin/true", {"--shard", "1/2", "--agent-per", "unit"}), "--shard");
+  usage(run_args("/bin/true", {"--shard", "1/2", "--land"}), "--shard");
+  usage(run_args("/bin/true", {"--shard", "1/2", "--verify-cmd", "true"}), "--shard");
   usage(run_args("/bin/true", {"--from-shards", "--agent-per", "unit"}), "--from-shards");
 }
 
