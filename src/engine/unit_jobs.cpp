@@ -279,11 +279,12 @@ Result<void> UnitTransaction::execute_agent_jobs(AgentContext& ctx) {
     TRY(auto reports, call_agent(ctx, {&t}));
     report::TaskReport again = std::move(reports.front());
     again.number = tr.number;
-    again.notes.insert(again.notes.begin(),
-                       "re-run after a conflict: its change from the unit's base (" +
-                           std::to_string(first_attempts) +
-                           (first_attempts == 1 ? " attempt" : " attempts") +
-                           ") conflicts with an earlier task's on " + joined(paths));
+    again.notes.insert(
+        again.notes.begin(),
+        std::string("re-run after a conflict: its change from ") +
+            (task_base[i] == base_tree_ ? "the unit's base (" : "the run's base, by a shard (") +
+            std::to_string(first_attempts) + (first_attempts == 1 ? " attempt" : " attempts") +
+            ") conflicts with an earlier task's on " + joined(paths));
     if (again.status == report::TaskStatus::kFailed) {
       r.agent_tails[again.id] = agent_tail_;
       if (!interrupted()) count_failure();

@@ -220,7 +220,10 @@ TEST(AgentShard, AConflictingShardResultIsReRunOnTheMergedTree) {
   EXPECT_EQ(git(repo, {"show", kBranch + ":shared.txt"}), "TSK-INV-007");
   EXPECT_EQ(unit_trees(repo), expected);
   auto show = run_tool({"show", kRunId, "--json"}, repo);
-  EXPECT_NE(show.out.find("re-run after a conflict"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("re-run after a conflict: its change from the run's base, by a shard (1 "
+                          "attempt) conflicts with an earlier task's on shared.txt"),
+            std::string::npos)
+      << show.out;
 }
 
 // A shard killed after its first two tasks keeps their refs; run again, it
