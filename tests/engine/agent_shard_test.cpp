@@ -305,6 +305,50 @@ TEST(AgentShard, AShardKilledAtEachStepResumesWithTheSameResults) {
   }
 }
 
+// A finishing run killed while it calls the agent for a lost shard's task
+// resumes with plain `run --resume`: the state restores --from-shards and the
+// agent, the remaining shard results are taken, and the trees are those of
+// one machine.
+TEST(AgentShard, AKilledFinishingRunResumesFromTheShards) {
+  TempDir dir;
+  const std::string remote = make_remote(dir);
+  const std::vector<std::string> expected = one_machine(dir, remote);
+  const std::string repo = dir.str() + "/final";
+  git(dir.str(), {"clone", "-q", remote, repo});
+  const std::string d = dir.str();
+  const std::string agent = d + "/agent.sh";
+  write(agent,
+        "cat > /dev/null\n"
+        "echo \"$SMARTSPEC_TASK_ID\" >> " +
+            d +
+            "/calls\n"
+            "mkdir -p agent_notes\n"
+            "printf '%s\\n' \"$SMARTSPEC_TASK_ID\" > agent_notes/$SMARTSPEC_TASK_ID.md\n"
+            "echo \"agent did $SMARTSPEC_TASK_ID\"\n"
+            "if [ \"$SMARTSPEC_TASK_ID\" = TSK-INV-005 ] && [ ! -e " +
+            d + "/resumed ]; then kill -9 $PPID; sleep 5; fi\n");
+  for (const char* k : {"1/3", "3/3"}) {  // shard 2 (TSK-INV-010, TSK-INV-005) is lost
+    auto r = run_tool(run_args(agent, {"--shard", k}), repo);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  }
+  write(dir.path() / "calls", "");
+  auto killed = run_tool(run_args(agent, {"--from-shards"}), repo);
+  ASSERT_EQ(killed.exit_code, 128 + SIGKILL) << killed.out << killed.err;
+  EXPECT_EQ(lines(read(dir.path() / "calls")),
+            (std::vector<std::string>{"TSK-INV-010", "TSK-INV-005"}));
+  EXPECT_EQ(git(repo, {"fsck", "--strict", "--no-progress", "--no-dangling"}), "");
+
+  write(dir.path() / "resumed", "");
+  write(dir.path() / "calls", "");
+  auto resumed =
+      run_tool({"run", "--prompts-dir", fixture_pack(), "--tasks", "tasks.md", "--resume"}, repo);
+  EXPECT_NE(resumed.exit_code, 2) << resumed.out << resumed.err;
+  EXPECT_NE(resumed.exit_code, 3) << resumed.out << resumed.err;
+  EXPECT_EQ(read(dir.path() / "calls"), "TSK-INV-005\n");
+  EXPECT_EQ(unit_trees(repo), expected);
+  EXPECT_EQ(git(repo, {"for-each-ref", "refs/smartspec/shards"}), "");
+}
+
 // --jobs 3 in a shard of the three not_implemented tasks: the calls overlap
 // (each waits until all three have started, at most 10 s), each in a lane;
 // the finishing run in the same clone takes the three results.
