@@ -8,6 +8,40 @@ namespace smartspec::cli {
 
 namespace {
 
+// "K/N": two decimal numbers (at most 6 digits each), 1 <= K <= N.
+bool parse_shard(const std::string& spec, int* k, int* n) {
+  const std::size_t slash = spec.find('/');
+  if (slash == std::string::npos) return false;
+  auto number = [](const std::string& s, int* out) {
+    if (s.empty() || s.size() > 6 || s.find_first_not_of("0123456789") != std::string::npos)
+      return false;
+    *out = std::stoi(s);
+    return true;
+  };
+  return number(spec.substr(0, slash), k) && number(spec.substr(slash + 1), n) && *k >= 1 &&
+         *k <= *n;
+}
+
+// --shard and --from-shards with the other flags: the line naming what is
+// wrong, or "" when they go together.
+std::string shard_misuse(const engine::RunOptions& o, bool shard) {
+  if (shard && o.from_shards)
+    return "--shard runs one share of the tasks, --from-shards finishes the run from the shares: "
+           "one or the other";
+  if (shard && o.resume)
+    return "--shard goes without --resume (a shard is no run: run it again to finish its tasks)";
+  if (shard && (o.land || o.checkpoint || o.mark_done || o.run_hooks || o.verify_after_each ||
+                !o.verify_cmd.empty()))
+    return "--shard commits no unit: --land, --checkpoint, --mark-done, --run-hooks, "
+           "--verify-after-each and --verify-cmd act on units; give them to --from-shards";
+  const char* flag = shard ? "--shard" : "--from-shards";
+  if ((shard || (o.from_shards && !o.resume)) && o.agent.empty())
+    return std::string(flag) + " needs --agent (it shares out agent calls; apply mode has none)";
+  if ((shard || o.from_shards) && o.agent_per == "unit")
+    return std::string(flag) + " needs --agent-per task (it shares out the tasks' calls)";
+  return {};
+}
+
 // The flags shared by `run` and `plan` (a plan takes every input a run takes).
 void add_plan_inputs(CLI::App& cmd, engine::RunOptions& o) {
   cmd.add_option("--prompts-dir", o.prompts_dir, "The prompt pack directory (may be a symlink)")
@@ -88,6 +122,14 @@ void register_run(CLI::App& app, Context& ctx) {
                   "A directory the sandboxed agent may write (repeatable), e.g. its config")
       ->type_name("DIR")
       ->take_all();
+  static std::string shard;
+  cmd->add_option("--shard", shard,
+                  "Run only share K of N of the tasks (agent mode) and keep their results as "
+                  "refs/smartspec/shards/... refs; no unit commit")
+      ->type_name("K/N");
+  cmd->add_flag("--from-shards", o.from_shards,
+                "Take the tasks' results from fetched shard refs, run what is missing or "
+                "conflicts, commit the units");
   cmd->add_flag("--land", o.land, "Fast-forward the current branch to the result when done");
   cmd->add_flag("--run-hooks", o.run_hooks,
                 "Run the repository's pre-commit and commit-msg hooks for each unit commit");
@@ -114,6 +156,15 @@ void register_run(CLI::App& app, Context& ctx) {
         return;
       }
     }
+    if (cmd->count("--shard") > 0 && !parse_shard(shard, &o.shard_k, &o.shard_n)) {
+      ctx.exit_code = usage_error("--shard '" + shard +
+                                  "': expected K/N, shard K of N with 1 <= K <= N (e.g. 2/4)");
+      return;
+    }
+    if (auto misuse = shard_misuse(o, cmd->count("--shard") > 0); !misuse.empty()) {
+      ctx.exit_code = usage_error(misuse);
+      return;
+    }
     // What the command line gave: --resume restores the rest from the run state.
     for (const char* name : {"--skip-category",  "--only-category",
                              "--max-failures",   "--verify-after-each",
@@ -125,7 +176,8 @@ void register_run(CLI::App& app, Context& ctx) {
                              "--agent-per",      "--agent-sandbox",
                              "--agent-writable", "--land",
                              "--run-hooks",      "--checkpoint",
-                             "--rename-files",   "--jobs"}) {
+                             "--rename-files",   "--jobs",
+                             "--from-shards"}) {
       if (cmd->count(name) > 0) o.given.insert(name);
     }
     for (const auto& spec : checks) {

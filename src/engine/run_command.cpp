@@ -13,6 +13,7 @@
 #include "engine/isolation.hpp"
 #include "engine/run_internal.hpp"
 #include "engine/runner.hpp"
+#include "engine/shard.hpp"
 #include "engine/state.hpp"
 #include "smartspec/engine/engine.hpp"
 #include "smartspec/exec/command.hpp"
@@ -75,7 +76,14 @@ void clear_stale_locks(const git::Repository& repo, const std::string& run_id,
       repo.common_dir() + "/" + std::string(kNotesRef) + ".lock",
   };  // the scratch repository's own lock files: git::Scratch::open
   std::error_code ec;
-  for (const std::string& prefix : {refs.failed_prefix, refs.tasks_prefix}) {
+  std::vector<std::string> prefixes = {refs.failed_prefix, refs.tasks_prefix};
+  // A shard's refs (--shard: any key; the lock's run id is the pack's, not the key).
+  const fs::path shards = fs::path(repo.common_dir()) / "refs/smartspec/shards";
+  if (fs::is_directory(shards, ec))
+    for (const auto& e : fs::directory_iterator(shards, ec))
+      if (e.is_directory(ec))
+        prefixes.push_back("refs/smartspec/shards/" + e.path().filename().string());
+  for (const std::string& prefix : prefixes) {
     fs::path dir = fs::path(repo.common_dir()) / prefix;
     if (fs::is_directory(dir, ec)) {
       for (const auto& e : fs::directory_iterator(dir, ec))
@@ -219,13 +227,16 @@ int run_command(const RunOptions& opts, const Ports& ports) {
   }
   auto lock = take_lock(in->repo, in->run_id);
   if (!lock) return error_exit(lock.error());
-  if (auto ok = preflight_refs(in->repo, in->run_id); !ok) return error_exit(ok.error());
+  // A shard writes no run refs: nothing of the run's may block it.
+  if (merged->shard_n == 0)
+    if (auto ok = preflight_refs(in->repo, in->run_id); !ok) return error_exit(ok.error());
   // Processes a killed run left (an agent's setsid daemon, ...) end before
   // anything touches the worktree; ours are recorded in the same file.
   const std::string procs = in->repo.common_dir() + "/smartspec/processes";
   if (int n = exec::end_recorded_processes(procs); n > 0)
     spdlog::warn("ended {} process(es) left running by an interrupted run", n);
   exec::set_process_record(procs);
+  if (merged->shard_n > 0) return run_shard(*merged, *in, console, ports);
   Runner runner(*merged, *in, console, ports);
   return runner.run();
 }

@@ -55,6 +55,8 @@ struct RunContext {
   };
   std::vector<std::unique_ptr<Lane>> lanes;
   RunState state;
+  // --from-shards: refs/smartspec/shards/<key>/, where the shards left their results.
+  std::string shard_prefix;
   std::string checkpoint;  // current checkpoint commit
   std::string plan_json;
   report::RunReport report;

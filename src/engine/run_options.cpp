@@ -49,6 +49,7 @@ std::string command_line(const RunOptions& o, const std::string& run_id) {
     cmd += " --agent-attempts " + std::to_string(o.agent_attempts);
   if (o.agent_per != d.agent_per) cmd += " --agent-per " + quote(o.agent_per);
   if (o.jobs != d.jobs) cmd += " --jobs " + std::to_string(o.jobs);
+  if (o.from_shards) cmd += " --from-shards";
   if (o.agent_sandbox) cmd += " --agent-sandbox";
   for (const auto& w : o.agent_writable) cmd += " --agent-writable " + quote(w);
   if (!o.verify_cmd.empty()) cmd += " --verify-cmd " + quote(o.verify_cmd);
@@ -99,6 +100,7 @@ Result<RunOptions> merge_resume_options(const RunOptions& cli, const RunOptions&
   take("--agent-attempts", &RunOptions::agent_attempts, num);
   take("--agent-per", &RunOptions::agent_per, str);
   take("--jobs", &RunOptions::jobs, num);
+  take("--from-shards", &RunOptions::from_shards, flag);
   take("--agent-sandbox", &RunOptions::agent_sandbox, flag);
   take("--agent-writable", &RunOptions::agent_writable, list);
   take("--verify-cmd", &RunOptions::verify_cmd, str);

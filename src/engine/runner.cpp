@@ -40,6 +40,7 @@ int Runner::run() {
   start_syntax_session();
   verify_before();
   const auto earlier = committed_earlier();
+  if (run_.opts.from_shards) find_shard_results(earlier);
 
   bool stopped = false;
   for (const auto& unit : run_.in.plan.units) {
@@ -63,6 +64,7 @@ int Runner::run() {
           if (auto gone = run_.repo.delete_ref(ref, oid); !gone)
             spdlog::warn("{}: {}", ref, gone.error().message);
         }
+        drop_shard_refs(unit);
       }
     }
     run_.report.units.push_back(std::move(ur));

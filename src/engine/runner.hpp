@@ -38,6 +38,11 @@ class Runner {
   void report_done_earlier(const plan::PlannedUnit& unit, const std::string& commit,
                            report::UnitReport& ur);
   void stop_at(const std::string& unit, const std::string& reason);
+  // --from-shards (runner_shards.cpp): where the shards' results are, and a
+  // line on how many of the tasks still to run have none; the refs of a
+  // unit once it is done.
+  void find_shard_results(const std::map<std::string, std::string>& earlier);
+  void drop_shard_refs(const plan::PlannedUnit& unit);
   int exit_code_of(bool stopped) const;
 
   int finish(int exit_code);

@@ -33,7 +33,8 @@ std::string state_to_json(const RunState& s) {
     w.field("run_hooks", o.run_hooks).field("checkpoint", o.checkpoint).field("land", o.land);
     w.field("rename_files", o.rename_files);
     w.field("agent_attempts", o.agent_attempts).field("agent_sandbox", o.agent_sandbox);
-    if (o.jobs != 1) w.field("jobs", o.jobs);  // absent: 1 (states written before --jobs)
+    if (o.jobs != 1) w.field("jobs", o.jobs);         // absent: 1 (states written before --jobs)
+    if (o.from_shards) w.field("from_shards", true);  // absent: false
     w.key("agent_writable").string_array(o.agent_writable);
     w.key("only_categories").string_array(o.only_categories);
     w.key("skip_categories").string_array(o.skip_categories);
@@ -107,6 +108,7 @@ void read_options(simdjson::dom::element opts, RunOptions& o) {
   obool(opts, "rename_files", o.rename_files);
   oint(opts, "agent_attempts", o.agent_attempts);
   oint(opts, "jobs", o.jobs);
+  obool(opts, "from_shards", o.from_shards);
   obool(opts, "agent_sandbox", o.agent_sandbox);
   oarr(opts, "agent_writable", o.agent_writable);
   oarr(opts, "only_categories", o.only_categories);

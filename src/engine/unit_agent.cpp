@@ -55,7 +55,9 @@ Result<void> UnitTransaction::execute_agent() {
   ctx.syntax = r.syntax.get();
   ctx.program = self_program();
   ctx.processes = &r.procs;
-  if (r.opts.jobs > 1 && r.opts.agent_per != "unit") return execute_agent_jobs(ctx);
+  // --from-shards takes the shards' results and merges them as lanes' results.
+  if ((r.opts.jobs > 1 || r.opts.from_shards) && r.opts.agent_per != "unit")
+    return execute_agent_jobs(ctx);
   if (r.opts.agent_per == "unit") {
     std::vector<const plan::PlannedTask*> batch;
     for (const auto& t : unit_.tasks) {

@@ -26,6 +26,7 @@
 #include "engine/agent_internal.hpp"
 #include "engine/run_internal.hpp"
 #include "engine/state.hpp"
+#include "engine/task_refs.hpp"
 #include "engine/unit_txn.hpp"
 
 namespace smartspec::engine {
@@ -90,49 +91,23 @@ class JobsBoard {
 };
 
 // A finished call's result, kept for a resume of the unit: a commit of the
-// task's tree on the unit's base under refs/smartspec/tasks/<run>/<task>,
-// its report in the message (as a state's one result) after "attempts N".
+// task's tree on the unit's base under refs/smartspec/tasks/<run>/<task>
+// (task_refs.hpp).
 std::string task_ref(const RunContext& r, const std::string& id) {
-  return r.refs.tasks_prefix + agent_detail::file_stem(id);
+  return task_ref_name(r.refs.tasks_prefix, id);
 }
 
 Result<void> save_task(RunContext& r, const std::string& unit, const std::string& tree,
                        const report::TaskReport& tr) {
-  RunState one;
-  one.results.emplace_back(unit, tr);
-  const std::string message = "smartspec task " + tr.id + "\n\nattempts " +
-                              std::to_string(tr.attempts) + "\n\n" + state_to_json(one);
-  TRY(auto commit, r.repo.create_commit(tree, {r.checkpoint}, message));
-  const std::string ref = task_ref(r, tr.id);
-  return r.repo.update_ref(ref, commit, r.repo.read_ref(ref), "smartspec: task " + tr.id);
+  return write_task_ref(r.repo, task_ref(r, tr.id), r.checkpoint, unit, tree, tr);
 }
 
 // The task's saved result when it was made on this base: (tree, report).
 std::optional<std::pair<std::string, report::TaskReport>> saved_task(const RunContext& r,
                                                                      const std::string& id) {
-  auto commit = r.repo.read_ref(task_ref(r, id));
-  if (!commit) return std::nullopt;
-  auto parents = r.repo.parents(*commit);
-  if (!parents || *parents != std::vector<std::string>{r.checkpoint}) return std::nullopt;
-  auto tree = r.repo.tree_of(*commit);
-  auto message = r.repo.message(*commit);
-  if (!tree || !message) return std::nullopt;
-  const std::string head = "\n\nattempts ";
-  const std::size_t at = message->find(head);
-  const std::size_t json = message->find("\n\n{");
-  if (at == std::string::npos || json == std::string::npos) return std::nullopt;
-  auto state = state_from_json(message->substr(json + 2));
-  if (!state || state->results.size() != 1 || state->results.front().second.id != id)
-    return std::nullopt;
-  report::TaskReport tr = state->results.front().second;
-  // Only successful calls are saved, before the unit classifies them; their
-  // status is written under its public name ("applied_unverified"), which
-  // reads back as a classified one: made "succeeded" again, the task is
-  // classified and named in the commit as in an uninterrupted run.
-  if (tr.status == report::TaskStatus::kAppliedUnverified)
-    tr.status = report::TaskStatus::kSucceeded;
-  tr.attempts = std::atoi(message->c_str() + at + head.size());
-  return std::make_pair(*tree, std::move(tr));
+  auto saved = read_task_ref(r.repo, task_ref(r, id), id);
+  if (!saved || saved->parent != r.checkpoint) return std::nullopt;
+  return std::make_pair(saved->tree, std::move(saved->report));
 }
 
 }  // namespace
@@ -192,6 +167,10 @@ Result<void> UnitTransaction::execute_agent_jobs(AgentContext& ctx) {
   for (std::size_t k = lanes; k-- > 0;) free_lanes.push_back(k);  // lane 1 first
   std::vector<std::size_t> lane_of(n, 0);
   std::vector<double> started(n, 0);
+  // The tree each task's result was made from: the unit's base, or for a
+  // shard's result (--from-shards) the run's base.
+  std::vector<std::string> task_base(n, base_tree_);
+  std::vector<bool> no_shard(n, false);  // --from-shards: no result of a shard, called here
 
   std::mutex mu;
   JobsBoard board(r.console, uname_, static_cast<int>(n), mu);
@@ -232,6 +211,11 @@ Result<void> UnitTransaction::execute_agent_jobs(AgentContext& ctx) {
         board.finished(i);
         continue;
       }
+      if (take_shard_result(t, slots[i], results[i], task_base[i])) {
+        board.finished(i);
+        continue;
+      }
+      no_shard[i] = r.opts.from_shards;
       const std::size_t lane = free_lanes.back();
       if (!lane_dirty[lane]->empty()) {  // the lane's previous task left its change there
         auto put_back = lane_scratch[lane]->materialize(r.checkpoint, *lane_dirty[lane]);
@@ -291,6 +275,9 @@ Result<void> UnitTransaction::execute_agent_jobs(AgentContext& ctx) {
       tr.lane = static_cast<int>(lane_of[i]) + 1;
       tr.call_start = started[i];
       tr.call_end = r.clock.seconds();
+      if (no_shard[i])
+        tr.notes.push_back("no shard result (" + task_ref_name(r.shard_prefix, tr.id) +
+                           "): run here");
       if (res->ok) {
         auto saved = save_task(r, uname_, res->new_tree, tr);
         auto changed = r.repo.changed_paths(base_tree_, res->new_tree);
@@ -322,12 +309,12 @@ Result<void> UnitTransaction::execute_agent_jobs(AgentContext& ctx) {
   for (std::size_t i = 0; i < n; ++i) {
     if (!results[i] || !*results[i] || !(*results[i])->ok) continue;
     const std::string& tree = (*results[i])->new_tree;
-    if (tree == base_tree_) continue;
-    if (merged == base_tree_) {
+    if (tree == task_base[i]) continue;
+    if (merged == base_tree_ && task_base[i] == base_tree_) {
       merged = tree;
       continue;
     }
-    TRY(auto m, git::merge_trees(r.repo, base_tree_, merged, tree));
+    TRY(auto m, git::merge_trees(r.repo, task_base[i], merged, tree));
     if (m.conflicts.empty())
       merged = m.tree;
     else
@@ -356,11 +343,12 @@ Result<void> UnitTransaction::execute_agent_jobs(AgentContext& ctx) {
     TRY(auto reports, std::move(called));
     report::TaskReport again = std::move(reports.front());
     again.number = tr.number;
-    again.notes.insert(again.notes.begin(),
-                       "re-run after a conflict: its change from the unit's base (" +
-                           std::to_string(first_attempts) +
-                           (first_attempts == 1 ? " attempt" : " attempts") +
-                           ") conflicts with an earlier task's on " + joined(paths));
+    again.notes.insert(
+        again.notes.begin(),
+        std::string("re-run after a conflict: its change from ") +
+            (task_base[i] == base_tree_ ? "the unit's base (" : "the run's base, by a shard (") +
+            std::to_string(first_attempts) + (first_attempts == 1 ? " attempt" : " attempts") +
+            ") conflicts with an earlier task's on " + joined(paths));
     if (!tr.log.empty())
       again.notes.insert(again.notes.begin() + 1, "the first call's log: " + tr.log);
     if (again.status == report::TaskStatus::kFailed) {

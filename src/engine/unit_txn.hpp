@@ -22,6 +22,7 @@
 namespace smartspec::engine {
 
 struct AgentContext;
+struct AgentResult;
 
 // How a unit ended. Every end but kCommitted and kNothingToCommit stops the run.
 enum class UnitEnd {
@@ -89,6 +90,11 @@ class UnitTransaction {
   // task re-run after the others on the merged tree.
   Result<void> execute_agent_jobs(AgentContext& ctx);
   Result<void> open_lanes(std::size_t n);
+  // --from-shards (unit_shards.cpp): when a shard left a result of `t` made on
+  // the run's base, takes it instead of a call: its report in `tr`, its tree
+  // in `res`, the tree it was made from in `from`.
+  bool take_shard_result(const plan::PlannedTask& t, report::TaskReport& tr,
+                         std::optional<Result<AgentResult>>& res, std::string& from);
 
   // Apply mode, per task (unit_apply.cpp).
   exec::TaskOutcome apply_one(const plan::PlannedTask& t, const exec::ApplyOptions& aopts,

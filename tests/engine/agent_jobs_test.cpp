@@ -344,6 +344,10 @@ TEST(AgentJobs, AResumedUnitDoesNotCallTheAgentAgainForFinishedTasks) {
   EXPECT_EQ(lines(git(repo, {"diff-tree", "--no-commit-id", "--name-only", "-r", kBranch})),
             (std::vector<std::string>{"agent_notes/TSK-INV-010.md", "agent_notes/TSK-INV-011.md",
                                       "agent_notes/TSK-INV-012.md"}));
+  // The commit names all three tasks: a task taken from its ref counts as
+  // succeeded (its ref's report had been stored with a final status).
+  EXPECT_EQ(git(repo, {"log", "-1", "--format=%s", kBranch}),
+            "smartspec(not_implemented): 3 tasks");
   // Once the unit is committed, its task refs are gone.
   EXPECT_EQ(git(repo, {"for-each-ref", "refs/smartspec/tasks"}), "");
   auto show = run_tool({"show", kRunId, "--json"}, repo);

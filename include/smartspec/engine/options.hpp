@@ -41,6 +41,14 @@ struct RunOptions {
   int agent_attempts = 2;  // --agent-attempts: calls per task while its evidence does not verify
   std::string agent_per = "task";  // task | unit
   int jobs = 1;  // --jobs: agent calls of a unit's tasks running at once (agent mode, per task)
+  // --shard K/N (agent mode): run only this machine's share of the tasks, each
+  // on the base, and keep their results as refs; no run, no unit commit.
+  // 0/0 = not a shard.
+  int shard_k = 0;
+  int shard_n = 0;
+  // --from-shards: take the tasks' results from the shards' refs (fetched),
+  // merge and commit the units; a missing or conflicting result runs here.
+  bool from_shards = false;
   bool land = false;
   bool run_hooks = false;
   // naming_issue: rename the file (and refuse while references to the old name
