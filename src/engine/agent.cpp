@@ -137,7 +137,12 @@ Result<bool> AgentCall::attempt() {
   const exec::ProcSpec spec = spec_for(prompt_path, prompt);
 
   UserStateCheck user_state(ctx_.repo, ctx_.scratch);
-  TRY_VOID(user_state.before());
+  if (ctx_.user_state_after && ctx_.shared_lock == nullptr) {
+    user_state.before(std::move(*ctx_.user_state_after));
+  } else {
+    TRY_VOID(user_state.before());
+  }
+  ctx_.user_state_after.reset();
   Result<exec::ProcResult> proc = [&] {
     // With --jobs the other lanes use git while this agent runs.
     struct Unlocked {
@@ -155,6 +160,7 @@ Result<bool> AgentCall::attempt() {
     return ctx_.processes->run(spec);
   }();
   TRY(const std::string escaped, user_state.after("agent"));
+  if (escaped.empty()) ctx_.user_state_after = user_state.last();
   TRY_VOID(judge(proc, escaped));
   if (error_.empty()) check_syntax();
   if (!error_.empty()) {

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,11 @@ struct AgentContext {
   // Put after the stem of the call's log and prompt files: a conflict's
   // re-run (--jobs) writes <task>.rerun.log, keeping the first call's.
   std::string log_tag;
+  // The user's repository as the last call of this context left it (its
+  // check's "after"): the next call's "before" when the calls follow each
+  // other with nothing but the tool in between (one context per unit, or per
+  // task in a --jobs lane). Saves a snapshot of the repository per call.
+  std::optional<git::UserState> user_state_after = std::nullopt;
 };
 
 struct AgentResult {

@@ -27,8 +27,8 @@ Result<void> UserStateCheck::before() {
 }
 
 Result<std::string> UserStateCheck::after(const std::string& who) {
-  TRY(auto now, git::user_state(repo_, skip_));
-  auto changed = git::user_state_changes(before_, now);
+  TRY(after_, git::user_state(repo_, skip_));
+  auto changed = git::user_state_changes(before_, after_);
   if (changed.empty()) return std::string();
   std::string line = who + " changed your repository outside its worktree: ";
   const std::size_t shown = std::min<std::size_t>(changed.size(), 3);

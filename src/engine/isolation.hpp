@@ -19,15 +19,21 @@ class UserStateCheck {
  public:
   UserStateCheck(const git::Repository& repo, const git::Scratch& scratch);
   Result<void> before();
+  // Takes `known` as the state before (the previous call's after, when
+  // nothing but the tool ran since: no snapshot of the repository again).
+  void before(git::UserState known) { before_ = std::move(known); }
   // "" when nothing changed, else one line:
   // "<who> changed your repository outside its worktree: refs/heads/main,
   // .git/config, README.md (working tree) and 2 more".
   Result<std::string> after(const std::string& who);
+  // The state after() saw.
+  [[nodiscard]] const git::UserState& last() const { return after_; }
 
  private:
   const git::Repository& repo_;
   std::vector<std::string> skip_;
   git::UserState before_;
+  git::UserState after_;
 };
 
 // --agent-sandbox and --agent-writable, checked before anything is written:
