@@ -120,24 +120,9 @@ smartspec::engine::Ports engine_ports() {
   return ports;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+// Every subcommand, and the main help's footer.
+void register_commands(CLI::App& app, smartspec::cli::Context& ctx) {
   using namespace smartspec::cli;
-  smartspec::engine::init_process();
-  auto logger = spdlog::stderr_color_mt("smartspec");
-  spdlog::set_default_logger(logger);
-  spdlog::set_pattern("smartspec-batch: %l: %v");
-
-  CLI::App app{"smartspec-batch: execute a SmartSpec prompt pack transactionally on git",
-               "smartspec-batch"};
-  app.set_version_flag("--version", std::string("smartspec-batch ") + SMARTSPEC_VERSION);
-  set_help_format(app);
-  app.require_subcommand(0, 1);
-  app.fallthrough();
-  Context ctx;
-  ctx.ports = engine_ports();
-
   register_run(app, ctx);
   register_plan(app, ctx);
   register_verify(app, ctx);
@@ -163,6 +148,52 @@ int main(int argc, char** argv) {
       "  3   stopped early, resumable with --resume\n"
       "  4   another run holds the repository's lock\n"
       "  70  internal error\n");
+}
+
+// Parses `reversed` (CLI11's order) and runs the command it names: its exit
+// code, or the one for a usage error, help, or an exception.
+int parse(CLI::App& app, smartspec::cli::Context& ctx, std::vector<std::string>& reversed) {
+  using smartspec::cli::usage_error;
+  int rc = smartspec::to_int(smartspec::Exit::kOk);
+  try {
+    app.parse(reversed);
+    rc = ctx.exit_code;
+  } catch (const CLI::CallForHelp& e) {
+    rc = app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    rc = app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    rc = app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    rc = usage_error(what + " (see --help)");
+  } catch (const std::exception& e) {
+    rc = usage_error(std::string("internal error: ") + e.what());
+    if (rc == smartspec::to_int(smartspec::Exit::kBadInput))
+      rc = smartspec::to_int(smartspec::Exit::kInternalError);
+  }
+  return rc;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace smartspec::cli;
+  smartspec::engine::init_process();
+  auto logger = spdlog::stderr_color_mt("smartspec");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("smartspec-batch: %l: %v");
+
+  CLI::App app{"smartspec-batch: execute a SmartSpec prompt pack transactionally on git",
+               "smartspec-batch"};
+  app.set_version_flag("--version", std::string("smartspec-batch ") + SMARTSPEC_VERSION);
+  set_help_format(app);
+  app.require_subcommand(0, 1);
+  app.fallthrough();
+  Context ctx;
+  ctx.ports = engine_ports();
+
+  register_commands(app, ctx);
 
   // `run` is the default: no subcommand named → parse as `run`.
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -188,24 +219,7 @@ int main(int argc, char** argv) {
   if (!has_sub && !args.empty() && !wants_top_help) args.insert(args.begin(), "run");
   std::vector<std::string> reversed(args.rbegin(), args.rend());
 
-  int rc = smartspec::to_int(smartspec::Exit::kOk);
-  try {
-    app.parse(reversed);
-    rc = ctx.exit_code;
-  } catch (const CLI::CallForHelp& e) {
-    rc = app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    rc = app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    rc = app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::string what = e.what();
-    rc = usage_error(what + " (see --help)");
-  } catch (const std::exception& e) {
-    rc = usage_error(std::string("internal error: ") + e.what());
-    if (rc == smartspec::to_int(smartspec::Exit::kBadInput))
-      rc = smartspec::to_int(smartspec::Exit::kInternalError);
-  }
+  int rc = parse(app, ctx, reversed);
   if (args.empty()) {
     std::fputs(app.help().c_str(), stdout);
     rc = smartspec::to_int(smartspec::Exit::kBadInput);

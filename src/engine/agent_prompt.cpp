@@ -1,8 +1,11 @@
 // The agent's prompt (issue 18): strings in, text out; no disk, no git.
 #include "engine/agent_prompt.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
+#include <iterator>
 #include <string_view>
 
 namespace smartspec::engine {
@@ -11,8 +14,19 @@ namespace {
 
 // A markdown code span that survives backticks in the value.
 std::string code(const std::string& s) {
-  if (s.find('`') == std::string::npos) return "`" + s + "`";
-  return "`` " + s + " ``";
+  if (s.find('`') == std::string::npos) return fmt::format("`{}`", s);
+  return fmt::format("`` {} ``", s);
+}
+
+// Appends formatted text to `p`.
+template <typename... Args>
+void put(std::string& p, fmt::format_string<Args...> f, Args&&... args) {
+  fmt::format_to(std::back_inserter(p), f, std::forward<Args>(args)...);
+}
+
+// "<id>" or "<id>: <title>".
+std::string id_and_title(const PromptTask& t) {
+  return t.title.empty() ? t.id : fmt::format("{}: {}", t.id, t.title);
 }
 
 bool is_directory_evidence(const Evidence& e) {
@@ -41,36 +55,38 @@ void append_section(std::string& p, std::string section) {
 
 void append_done(std::string& p, const PromptInput& in, const PromptTask& t) {
   if (t.evidence.empty()) {
-    p += t.id + " has no evidence line in " + in.tasks_file +
-         ": it is done when the section above is done.\n";
+    put(p, "{} has no evidence line in {}: it is done when the section above is done.\n", t.id,
+        in.tasks_file);
     if (!t.symbol.empty() || !t.contains.empty()) p += "\n";
-    if (!t.symbol.empty()) p += "- the pack asks for the symbol " + code(t.symbol) + "\n";
-    if (!t.contains.empty()) p += "- the pack asks for the content " + code(t.contains) + "\n";
+    if (!t.symbol.empty()) put(p, "- the pack asks for the symbol {}\n", code(t.symbol));
+    if (!t.contains.empty()) put(p, "- the pack asks for the content {}\n", code(t.contains));
   } else {
-    p += t.id + " is done when every evidence line of it in " + in.tasks_file + " holds:\n\n";
-    for (const auto& e : t.evidence) p += "- " + describe_evidence(e) + "\n";
+    put(p, "{} is done when every evidence line of it in {} holds:\n\n", t.id, in.tasks_file);
+    for (const auto& e : t.evidence) put(p, "- {}\n", describe_evidence(e));
   }
   if (!t.files.empty()) {
     std::vector<std::string> shown;
     for (const auto& f : t.files) shown.push_back(code(f));
-    p += "\nFiles: " + join(shown, ", ") + "\n";
+    put(p, "\nFiles: {}\n", join(shown, ", "));
   }
   if (!t.evidence.empty()) {
-    p += "\nCheck it with this command (exit status 0 = done; it prints what is missing):\n\n    " +
-         verify_command(in, t.id) + "\n";
+    put(p,
+        "\nCheck it with this command (exit status 0 = done; it prints what is missing):\n\n"
+        "    {}\n",
+        verify_command(in, t.id));
   }
 }
 
 void append_rules(std::string& p, const PromptInput& in) {
-  p += "\n## Rules\n\n"
-       "- Work only in the current directory, a checkout of the project: create, change or\n"
-       "  delete files there and nowhere else.\n"
-       "- Do not commit, stage or change anything in `.git`: smartspec-batch commits what you\n"
-       "  change in this directory, as one commit per unit.\n"
-       "- Do not tick tasks or change evidence lines in " +
-       in.tasks_file +
-       ".\n"
-       "- Code fences in the section are templates: write real code, not TODOs.\n";
+  put(p,
+      "\n## Rules\n\n"
+      "- Work only in the current directory, a checkout of the project: create, change or\n"
+      "  delete files there and nowhere else.\n"
+      "- Do not commit, stage or change anything in `.git`: smartspec-batch commits what you\n"
+      "  change in this directory, as one commit per unit.\n"
+      "- Do not tick tasks or change evidence lines in {}.\n"
+      "- Code fences in the section are templates: write real code, not TODOs.\n",
+      in.tasks_file);
 }
 
 }  // namespace
@@ -162,15 +178,14 @@ std::string build_agent_prompt(const PromptInput& in) {
   std::string p;
   if (in.tasks.size() == 1) {
     const PromptTask& t = in.tasks.front();
-    p = "# SmartSpec task " + t.id + (t.title.empty() ? "" : ": " + t.title) + "\n\n";
+    p = fmt::format("# SmartSpec task {}\n\n", id_and_title(t));
   } else {
-    p = "# SmartSpec tasks " + join(ids, ", ") + "\n\n";
+    p = fmt::format("# SmartSpec tasks {}\n\n", join(ids, ", "));
   }
-  p += "- Unit: " + in.unit + "\n";
-  p += "- Tasks file: " + in.tasks_file + "\n";
+  put(p, "- Unit: {}\n", in.unit);
+  put(p, "- Tasks file: {}\n", in.tasks_file);
   for (const auto& t : in.tasks) {
-    if (in.tasks.size() > 1)
-      p += "\n# Task " + t.id + (t.title.empty() ? "" : ": " + t.title) + "\n";
+    if (in.tasks.size() > 1) put(p, "\n# Task {}\n", id_and_title(t));
     p += "\n## The task, from the prompt pack\n\n";
     append_section(p, t.section);
     p += "\n## What done means\n\n";
@@ -183,14 +198,13 @@ std::string build_agent_prompt(const PromptInput& in) {
 std::string build_retry_prompt(const PromptInput& in, int attempt, int attempts,
                                const std::vector<Missing>& missing) {
   std::string p = build_agent_prompt(in);
-  p += "\n## What is still missing (attempt " + std::to_string(attempt) + " of " +
-       std::to_string(attempts) + ")\n\n";
+  put(p, "\n## What is still missing (attempt {} of {})\n\n", attempt, attempts);
   p += "The previous attempt's changes are in the working directory, but they do not\n"
        "verify yet. Still missing:\n";
   for (const auto& m : missing) {
-    p += "\n" + m.id + ":\n\n";
-    for (const auto& l : m.lines) p += "- " + l + "\n";
-    p += "\nCheck again with:\n\n    " + verify_command(in, m.id) + "\n";
+    put(p, "\n{}:\n\n", m.id);
+    for (const auto& l : m.lines) put(p, "- {}\n", l);
+    put(p, "\nCheck again with:\n\n    {}\n", verify_command(in, m.id));
   }
   return p;
 }

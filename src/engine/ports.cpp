@@ -68,6 +68,11 @@ class RealProcesses final : public ProcessRunner {
   }
 };
 
+class SignalInterrupt final : public InterruptPort {
+ public:
+  [[nodiscard]] bool requested() const override { return exec::processes_interrupted(); }
+};
+
 }  // namespace
 
 std::string Clock::iso8601() const {
@@ -96,6 +101,10 @@ std::shared_ptr<CrashPort> kill_at_step(long target) {
 }
 std::shared_ptr<ProcessRunner> real_processes() { return std::make_shared<RealProcesses>(); }
 
-Ports real_ports() { return Ports{system_clock(), no_crash(), real_processes()}; }
+std::shared_ptr<InterruptPort> signal_interrupt() { return std::make_shared<SignalInterrupt>(); }
+
+Ports real_ports() {
+  return Ports{system_clock(), no_crash(), real_processes(), signal_interrupt()};
+}
 
 }  // namespace smartspec::engine

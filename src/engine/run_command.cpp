@@ -27,11 +27,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-volatile std::sig_atomic_t g_interrupted = 0;
-void on_signal(int sig) {
-  g_interrupted = sig;
-  exec::interrupt_processes();  // a running agent (its whole tree) ends now, not at its timeout
-}
+// The run's interrupt: the flag the interrupt port reads (signal_interrupt);
+// a running agent (its whole tree) ends now, not at its timeout.
+void on_signal(int /*sig*/) { exec::interrupt_processes(); }
 
 void install_signal_handlers() {
   struct sigaction sa {};
@@ -41,12 +39,6 @@ void install_signal_handlers() {
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGHUP, &sa, nullptr);
 }
-
-}  // namespace
-
-bool interrupted() { return g_interrupted != 0; }
-
-namespace {
 
 // Modification time of `path` (lstat), nullopt when it does not exist.
 std::optional<timespec> mtime_of(const std::string& path) {

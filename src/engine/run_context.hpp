@@ -31,7 +31,8 @@ struct RunContext {
         console(c),
         clock(*ports.clock),
         crash(*ports.crash),
-        procs(*ports.processes) {}
+        procs(*ports.processes),
+        interrupt(*ports.interrupt) {}
 
   const RunOptions& opts;
   Inputs& in;
@@ -41,6 +42,7 @@ struct RunContext {
   const Clock& clock;
   CrashPort& crash;
   ProcessRunner& procs;
+  const InterruptPort& interrupt;
 
   std::optional<git::Scratch> scratch;
   std::unique_ptr<exec::SyntaxSession> syntax;  // one checker process for the whole run

@@ -17,7 +17,4 @@ std::string command_line(const RunOptions& o, const std::string& run_id);
 Result<RunOptions> merge_resume_options(const RunOptions& cli, const RunOptions& saved,
                                         const std::string& run_id);
 
-// SIGINT/SIGTERM/SIGHUP received.
-bool interrupted();
-
 }  // namespace smartspec::engine

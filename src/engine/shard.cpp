@@ -91,7 +91,7 @@ int ShardRun::run() {
     if (!ran) error = ran.error();
   }
   summary(share.size(), error);
-  if (error || interrupted()) return to_int(Exit::kStopped);
+  if (error || r_.interrupt.requested()) return to_int(Exit::kStopped);
   return c_.failed > 0 ? to_int(Exit::kTasksFailed) : to_int(Exit::kOk);
 }
 
@@ -143,7 +143,7 @@ AgentContext ShardRun::context(const Share& s, git::Scratch& lane, exec::SyntaxS
 // The tasks one at a time in the scratch, each from the base.
 Result<void> ShardRun::run_in_turn(const std::vector<Share>& todo) {
   for (std::size_t i = 0; i < todo.size(); ++i) {
-    if (interrupted()) {
+    if (r_.interrupt.requested()) {
       c_.not_run += static_cast<int>(todo.size() - i);
       break;
     }
@@ -209,7 +209,7 @@ Result<void> ShardRun::run_at_once(const std::vector<Share>& todo) {
   std::size_t next = 0;
   std::size_t running = 0;
   for (;;) {
-    while (!error && !interrupted() && !free_lanes.empty() && next < n) {
+    while (!error && !r_.interrupt.requested() && !free_lanes.empty() && next < n) {
       const std::size_t i = next++;
       lane_of[i] = free_lanes.back();
       free_lanes.pop_back();
@@ -285,7 +285,7 @@ void ShardRun::summary(std::size_t share_size, const std::optional<Error>& error
   std::fprintf(out, "%s\n", line.c_str());
   if (error) {
     std::fprintf(stderr, "smartspec-batch: error: %s\n", error->to_string().c_str());
-  } else if (interrupted()) {
+  } else if (r_.interrupt.requested()) {
     std::fprintf(out, "%s: interrupted; run it again to finish its tasks\n", name_.c_str());
   }
   std::fprintf(out, "%s: push the results: git push <remote> '%s*:%s*'\n", name_.c_str(),

@@ -142,6 +142,10 @@ Result<void> UnitTransaction::open_lanes(std::size_t n) {
   return {};
 }
 
+// Long (issue 16): not split yet, because its lanes' dispatch, the collection
+// of their results under the run's one lock and the merge are being changed at
+// the same time on main (--jobs) and wip/shard (--shard); once those land it
+// splits along those lines (dispatch, collect, merge, re-run the conflicting).
 Result<void> UnitTransaction::execute_agent_jobs(AgentContext& ctx) {
   RunContext& r = run_;
   const std::size_t n = unit_.tasks.size();

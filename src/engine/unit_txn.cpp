@@ -266,6 +266,8 @@ Result<void> UnitTransaction::save_failed() {
   return {};
 }
 
+bool UnitTransaction::interrupted() const { return run_.interrupt.requested(); }
+
 void UnitTransaction::abort(std::string reason) {
   if (!abort_) abort_ = std::move(reason);
 }

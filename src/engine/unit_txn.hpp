@@ -76,6 +76,8 @@ class UnitTransaction {
   // The unit will roll back (the first reason wins).
   void abort(std::string reason);
   [[nodiscard]] bool aborted() const { return abort_.has_value(); }
+  // SIGINT/SIGTERM/SIGHUP received (the interrupt port).
+  [[nodiscard]] bool interrupted() const;
   TaskStart begin_task(const plan::PlannedTask& t, report::TaskReport& tr);
   void count_failure();
   Result<std::string> tree_of_changes() const;

@@ -60,6 +60,52 @@ int put_blob(git_oid* out, git_repository* repo, std::string_view bytes) {
   return rc;
 }
 
+// Mode of `path` in `base` (may be null); GIT_FILEMODE_UNREADABLE when absent.
+git_filemode_t mode_in(git_tree* base, const std::string& path) {
+  git_tree_entry* te = nullptr;
+  if (base == nullptr || git_tree_entry_bypath(&te, base, path.c_str()) != 0) {
+    return GIT_FILEMODE_UNREADABLE;
+  }
+  git_filemode_t mode = git_tree_entry_filemode(te);
+  git_tree_entry_free(te);
+  return mode;
+}
+
+// The base entries an upsert of the file `path` replaces by the other kind:
+// `path` itself when it is a directory there, the first of its prefixes that
+// is a file there.
+void replaced_by_upsert(git_tree* base, const std::string& path, std::set<std::string>* removals) {
+  if (mode_in(base, path) == GIT_FILEMODE_TREE) removals->insert(path);
+  for (std::size_t pos = path.find('/'); pos != std::string::npos; pos = path.find('/', pos + 1)) {
+    const std::string prefix = path.substr(0, pos);
+    const git_filemode_t mode = mode_in(base, prefix);
+    if (mode == GIT_FILEMODE_UNREADABLE) break;
+    if (mode != GIT_FILEMODE_TREE) {
+      removals->insert(prefix);
+      break;
+    }
+  }
+}
+
+// The removals, less the paths under another removed path: they are gone with
+// it (removing them again fails). The updates point into `removals`.
+std::vector<git_tree_update> outermost_removals(const std::set<std::string>& removals) {
+  std::vector<git_tree_update> removes;
+  for (const std::string& path : removals) {
+    bool covered = false;
+    for (std::size_t pos = path.find('/'); pos != std::string::npos && !covered;
+         pos = path.find('/', pos + 1)) {
+      covered = removals.count(path.substr(0, pos)) > 0;
+    }
+    if (covered) continue;
+    git_tree_update u{};
+    u.path = path.c_str();
+    u.action = GIT_TREE_UPDATE_REMOVE;
+    removes.push_back(u);
+  }
+  return removes;
+}
+
 }  // namespace
 
 Result<Oid> Repository::write_blob(std::string_view bytes) {
@@ -84,16 +130,7 @@ Result<Oid> Repository::update_tree(const Oid& base_tree, const std::vector<Chan
     }
     by_path[c.path] = &c;
   }
-  // Mode of `path` in the base tree; 0 when absent.
-  auto base_mode = [&](const std::string& path) -> git_filemode_t {
-    git_tree_entry* te = nullptr;
-    if (!base || git_tree_entry_bypath(&te, base.get(), path.c_str()) != 0) {
-      return GIT_FILEMODE_UNREADABLE;
-    }
-    git_filemode_t mode = git_tree_entry_filemode(te);
-    git_tree_entry_free(te);
-    return mode;
-  };
+  auto base_mode = [&](const std::string& path) { return mode_in(base.get(), path); };
   // Two passes, because git_tree_create_updated refuses to change a file into
   // a directory or back ("D/F conflict"): first every removal, including base
   // entries an upsert replaces by the other kind, then the upserts.
@@ -116,32 +153,9 @@ Result<Oid> Repository::update_tree(const Oid& base_tree, const std::vector<Chan
     u.action = GIT_TREE_UPDATE_UPSERT;
     u.filemode = static_cast<git_filemode_t>(c->mode);
     upserts.push_back(u);
-    if (base_mode(path) == GIT_FILEMODE_TREE) removals.insert(path);
-    for (std::size_t pos = path.find('/'); pos != std::string::npos;
-         pos = path.find('/', pos + 1)) {
-      const std::string prefix = path.substr(0, pos);
-      const git_filemode_t mode = base_mode(prefix);
-      if (mode == GIT_FILEMODE_UNREADABLE) break;
-      if (mode != GIT_FILEMODE_TREE) {
-        removals.insert(prefix);
-        break;
-      }
-    }
+    replaced_by_upsert(base.get(), path, &removals);
   }
-  // A path under another removed path is gone with it (removing it again fails).
-  std::vector<git_tree_update> removes;
-  for (const std::string& path : removals) {
-    bool covered = false;
-    for (std::size_t pos = path.find('/'); pos != std::string::npos && !covered;
-         pos = path.find('/', pos + 1)) {
-      covered = removals.count(path.substr(0, pos)) > 0;
-    }
-    if (covered) continue;
-    git_tree_update u{};
-    u.path = path.c_str();
-    u.action = GIT_TREE_UPDATE_REMOVE;
-    removes.push_back(u);
-  }
+  const std::vector<git_tree_update> removes = outermost_removals(removals);
   TreePtr middle;
   git_tree* start = base.get();
   git_oid out;

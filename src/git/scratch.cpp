@@ -7,7 +7,8 @@
 // files (config, alternates, info/, hooks/, the .git link) before every use,
 // so nothing a process left there redirects the tool elsewhere.
 //
-// Writing into the worktree is scratch_write.cpp.
+// Bringing the worktree to a commit is scratch_write.cpp (the files written by
+// scratch_files.cpp).
 #include <dirent.h>
 #include <fcntl.h>
 #include <pwd.h>

@@ -108,19 +108,10 @@ bool under(const std::string& path, const std::string& dir) {
   return !dir.empty() && (path == dir || path.rfind(dir + "/", 0) == 0);
 }
 
-}  // namespace
-
-Result<UserState> user_state(const Repository& repo, const std::vector<std::string>& skip) {
-  ensure_init();
-  UserState out;
-  const std::string workdir = repo.workdir();
+// Refs, except the tool's own: their targets.
+Result<void> add_refs(const Repository& repo, UserState* out_state) {
+  UserState& out = *out_state;
   const std::string common = repo.common_dir();
-  const std::string git_dir = repo.git_dir();
-  auto shown = [&](const std::string& p) {
-    return !workdir.empty() && p.rfind(workdir + "/", 0) == 0 ? p.substr(workdir.size() + 1) : p;
-  };
-
-  // Refs, except the tool's own.
   git_reference_iterator* it_raw = nullptr;
   int rc = git_reference_iterator_new(&it_raw, repo.raw());
   if (rc != 0) return fail_git("cannot list the refs of " + common, rc);
@@ -137,6 +128,56 @@ Result<UserState> user_state(const Repository& repo, const std::vector<std::stri
     }
   }
   if (rc != GIT_ITEROVER) return fail_git("cannot list the refs of " + common, rc);
+  return {};
+}
+
+// The working tree's entries git status lists (but those under `skip`): status
+// and lstat, by path.
+Result<void> add_worktree(const Repository& repo, const std::string& workdir,
+                          const std::vector<std::string>& skip, UserState* out_state) {
+  UserState& out = *out_state;
+  git_status_options so;
+  git_status_options_init(&so, GIT_STATUS_OPTIONS_VERSION);
+  so.show = GIT_STATUS_SHOW_WORKDIR_ONLY;
+  so.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS |
+             GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
+  git_status_list* list = nullptr;
+  int rc = git_status_list_new(&list, repo.raw(), &so);
+  if (rc != 0) return fail_git("cannot read the status of " + workdir, rc);
+  std::unique_ptr<git_status_list, decltype(&git_status_list_free)> owner(list,
+                                                                          git_status_list_free);
+  const std::size_t n = git_status_list_entrycount(list);
+  for (std::size_t i = 0; i < n; ++i) {
+    const git_status_entry* e = git_status_byindex(list, i);
+    if (e->index_to_workdir == nullptr) continue;
+    const git_diff_delta* d = e->index_to_workdir;
+    const char* p = d->new_file.path != nullptr ? d->new_file.path : d->old_file.path;
+    if (p == nullptr) continue;
+    const std::string abs = workdir + "/" + p;
+    bool skipped = false;
+    for (const auto& s : skip) skipped = skipped || under(abs, s);
+    if (skipped) continue;
+    struct stat st {};
+    std::string print = std::to_string(static_cast<unsigned>(e->status)) + " ";
+    print += ::lstat(abs.c_str(), &st) == 0 ? stat_key(st) : std::string("absent");
+    out[std::string(p) + " (working tree)"] = print;
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<UserState> user_state(const Repository& repo, const std::vector<std::string>& skip) {
+  ensure_init();
+  UserState out;
+  const std::string workdir = repo.workdir();
+  const std::string common = repo.common_dir();
+  const std::string git_dir = repo.git_dir();
+  auto shown = [&](const std::string& p) {
+    return !workdir.empty() && p.rfind(workdir + "/", 0) == 0 ? p.substr(workdir.size() + 1) : p;
+  };
+
+  TRY_VOID(add_refs(repo, &out));
 
   // HEAD, configuration, stash reflog, index: by content.
   out["HEAD"] = file_print(git_dir + "/HEAD");
@@ -154,34 +195,7 @@ Result<UserState> user_state(const Repository& repo, const std::vector<std::stri
   if (hooks != common + "/hooks") dir_print(common + "/hooks", shown(common + "/hooks"), out);
 
   // The working tree, as git status lists it.
-  if (!workdir.empty()) {
-    git_status_options so;
-    git_status_options_init(&so, GIT_STATUS_OPTIONS_VERSION);
-    so.show = GIT_STATUS_SHOW_WORKDIR_ONLY;
-    so.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS |
-               GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
-    git_status_list* list = nullptr;
-    rc = git_status_list_new(&list, repo.raw(), &so);
-    if (rc != 0) return fail_git("cannot read the status of " + workdir, rc);
-    std::unique_ptr<git_status_list, decltype(&git_status_list_free)> owner(list,
-                                                                            git_status_list_free);
-    const std::size_t n = git_status_list_entrycount(list);
-    for (std::size_t i = 0; i < n; ++i) {
-      const git_status_entry* e = git_status_byindex(list, i);
-      if (e->index_to_workdir == nullptr) continue;
-      const git_diff_delta* d = e->index_to_workdir;
-      const char* p = d->new_file.path != nullptr ? d->new_file.path : d->old_file.path;
-      if (p == nullptr) continue;
-      const std::string abs = workdir + "/" + p;
-      bool skipped = false;
-      for (const auto& s : skip) skipped = skipped || under(abs, s);
-      if (skipped) continue;
-      struct stat st {};
-      std::string print = std::to_string(static_cast<unsigned>(e->status)) + " ";
-      print += ::lstat(abs.c_str(), &st) == 0 ? stat_key(st) : std::string("absent");
-      out[std::string(p) + " (working tree)"] = print;
-    }
-  }
+  if (!workdir.empty()) TRY_VOID(add_worktree(repo, workdir, skip, &out));
   return out;
 }
 

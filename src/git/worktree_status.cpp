@@ -2,6 +2,7 @@
 // tree-to-workdir diff (the machinery behind `git status`), never by mtimes.
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 
 #include "git/internal.hpp"
 
@@ -24,6 +25,62 @@ Result<std::string> stored_content(git_repository* wt, const std::string& path) 
                      static_cast<std::size_t>(git_blob_rawsize(blob)));
 }
 
+// The worktree's own index, made to hold `tree`, is a stat cache: entries
+// whose id did not change keep their stat data (git_index_read_tree), so
+// only files whose stat differs are read and hashed — a diff of the tree
+// against the bare workdir would hash every file of the checkout on every
+// call. Whatever the process staged is overwritten: the files are the truth.
+Result<IndexPtr> index_holding(git_repository* wt_raw, git_tree* base, const Oid& tree,
+                               const std::string& worktree) {
+  git_index* index_raw = nullptr;
+  int rc = git_repository_index(&index_raw, wt_raw);
+  if (rc != 0) return fail_git("cannot open the index of " + worktree, rc);
+  IndexPtr index(index_raw);
+  // Usually the index already holds `tree` (checkout_full and the previous
+  // call left it so): its cached tree id says so without a walk of the whole
+  // tree. Otherwise (a process staged something, a conflict) it is reloaded.
+  git_oid current;
+  if (git_index_has_conflicts(index.get()) != 0 ||
+      git_index_write_tree(&current, index.get()) != 0 ||
+      !git_oid_equal(&current, git_tree_id(base))) {
+    rc = git_index_read_tree(index.get(), base);
+    if (rc != 0) return fail_git("cannot load tree " + tree + " into the index of " + worktree, rc);
+  }
+  return index;
+}
+
+// A delta as a change (path, mode, status; no content yet); none for the
+// statuses these options do not produce.
+std::optional<WorktreeChange> change_of(const git_diff_delta& d) {
+  WorktreeChange c;
+  c.path = d.new_file.path != nullptr ? d.new_file.path : d.old_file.path;
+  c.mode = d.new_file.mode;
+  switch (d.status) {
+    case GIT_DELTA_ADDED:
+    case GIT_DELTA_UNTRACKED:
+      c.status = WorktreeChange::Status::kAdded;
+      break;
+    case GIT_DELTA_MODIFIED:
+    case GIT_DELTA_TYPECHANGE:
+      c.status = WorktreeChange::Status::kModified;
+      break;
+    case GIT_DELTA_DELETED:
+      c.status = WorktreeChange::Status::kDeleted;
+      c.path = d.old_file.path;
+      c.mode = 0;
+      break;
+    case GIT_DELTA_IGNORED:
+      c.status = WorktreeChange::Status::kIgnored;
+      break;
+    case GIT_DELTA_UNREADABLE:
+      c.status = WorktreeChange::Status::kUnreadable;
+      break;
+    default:  // unmodified, renamed, copied, conflicted: not produced by these options
+      return std::nullopt;
+  }
+  return c;
+}
+
 }  // namespace
 
 Result<std::vector<WorktreeChange>> worktree_changes(const Repository& repo,
@@ -41,28 +98,10 @@ Result<std::vector<WorktreeChange>> worktree_changes(const Repository& repo,
                GIT_DIFF_INCLUDE_TYPECHANGE | GIT_DIFF_INCLUDE_UNREADABLE |
                GIT_DIFF_IGNORE_SUBMODULES;
   if (include_ignored) opts.flags |= GIT_DIFF_INCLUDE_IGNORED;
-  // The worktree's own index, made to hold `tree`, is a stat cache: entries
-  // whose id did not change keep their stat data (git_index_read_tree), so
-  // only files whose stat differs are read and hashed — a diff of the tree
-  // against the bare workdir would hash every file of the checkout on every
-  // call. Whatever the process staged is overwritten: the files are the truth.
-  git_index* index_raw = nullptr;
-  int rc = git_repository_index(&index_raw, wt_raw);
-  if (rc != 0) return fail_git("cannot open the index of " + worktree, rc);
-  IndexPtr index(index_raw);
-  // Usually the index already holds `tree` (checkout_full and the previous
-  // call left it so): its cached tree id says so without a walk of the whole
-  // tree. Otherwise (a process staged something, a conflict) it is reloaded.
-  git_oid current;
-  if (git_index_has_conflicts(index.get()) != 0 ||
-      git_index_write_tree(&current, index.get()) != 0 ||
-      !git_oid_equal(&current, git_tree_id(base.get()))) {
-    rc = git_index_read_tree(index.get(), base.get());
-    if (rc != 0) return fail_git("cannot load tree " + tree + " into the index of " + worktree, rc);
-  }
+  TRY(IndexPtr index, index_holding(wt_raw, base.get(), tree, worktree));
   opts.flags |= GIT_DIFF_UPDATE_INDEX;  // cache the stat data of files found unchanged
   git_diff* diff = nullptr;
-  rc = git_diff_index_to_workdir(&diff, wt_raw, index.get(), &opts);
+  int rc = git_diff_index_to_workdir(&diff, wt_raw, index.get(), &opts);
   if (rc != 0) return fail_git("cannot compare " + worktree + " with tree " + tree, rc);
   DiffPtr owner(diff);
   // Keep the refreshed stat cache for the next call (best effort).
@@ -71,32 +110,9 @@ Result<std::vector<WorktreeChange>> worktree_changes(const Repository& repo,
   std::vector<WorktreeChange> out;
   for (std::size_t i = 0; i < git_diff_num_deltas(diff); ++i) {
     const git_diff_delta* d = git_diff_get_delta(diff, i);
-    WorktreeChange c;
-    c.path = d->new_file.path != nullptr ? d->new_file.path : d->old_file.path;
-    c.mode = d->new_file.mode;
-    switch (d->status) {
-      case GIT_DELTA_ADDED:
-      case GIT_DELTA_UNTRACKED:
-        c.status = WorktreeChange::Status::kAdded;
-        break;
-      case GIT_DELTA_MODIFIED:
-      case GIT_DELTA_TYPECHANGE:
-        c.status = WorktreeChange::Status::kModified;
-        break;
-      case GIT_DELTA_DELETED:
-        c.status = WorktreeChange::Status::kDeleted;
-        c.path = d->old_file.path;
-        c.mode = 0;
-        break;
-      case GIT_DELTA_IGNORED:
-        c.status = WorktreeChange::Status::kIgnored;
-        break;
-      case GIT_DELTA_UNREADABLE:
-        c.status = WorktreeChange::Status::kUnreadable;
-        break;
-      default:  // unmodified, renamed, copied, conflicted: not produced by these options
-        continue;
-    }
+    std::optional<WorktreeChange> change = change_of(*d);
+    if (!change) continue;
+    WorktreeChange& c = *change;
     // A directory reported whole (nested repository, ignored directory).
     if (!c.path.empty() && c.path.back() == '/' && c.mode == 0) c.mode = GIT_FILEMODE_TREE;
     const bool blob_like = c.mode == GIT_FILEMODE_BLOB || c.mode == GIT_FILEMODE_BLOB_EXECUTABLE ||

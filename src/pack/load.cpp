@@ -140,22 +140,10 @@ bool nothing_to_do(const std::optional<PackSummary>& summary) {
   return true;
 }
 
-}  // namespace
-
-Result<Pack> load(const std::string& dir) {
-  std::unique_ptr<char, decltype(&std::free)> real(::realpath(dir.c_str(), nullptr), &std::free);
-  if (!real) {
-    if (errno == ENOENT || errno == ENOTDIR) return fail(dir, 0, "prompts directory not found");
-    return fail(dir, 0, std::string("cannot resolve prompts directory: ") + std::strerror(errno));
-  }
-  Pack pack;
-  pack.dir = real.get();
-  struct stat st {};
-  if (::stat(pack.dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return fail(dir, 0, "not a directory");
-  }
-  pack.run_id = std::filesystem::path(pack.dir).filename().string();
-
+// The category files of `pack->dir` (`dir` as the user wrote it, for errors),
+// in unit order.
+Result<void> list_category_files(const std::string& dir, Pack* pack_out) {
+  Pack& pack = *pack_out;
   std::error_code ec;
   std::filesystem::directory_iterator it(pack.dir, ec);
   if (ec) return fail(dir, 0, "cannot list prompts directory: " + ec.message());
@@ -180,19 +168,13 @@ Result<Pack> load(const std::string& dir) {
     auto ib = std::find(kAllUnits.begin(), kAllUnits.end(), b.category);
     return ia != ib ? ia < ib : a.name < b.name;
   });
+  return {};
+}
 
-  for (const CategoryFile& f : pack.files) {
-    TRY(std::string bytes, text::read_file(f.path));
-    auto tasks = parse_category(bytes, f.name, f.category);
-    if (!tasks) {
-      Error e = std::move(tasks).error();
-      if (e.file == f.name) e.file = f.path;  // the user's view: the full path
-      return fail(std::move(e));
-    }
-    for (PackTask& t : *tasks) pack.tasks.push_back(std::move(t));
-    pack.contents.emplace_back(f.name, std::move(bytes));
-  }
-
+// README.md and meta/summary.json, when present: their bytes for the digest,
+// the summary checked against the parsed tasks.
+Result<void> read_readme_and_summary(Pack* pack_out) {
+  Pack& pack = *pack_out;
   const std::string readme = pack.dir + "/README.md";
   if (present(readme)) {
     TRY(std::string bytes, text::read_file(readme));
@@ -206,6 +188,39 @@ Result<Pack> load(const std::string& dir) {
     pack.contents.emplace_back(kSummaryName, std::move(bytes));
     cross_check(pack, &pack.warnings);
   }
+  return {};
+}
+
+}  // namespace
+
+Result<Pack> load(const std::string& dir) {
+  std::unique_ptr<char, decltype(&std::free)> real(::realpath(dir.c_str(), nullptr), &std::free);
+  if (!real) {
+    if (errno == ENOENT || errno == ENOTDIR) return fail(dir, 0, "prompts directory not found");
+    return fail(dir, 0, std::string("cannot resolve prompts directory: ") + std::strerror(errno));
+  }
+  Pack pack;
+  pack.dir = real.get();
+  struct stat st {};
+  if (::stat(pack.dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return fail(dir, 0, "not a directory");
+  }
+  pack.run_id = std::filesystem::path(pack.dir).filename().string();
+
+  TRY_VOID(list_category_files(dir, &pack));
+  for (const CategoryFile& f : pack.files) {
+    TRY(std::string bytes, text::read_file(f.path));
+    auto tasks = parse_category(bytes, f.name, f.category);
+    if (!tasks) {
+      Error e = std::move(tasks).error();
+      if (e.file == f.name) e.file = f.path;  // the user's view: the full path
+      return fail(std::move(e));
+    }
+    for (PackTask& t : *tasks) pack.tasks.push_back(std::move(t));
+    pack.contents.emplace_back(f.name, std::move(bytes));
+  }
+
+  TRY_VOID(read_readme_and_summary(&pack));
   if (pack.files.empty() && !nothing_to_do(pack.summary)) {
     return fail(dir, 0,
                 "no category file (expected one of not_implemented.md, missing_tests.md, "

@@ -22,117 +22,132 @@ namespace smartspec::pack {
 using std::string;
 using std::string_view;
 
-Result<std::vector<PackTask>> parse_category(std::string_view text_in, const std::string& name,
-                                             Unit category) {
-  TRY_VOID(text::require_utf8(text_in, name));
-  // Offsets below are relative to the text without its BOM; line numbers are unaffected.
-  const string_view doc = text::strip_bom(text_in);
-  const std::vector<SrcLine> lines = lines_of(doc);
+namespace {
 
-  std::vector<PackTask> tasks;
-  std::optional<Builder> cur;
-  std::optional<FenceOpen> open;
-  int open_line = 0;
-  string body;
-  Context fence_ctx;
-  int fence_file = -1;
+// The pass over one category file: its state between lines and what each kind
+// of line (inside a fence, a fence's opening, a heading, any other) does to it.
+class CategoryParser {
+ public:
+  CategoryParser(string_view doc, const string& name, Unit category)
+      : doc_(doc), lines_(lines_of(doc)), name_(name), category_(category) {}
 
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    const SrcLine& ln = lines[i];
-    string_view s = ln.text;
-    if (open) {
-      if (closes(s, *open)) {
-        if (cur) {
-          PendingFence pf;
-          pf.fence.info = string(open->info);
-          std::size_t sp = 0;
-          while (sp < open->info.size() && !is_space(open->info[sp])) ++sp;
-          pf.fence.lang = text::to_lower(open->info.substr(0, sp));
-          pf.fence.body = std::move(body);
-          pf.fence.line = open_line;
-          pf.fence.heading = fence_ctx.label;
-          pf.kind = fence_ctx.kind;
-          pf.role = fence_ctx.role;
-          pf.file_index = fence_file;
-          cur->fences.push_back(std::move(pf));
-        }
-        body.clear();
-        open.reset();
-      } else {
-        body.append(strip_indent(s, open->indent));
-        body.push_back('\n');
-        if (cur) scan_artefacts(s, ln.number, name, &cur->task.artefacts);
-      }
-      continue;
-    }
-    if (auto fo = parse_fence_open(s)) {
-      open = fo;
-      open_line = ln.number;
-      body.clear();
-      if (cur) {
-        cur->title_pending = false;
-        fence_ctx = cur->ctx();
-        fence_file = cur->label_ctx && cur->promoted_file >= 0 ? cur->promoted_file : -1;
-        scan_artefacts(s, ln.number, name, &cur->task.artefacts);
-      }
-      continue;
-    }
-    // A heading that holds an unfilled placeholder is template debris, not structure.
-    std::optional<Heading> h;
-    if (!contains(s, "{{")) h = parse_heading(s);
-    if (h) {
-      if (auto th = parse_task_header(*h)) {
-        if (cur) tasks.push_back(finish(&*cur, lines, i - 1, doc));
-        cur.emplace();
-        cur->task.id = std::move(th->id);
-        cur->task.title = std::move(th->title);
-        cur->task.category = category;
-        cur->task.source = name;
-        cur->task.line = ln.number;
-        cur->task.number = th->number;
-        cur->old_shape = !th->numbered;
-        cur->header_index = i;
-        cur->level = th->level;
-        cur->title_pending = cur->task.title.empty();
-        cur->heading_ctx.label = string(h->text);
+  Result<std::vector<PackTask>> run() {
+    for (std::size_t i = 0; i < lines_.size(); ++i) {
+      const SrcLine& ln = lines_[i];
+      string_view s = ln.text;
+      if (open_) {
+        fence_line(s, ln.number);
         continue;
       }
-      if (!cur) continue;
-      const string n = normalize(h->text);
-      if (ends_section(*h, n, cur->level)) {
-        tasks.push_back(finish(&*cur, lines, i - 1, doc));
-        cur.reset();
+      if (auto fo = parse_fence_open(s)) {
+        fence_opens(*fo, s, ln.number);
         continue;
       }
-      cur->title_pending = false;
-      cur->heading_ctx = classify(h->text, n, nullptr);
-      cur->label_ctx.reset();
-      cur->promoted_file = -1;
-      cur->last_file = -1;
-      cur->in_suggestions = contains(n, "suggestion");
-      cur->in_similar = contains(n, "similar file");
-      // "#### File: `src/a.py`" (the shape SmartSpec's own guides use): the
-      // heading names the file whose content the fences under it are.
-      if (auto kv = parse_key_value(h->text); kv && !path_value(kv->value).empty()) {
-        handle_path(&*cur, *kv, ln.number);
+      // A heading that holds an unfilled placeholder is template debris, not structure.
+      std::optional<Heading> h;
+      if (!contains(s, "{{")) h = parse_heading(s);
+      if (h) {
+        heading(*h, ln.number, i);
+        continue;
       }
-      continue;
+      if (cur_) body_line(*cur_, s, ln.number);
     }
-    if (!cur) continue;
-    Builder& b = *cur;
-    scan_artefacts(s, ln.number, name, &b.task.artefacts);
-    if (blank(s)) continue;
+    if (open_) return fail(name_, open_line_, "unterminated code fence");
+    if (cur_) tasks_.push_back(finish(&*cur_, lines_, lines_.size() - 1, doc_));
+    return std::move(tasks_);
+  }
 
+ private:
+  // A line inside a fence: its body, or the line that closes it.
+  void fence_line(string_view s, int number) {
+    if (!closes(s, *open_)) {
+      body_.append(strip_indent(s, open_->indent));
+      body_.push_back('\n');
+      if (cur_) scan_artefacts(s, number, name_, &cur_->task.artefacts);
+      return;
+    }
+    if (cur_) {
+      PendingFence pf;
+      pf.fence.info = string(open_->info);
+      std::size_t sp = 0;
+      while (sp < open_->info.size() && !is_space(open_->info[sp])) ++sp;
+      pf.fence.lang = text::to_lower(open_->info.substr(0, sp));
+      pf.fence.body = std::move(body_);
+      pf.fence.line = open_line_;
+      pf.fence.heading = fence_ctx_.label;
+      pf.kind = fence_ctx_.kind;
+      pf.role = fence_ctx_.role;
+      pf.file_index = fence_file_;
+      cur_->fences.push_back(std::move(pf));
+    }
+    body_.clear();
+    open_.reset();
+  }
+
+  // A fence opens: the context above it decides what its body is.
+  void fence_opens(const FenceOpen& fo, string_view s, int number) {
+    open_ = fo;
+    open_line_ = number;
+    body_.clear();
+    if (!cur_) return;
+    cur_->title_pending = false;
+    fence_ctx_ = cur_->ctx();
+    fence_file_ = cur_->label_ctx && cur_->promoted_file >= 0 ? cur_->promoted_file : -1;
+    scan_artefacts(s, number, name_, &cur_->task.artefacts);
+  }
+
+  // A task's header starts a task; a heading that ends the section ends it;
+  // any other heading inside a task sets the context of what follows.
+  void heading(const Heading& h, int number, std::size_t i) {
+    if (auto th = parse_task_header(h)) {
+      if (cur_) tasks_.push_back(finish(&*cur_, lines_, i - 1, doc_));
+      cur_.emplace();
+      cur_->task.id = std::move(th->id);
+      cur_->task.title = std::move(th->title);
+      cur_->task.category = category_;
+      cur_->task.source = name_;
+      cur_->task.line = number;
+      cur_->task.number = th->number;
+      cur_->old_shape = !th->numbered;
+      cur_->header_index = i;
+      cur_->level = th->level;
+      cur_->title_pending = cur_->task.title.empty();
+      cur_->heading_ctx.label = string(h.text);
+      return;
+    }
+    if (!cur_) return;
+    const string n = normalize(h.text);
+    if (ends_section(h, n, cur_->level)) {
+      tasks_.push_back(finish(&*cur_, lines_, i - 1, doc_));
+      cur_.reset();
+      return;
+    }
+    cur_->title_pending = false;
+    cur_->heading_ctx = classify(h.text, n, nullptr);
+    cur_->label_ctx.reset();
+    cur_->promoted_file = -1;
+    cur_->last_file = -1;
+    cur_->in_suggestions = contains(n, "suggestion");
+    cur_->in_similar = contains(n, "similar file");
+    // "#### File: `src/a.py`" (the shape SmartSpec's own guides use): the
+    // heading names the file whose content the fences under it are.
+    if (auto kv = parse_key_value(h.text); kv && !path_value(kv->value).empty()) {
+      handle_path(&*cur_, *kv, number);
+    }
+  }
+
+  // Any other line of a task: its title, a label, a list item, a key: value.
+  void body_line(Builder& b, string_view s, int number) {
+    scan_artefacts(s, number, name_, &b.task.artefacts);
+    if (blank(s)) return;
     std::optional<KeyValue> kv = parse_key_value(s);
-    if (b.title_pending) {
-      if (!kv && !thematic_break(s) && !parse_label(s)) {
-        bool ordered = false;
-        string_view t = text::trim(s);
-        if (list_marker(t, &ordered) == 0) {
-          b.task.title = string(t);
-          b.title_pending = false;
-          continue;
-        }
+    if (b.title_pending && !kv && !thematic_break(s) && !parse_label(s)) {
+      bool ordered = false;
+      string_view t = text::trim(s);
+      if (list_marker(t, &ordered) == 0) {
+        b.task.title = string(t);
+        b.title_pending = false;
+        return;
       }
     }
     if (auto label = parse_label(s)) {
@@ -142,7 +157,7 @@ Result<std::vector<PackTask>> parse_category(std::string_view text_in, const std
         b.label_ctx.reset();  // "**Note:**" says nothing about what follows
       }
       b.promoted_file = -1;
-      continue;
+      return;
     }
     string_view t = text::trim(s);
     bool ordered = false;
@@ -154,25 +169,45 @@ Result<std::vector<PackTask>> parse_category(std::string_view text_in, const std
         similar_from_suggestion(&b.task, item);
       }
       if (b.in_similar) add_similar(&b.task, path_value(item));
-      continue;
+      return;
     }
-    if (ordered) {
-      // A numbered step: its fences are commands to run, never content.
-      Context c;
-      c.kind = Kind::kInstruction;
-      string_view item = text::trim(t.substr(marker));
-      item = strip_decoration(item);
-      if (!item.empty() && item.back() == ':') item.remove_suffix(1);
-      item = strip_decoration(text::trim(item));
-      c.label = string(item);
-      b.label_ctx = c;
-      b.promoted_file = -1;
-    }
-    if (kv) handle_key_value(&b, *kv, ln.number);
+    if (ordered) numbered_step(b, t.substr(marker));
+    if (kv) handle_key_value(&b, *kv, number);
   }
-  if (open) return fail(name, open_line, "unterminated code fence");
-  if (cur) tasks.push_back(finish(&*cur, lines, lines.size() - 1, doc));
-  return tasks;
+
+  // A numbered step: its fences are commands to run, never content.
+  static void numbered_step(Builder& b, string_view rest) {
+    Context c;
+    c.kind = Kind::kInstruction;
+    string_view item = text::trim(rest);
+    item = strip_decoration(item);
+    if (!item.empty() && item.back() == ':') item.remove_suffix(1);
+    item = strip_decoration(text::trim(item));
+    c.label = string(item);
+    b.label_ctx = c;
+    b.promoted_file = -1;
+  }
+
+  const string_view doc_;
+  const std::vector<SrcLine> lines_;
+  const string& name_;
+  const Unit category_;
+  std::vector<PackTask> tasks_;
+  std::optional<Builder> cur_;
+  std::optional<FenceOpen> open_;
+  int open_line_ = 0;
+  string body_;
+  Context fence_ctx_;
+  int fence_file_ = -1;
+};
+
+}  // namespace
+
+Result<std::vector<PackTask>> parse_category(std::string_view text_in, const std::string& name,
+                                             Unit category) {
+  TRY_VOID(text::require_utf8(text_in, name));
+  // Offsets below are relative to the text without its BOM; line numbers are unaffected.
+  return CategoryParser(text::strip_bom(text_in), name, category).run();
 }
 
 }  // namespace smartspec::pack

@@ -92,7 +92,7 @@ bool any_of(string_view s, std::initializer_list<string_view> words) {
 
 // Classifies a heading or label. `enclosing` is the heading context a label
 // stands in ("Example" is content only under a content heading).
-// Long (issue 16): the vocabulary itself, its word lists one per line in
+// Stays long: it is the vocabulary itself, its word lists one per line in
 // precedence order; splitting it would scatter the precedence.
 Context classify(string_view written, const string& n, const Context* enclosing) {
   Context c;

@@ -1,4 +1,7 @@
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <iterator>
 
 #include "smartspec/plan/plan.hpp"
 #include "smartspec/util/json.hpp"
@@ -9,7 +12,13 @@ namespace smartspec::plan {
 namespace {
 
 std::string plural(std::size_t n, const char* word) {
-  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+  return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
+}
+
+// Appends formatted text to `out`.
+template <typename... Args>
+void put(std::string& out, fmt::format_string<Args...> f, Args&&... args) {
+  fmt::format_to(std::back_inserter(out), f, std::forward<Args>(args)...);
 }
 
 std::size_t needing_agent(const Plan& plan) {
@@ -24,9 +33,9 @@ std::size_t needing_agent(const Plan& plan) {
 std::string estimate(const Plan& plan) {
   std::size_t tasks = plan.task_count();
   std::size_t agent = needing_agent(plan);
-  std::string out = "apply mode: " + plural(tasks - agent, "task") + " to apply";
-  if (agent > 0) out += ", " + plural(agent, "task") + " need an agent (--agent)";
-  out += "; agent mode: about " + std::to_string(tasks * 2) + " min";
+  std::string out = fmt::format("apply mode: {} to apply", plural(tasks - agent, "task"));
+  if (agent > 0) put(out, ", {} need an agent (--agent)", plural(agent, "task"));
+  put(out, "; agent mode: about {} min", tasks * 2);
   return out;
 }
 
@@ -61,66 +70,69 @@ void write_task_json(JsonWriter& w, const PlannedTask& t, const PackTask& pt) {
   w.end_object();
 }
 
+// A file line of a task in render_text.
+void file_line(std::string& out, const PlannedTask& t, const PlannedFile& f) {
+  if (!f.refused.empty()) {
+    put(out, "      refused {}  ({})\n", paths::printable(f.path), f.refused);
+    return;
+  }
+  // The pack's option A updates tasks.md's evidence path, no file moves.
+  const bool evidence = t.evidence_update && f.action == Action::kRename;
+  const std::string act = evidence ? "update" : std::string(action_name(f.action));
+  put(out, "      {}", act);
+  out.append(std::max<std::size_t>(1, 8 - act.size()), ' ');
+  if (evidence) {
+    put(out, "evidence path {} -> {} in tasks.md", paths::printable(f.path),
+        paths::printable(f.from));
+  } else {
+    if (f.action == Action::kRename) put(out, "{} -> ", paths::printable(f.from));
+    out += paths::printable(f.path);
+  }
+  put(out, "  ({}, path from {}{})\n", role_name(f.role), source_name(f.source),
+      f.skeleton ? ", skeleton" : "");
+}
+
 }  // namespace
 
 std::string render_text(const Plan& plan, const Pack& pack) {
   std::string out;
-  out += "Plan for run " + plan.run_id + " (" + plural(pack.files.size(), "category file") + ")\n";
+  put(out, "Plan for run {} ({})\n", plan.run_id, plural(pack.files.size(), "category file"));
   if (plan.units.empty()) {
     out += "\nNothing to do: the pack has no task to run.\n";
   }
   std::size_t n = 0;
   const std::size_t total = plan.task_count();
   for (const auto& u : plan.units) {
-    out += "\n" + std::string(unit_name(u.unit)) + " (priority " + std::to_string(u.priority) +
-           ", " + plural(u.tasks.size(), "task") + ")\n";
+    put(out, "\n{} (priority {}, {})\n", unit_name(u.unit), u.priority,
+        plural(u.tasks.size(), "task"));
     for (const auto& t : u.tasks) {
       ++n;
       const PackTask& pt = pack.tasks[t.pack_index];
       // Ids, titles, paths and notes come from the pack: shown escaped.
-      out +=
-          "  [" + std::to_string(n) + "/" + std::to_string(total) + "] " + paths::printable(t.id);
-      if (!t.title.empty()) out += ": " + paths::printable(t.title);
-      out += "  (" + pt.source + ":" + std::to_string(pt.line) + ")";
+      put(out, "  [{}/{}] {}", n, total, paths::printable(t.id));
+      if (!t.title.empty()) put(out, ": {}", paths::printable(t.title));
+      put(out, "  ({}:{})", pt.source, pt.line);
       if (!t.known) out += "  [not in tasks.md]";
       if (t.needs_agent) out += "  [needs an agent]";
       out += "\n";
-      for (const auto& f : t.files) {
-        if (!f.refused.empty()) {
-          out += "      refused " + paths::printable(f.path) + "  (" + f.refused + ")\n";
-          continue;
-        }
-        // The pack's option A updates tasks.md's evidence path, no file moves.
-        const bool evidence = t.evidence_update && f.action == Action::kRename;
-        const std::string act = evidence ? "update" : std::string(action_name(f.action));
-        out += "      " + act;
-        out.append(std::max<std::size_t>(1, 8 - act.size()), ' ');
-        if (evidence) {
-          out += "evidence path " + paths::printable(f.path) + " -> " + paths::printable(f.from) +
-                 " in tasks.md";
-        } else {
-          if (f.action == Action::kRename) out += paths::printable(f.from) + " -> ";
-          out += paths::printable(f.path);
-        }
-        out += "  (" + std::string(role_name(f.role)) + ", path from " +
-               std::string(source_name(f.source));
-        if (f.skeleton) out += ", skeleton";
-        out += ")\n";
-      }
-      for (const auto& note : t.notes) out += "      note: " + paths::printable(note) + "\n";
+      for (const auto& f : t.files) file_line(out, t, f);
+      for (const auto& note : t.notes) put(out, "      note: {}\n", paths::printable(note));
     }
   }
   if (!plan.warnings.empty()) {
     out += "\nWarnings:\n";
     for (const auto& w : plan.warnings) {
       out += "  ";
-      if (!w.file.empty()) out += w.file + (w.line > 0 ? ":" + std::to_string(w.line) : "") + ": ";
-      out += paths::printable(w.message) + "\n";
+      if (!w.file.empty() && w.line > 0) {
+        put(out, "{}:{}: ", w.file, w.line);
+      } else if (!w.file.empty()) {
+        put(out, "{}: ", w.file);
+      }
+      put(out, "{}\n", paths::printable(w.message));
     }
   }
-  out +=
-      "\nTotal: " + plural(total, "task") + " across " + plural(plan.units.size(), "unit") + "\n";
-  out += "Estimate: " + estimate(plan) + "\n";
+  put(out, "\nTotal: {} across {}\n", plural(total, "task"), plural(plan.units.size(), "unit"));
+  put(out, "Estimate: {}\n", estimate(plan));
   return out;
 }
 

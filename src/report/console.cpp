@@ -1,9 +1,11 @@
 #include "smartspec/report/console.hpp"
 
+#include <fmt/format.h>
 #include <sys/ioctl.h>
 
 #include <cmath>
 #include <cstdlib>
+#include <iterator>
 #include <string>
 
 #include "report/format.hpp"
@@ -32,25 +34,22 @@ std::string failure_text(const TaskReport& t) {
   const std::string file = paths::printable(t.file);
   if (!file.empty() && t.error.rfind(file + ":", 0) == 0) {
     if (t.line > 0 && t.error.rfind(file + ": ", 0) == 0)
-      return file + ":" + std::to_string(t.line) + t.error.substr(file.size());
+      return fmt::format("{}:{}{}", file, t.line, t.error.substr(file.size()));
     return t.error;
   }
-  std::string where;
-  if (!file.empty()) {
-    where = file;
-    if (t.line > 0) where += ":" + std::to_string(t.line);
-    where += ": ";
-  }
-  return where + (t.error.empty() ? std::string("failed") : t.error);
+  const std::string_view error = t.error.empty() ? std::string_view("failed") : t.error;
+  if (file.empty()) return std::string(error);
+  if (t.line > 0) return fmt::format("{}:{}: {}", file, t.line, error);
+  return fmt::format("{}: {}", file, error);
 }
 
 }  // namespace
 
 std::string totals_line(const Totals& t) {
-  std::string line = detail::count_noun(t.total, "task", "tasks") + ": " +
-                     std::to_string(t.verified) + " verified";
+  std::string line =
+      fmt::format("{}: {} verified", detail::count_noun(t.total, "task", "tasks"), t.verified);
   auto part = [&line](int n, std::string_view what) {
-    if (n > 0) line += ", " + std::to_string(n) + " " + std::string(what);
+    if (n > 0) fmt::format_to(std::back_inserter(line), ", {} {}", n, what);
   };
   part(t.applied_unverified, "applied, not verified");
   part(t.no_change, "no change");
@@ -145,7 +144,7 @@ void Console::emit(std::string_view marker, std::string_view text, std::string_v
     line += ' ';
   }
   bool paint = colour_ && !sgr.empty();
-  if (paint) line += "\x1b[" + std::string(sgr) + "m";
+  if (paint) fmt::format_to(std::back_inserter(line), "\x1b[{}m", sgr);
   // Every piece of text may come from a pack or a tool: never let it carry a
   // control character (a stray "\r" or escape would corrupt the screen).
   line += detail::one_line(text);
@@ -156,10 +155,10 @@ void Console::emit(std::string_view marker, std::string_view text, std::string_v
 }
 
 void Console::task_done(int n, int total, const TaskReport& t) {
-  std::string text =
-      "[" + std::to_string(n) + "/" + std::to_string(total) + "] " + t.id + ": " + t.title;
-  auto with = [&](const std::string& what) {
-    return t.error.empty() ? text + " — " + what : text + " — " + what + ": " + t.error;
+  const std::string text = fmt::format("[{}/{}] {}: {}", n, total, t.id, t.title);
+  auto with = [&](std::string_view what) {
+    return t.error.empty() ? fmt::format("{} — {}", text, what)
+                           : fmt::format("{} — {}: {}", text, what, t.error);
   };
   switch (t.status) {
     case TaskStatus::kVerified:
@@ -171,7 +170,7 @@ void Console::task_done(int n, int total, const TaskReport& t) {
       if (quiet_ && !t.has_evidence) return;
       emit(detail::status_marker(t.status),
            t.has_evidence ? with("applied, not verified")
-                          : text + " — applied (no evidence to verify)",
+                          : fmt::format("{} — applied (no evidence to verify)", text),
            t.has_evidence ? kYellow : kGreen);
       return;
     case TaskStatus::kNoChange:
@@ -179,28 +178,29 @@ void Console::task_done(int n, int total, const TaskReport& t) {
       return;
     case TaskStatus::kRefused:
     case TaskStatus::kFailed:
-      emit(detail::status_marker(t.status), text + " — " + failure_text(t), kRed);
+      emit(detail::status_marker(t.status), fmt::format("{} — {}", text, failure_text(t)), kRed);
       return;
-    case TaskStatus::kNeedsAgent:
+    case TaskStatus::kNeedsAgent: {
       if (quiet_) return;
+      constexpr std::string_view kNeeds = "needs an agent (--agent)";
+      const bool said = t.error.empty() || t.error == kNeeds;  // no need to say it twice
       emit(detail::status_marker(t.status),
-           text + " — needs an agent (--agent)" +
-               (t.error.empty() || t.error == "needs an agent (--agent)" ? "" : ": " + t.error),
-           kYellow);
+           said ? fmt::format("{} — {}", text, kNeeds) : with(kNeeds), kYellow);
       return;
+    }
     case TaskStatus::kAlreadyDone:
       if (quiet_) return;
-      emit(detail::status_marker(t.status), text + " — already done", {});
+      emit(detail::status_marker(t.status), fmt::format("{} — already done", text), {});
       return;
     case TaskStatus::kNotRun:
       if (quiet_) return;
-      emit(detail::status_marker(t.status), text + " — not run", {});
+      emit(detail::status_marker(t.status), fmt::format("{} — not run", text), {});
       return;
   }
 }
 
 void Console::unit_done(const UnitReport& u) {
-  std::string head = "unit " + std::string(unit_name(u.unit)) + ": ";
+  const std::string head = fmt::format("unit {}: ", unit_name(u.unit));
   switch (u.status) {
     case UnitStatus::kCommitted: {
       if (quiet_) return;
@@ -211,13 +211,16 @@ void Console::unit_done(const UnitReport& u) {
                     ? 1
                     : 0;
       emit({},
-           head + "committed " + detail::short_id(u.commit) + " (" +
-               detail::count_noun(done, "task", "tasks") + ")",
+           fmt::format("{}committed {} ({})", head, detail::short_id(u.commit),
+                       detail::count_noun(done, "task", "tasks")),
            kGreen);
       return;
     }
     case UnitStatus::kRolledBack:
-      emit({}, head + "rolled back — " + (u.reason.empty() ? "no reason given" : u.reason), kRed);
+      emit({},
+           fmt::format("{}rolled back — {}", head,
+                       u.reason.empty() ? std::string_view("no reason given") : u.reason),
+           kRed);
       return;
     case UnitStatus::kNothingToCommit:
       if (quiet_) return;
@@ -225,10 +228,10 @@ void Console::unit_done(const UnitReport& u) {
       return;
     case UnitStatus::kDoneEarlier:
       if (quiet_) return;
-      emit(
-          {},
-          head + "done earlier" + (u.commit.empty() ? "" : " (" + detail::short_id(u.commit) + ")"),
-          {});
+      emit({},
+           u.commit.empty() ? head + "done earlier"
+                            : fmt::format("{}done earlier ({})", head, detail::short_id(u.commit)),
+           {});
       return;
     case UnitStatus::kNotRun:
       if (quiet_) return;
@@ -240,9 +243,11 @@ void Console::unit_done(const UnitReport& u) {
 void Console::progress(std::string_view unit, int n, int total, double elapsed_seconds,
                        double estimate_seconds) {
   if (!terminal_ || quiet_) return;
-  std::string text = detail::one_line(unit) + ": task " + std::to_string(n) + "/" +
-                     std::to_string(total) + ", " + format_clock(elapsed_seconds) + " elapsed";
-  if (estimate_seconds >= 0) text += ", about " + format_clock(estimate_seconds) + " left";
+  std::string text = fmt::format("{}: task {}/{}, {} elapsed", detail::one_line(unit), n, total,
+                                 format_clock(elapsed_seconds));
+  if (estimate_seconds >= 0) {
+    fmt::format_to(std::back_inserter(text), ", about {} left", format_clock(estimate_seconds));
+  }
   draw_live(std::move(text));
 }
 
@@ -267,8 +272,8 @@ void Console::agent_running(std::string_view unit, int n, int total, std::string
   if (quiet_) return;
   if (elapsed_seconds < agent_elapsed_) agent_lines_ = 0;  // a new call
   agent_elapsed_ = elapsed_seconds;
-  std::string head =
-      detail::one_line(task) + ": agent running, " + format_clock(elapsed_seconds) + " elapsed";
+  const std::string head = fmt::format("{}: agent running, {} elapsed", detail::one_line(task),
+                                       format_clock(elapsed_seconds));
   if (!terminal_) {
     long due = every_seconds > 0 ? static_cast<long>(elapsed_seconds / every_seconds) : 0;
     if (due <= agent_lines_) return;
@@ -276,9 +281,10 @@ void Console::agent_running(std::string_view unit, int n, int total, std::string
     emit({}, head, {});
     return;
   }
-  std::string text = detail::one_line(unit) + ": task " + std::to_string(n) + "/" +
-                     std::to_string(total) + ", " + head;
-  if (!last_output.empty()) text += " | " + detail::one_line(last_output);
+  std::string text = fmt::format("{}: task {}/{}, {}", detail::one_line(unit), n, total, head);
+  if (!last_output.empty()) {
+    fmt::format_to(std::back_inserter(text), " | {}", detail::one_line(last_output));
+  }
   draw_live(std::move(text));
 }
 
@@ -311,8 +317,8 @@ void Console::agents_running(std::string_view unit, int done, int total,
 }
 
 void Console::agent_output(const std::vector<std::string>& tail, std::string_view log) {
-  for (const auto& l : tail) emit({}, "    | " + l, {});
-  if (!log.empty()) emit({}, "    log: " + std::string(log), {});
+  for (const auto& l : tail) emit({}, fmt::format("    | {}", l), {});
+  if (!log.empty()) emit({}, fmt::format("    log: {}", log), {});
 }
 
 void Console::note(std::string_view text) {
@@ -329,26 +335,26 @@ void Console::summary(const RunReport& r) {
 
   if (!r.tip.empty() && r.tip != r.base) {
     emit({},
-         "branch " + r.branch + " at " + detail::short_id(r.tip) + " (base " +
-             detail::short_id(r.base) + ")",
+         fmt::format("branch {} at {} (base {})", r.branch, detail::short_id(r.tip),
+                     detail::short_id(r.base)),
          {});
   } else {
-    emit({}, "branch " + r.branch + ": no commit (base " + detail::short_id(r.base) + ")", {});
+    emit({}, fmt::format("branch {}: no commit (base {})", r.branch, detail::short_id(r.base)), {});
   }
   if (!r.stopped_reason.empty()) {
-    emit({}, "stopped: " + r.stopped_reason, kRed);
-    emit({}, "resume with: " + detail::run_command(r) + " --resume", {});
+    emit({}, fmt::format("stopped: {}", r.stopped_reason), kRed);
+    emit({}, fmt::format("resume with: {} --resume", detail::run_command(r)), {});
   }
   if (!r.report_md_path.empty() || !r.report_json_path.empty()) {
     std::string where = r.report_md_path;
     if (!where.empty() && !r.report_json_path.empty()) where += ", ";
     where += r.report_json_path;
-    emit({}, "report: " + where, {});
+    emit({}, fmt::format("report: {}", where), {});
   }
   std::string_view sgr = r.exit_code == 0                                ? kGreen
                          : (t.failed + t.refused > 0 || r.exit_code > 1) ? kRed
                                                                          : kYellow;
-  emit({}, "exit " + std::to_string(r.exit_code) + ": " + detail::run_exit_meaning(r), sgr);
+  emit({}, fmt::format("exit {}: {}", r.exit_code, detail::run_exit_meaning(r)), sgr);
 }
 
 }  // namespace smartspec::report

@@ -1,8 +1,11 @@
 #include "report/format.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <iterator>
 
 #include "smartspec/util/path_rules.hpp"
 
@@ -53,13 +56,14 @@ std::string code_span(std::string_view s) {
     longest = std::max(longest, run);
   }
   std::string fence(longest + 1, '`');
-  std::string body = one_line(s);
-  if (!body.empty() && (body.front() == '`' || body.back() == '`')) body = " " + body + " ";
-  return fence + body + fence;
+  const std::string body = one_line(s);
+  // A backtick at either end is kept apart from the fence by a space.
+  const bool pad = !body.empty() && (body.front() == '`' || body.back() == '`');
+  return fmt::format("{0}{1}{2}{1}{0}", fence, pad ? " " : "", body);
 }
 
 std::string count_noun(long n, std::string_view singular, std::string_view plural) {
-  return std::to_string(n) + " " + std::string(n == 1 ? singular : plural);
+  return fmt::format("{} {}", n, n == 1 ? singular : plural);
 }
 
 std::string_view status_marker(TaskStatus s) {
@@ -106,8 +110,9 @@ std::string run_exit_meaning(const RunReport& r) {
   if (r.exit_code == 0) {
     const int unverified = totals(r).applied_unverified;
     if (unverified > 0) {
-      return "every planned task is done; " + std::to_string(unverified) +
-             " applied with no evidence in tasks.md to verify";
+      return fmt::format(
+          "every planned task is done; {} applied with no evidence in tasks.md to verify",
+          unverified);
     }
   }
   return std::string(exit_meaning(r.exit_code));
@@ -115,8 +120,9 @@ std::string run_exit_meaning(const RunReport& r) {
 
 std::string run_command(const RunReport& r) {
   if (!r.command.empty()) return r.command;
-  std::string cmd = "smartspec-batch run --prompts-dir " + shell_quote(r.prompts_dir);
-  if (!r.tasks_path.empty()) cmd += " --tasks " + shell_quote(r.tasks_path);
+  std::string cmd = fmt::format("smartspec-batch run --prompts-dir {}", shell_quote(r.prompts_dir));
+  if (!r.tasks_path.empty())
+    fmt::format_to(std::back_inserter(cmd), " --tasks {}", shell_quote(r.tasks_path));
   // The run id defaults to the pack directory's resolved name; name it
   // explicitly whenever the directory as given does not end with it (a
   // `latest` symlink, or --run-id), so the command finds the same run.
@@ -124,7 +130,8 @@ std::string run_command(const RunReport& r) {
   while (dir.size() > 1 && dir.back() == '/') dir.remove_suffix(1);
   std::size_t slash = dir.rfind('/');
   std::string_view base = slash == std::string_view::npos ? dir : dir.substr(slash + 1);
-  if (base != r.run_id) cmd += " --run-id " + shell_quote(r.run_id);
+  if (base != r.run_id)
+    fmt::format_to(std::back_inserter(cmd), " --run-id {}", shell_quote(r.run_id));
   return cmd;
 }
 

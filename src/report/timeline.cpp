@@ -1,8 +1,11 @@
 // The markdown report's timeline (issue 21): one bar per agent call of this
 // invocation, grouped by lane, as a mermaid gantt chart (dateFormat x:
 // milliseconds since the epoch, from the engine's clock).
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <map>
 #include <vector>
 
@@ -45,18 +48,18 @@ std::string render_timeline(const RunReport& r) {
   for (auto& [lane, bars] : lanes) {
     std::stable_sort(bars.begin(), bars.end(),
                      [](const Bar& a, const Bar& b) { return a.start < b.start; });
-    md += "  section lane " + std::to_string(lane) + "\n";
+    fmt::format_to(std::back_inserter(md), "  section lane {}\n", lane);
     for (const auto& b : bars) {
       const TaskReport& t = *b.task;
-      const std::string attempts =
-          std::to_string(t.attempts) + (t.attempts == 1 ? " attempt" : " attempts");
       const bool rerun = std::any_of(t.notes.begin(), t.notes.end(), [](const std::string& n) {
         return n.rfind("re-run after a conflict", 0) == 0;
       });
       const bool bad = t.status == TaskStatus::kFailed || t.status == TaskStatus::kRefused;
-      md += "  " + label_text(t.id) + ", " + attempts + ", " +
-            std::string(task_status_name(t.status)) + (rerun ? ", re-run" : "") + " :" +
-            (bad ? "crit, " : "") + std::to_string(b.start) + ", " + std::to_string(b.end) + "\n";
+      // "  <id>, <n> attempt(s), <status>[, re-run] :[crit, ]<start>, <end>"
+      fmt::format_to(std::back_inserter(md), "  {}, {} {}, {}{} :{}{}, {}\n", label_text(t.id),
+                     t.attempts, t.attempts == 1 ? "attempt" : "attempts",
+                     task_status_name(t.status), rerun ? ", re-run" : "", bad ? "crit, " : "",
+                     b.start, b.end);
     }
   }
   md += "```\n";

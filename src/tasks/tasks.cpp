@@ -136,69 +136,36 @@ const std::map<std::string, std::vector<std::string>, std::less<>>& allowed_keys
   return keys;
 }
 
-// Parses one evidence payload; on rejection returns false with the reason.
-bool parse_evidence(std::string_view payload, int line, Evidence& ev, std::string& why,
-                    const ParseOptions& options) {
-  auto tokens = shell_split(payload);
-  if (!tokens) {
-    why = "tokenization error: " + tokens.error().message;
-    return false;
-  }
-  if (tokens->empty()) {
-    why = "empty evidence payload";
-    return false;
-  }
-  std::string type = text::to_lower(py::strip((*tokens)[0]));
-  const auto& keys = allowed_keys();
-  auto allowed = keys.find(type);
-  if (allowed == keys.end()) {
-    why = "invalid evidence type '" + type + "'";
-    return false;
-  }
-  std::vector<std::pair<std::string, std::string>>
-      kv;  // a dict: later values win, first position kept
-  std::vector<std::string> stray;
-  for (std::size_t i = 1; i < tokens->size(); ++i) {
-    const std::string& t = (*tokens)[i];
+// The key=value tokens after the type, as a dict (later values win, the first
+// position is kept); tokens without '=' go to `stray`.
+void key_values(const std::vector<std::string>& tokens,
+                std::vector<std::pair<std::string, std::string>>* kv,
+                std::vector<std::string>* stray) {
+  for (std::size_t i = 1; i < tokens.size(); ++i) {
+    const std::string& t = tokens[i];
     std::size_t eq = t.find('=');
     if (eq == std::string::npos) {
-      stray.push_back(t);
+      stray->push_back(t);
       continue;
     }
     std::string k(py::strip(std::string_view(t).substr(0, eq)));
     std::string v = strip_quotes(std::string_view(t).substr(eq + 1));
-    auto it = std::find_if(kv.begin(), kv.end(), [&](const auto& p) { return p.first == k; });
-    if (it != kv.end()) {
+    auto it = std::find_if(kv->begin(), kv->end(), [&](const auto& p) { return p.first == k; });
+    if (it != kv->end()) {
       it->second = std::move(v);
     } else {
-      kv.emplace_back(std::move(k), std::move(v));
+      kv->emplace_back(std::move(k), std::move(v));
     }
   }
-  if (!stray.empty()) {
-    why = "stray tokens not allowed: " + py_list_repr(stray);
-    return false;
-  }
-  std::vector<std::string> unknown;
-  for (const auto& [k, v] : kv) {
-    if (std::find(allowed->second.begin(), allowed->second.end(), k) == allowed->second.end()) {
-      unknown.push_back(k);
-    }
-  }
-  if (!unknown.empty()) {
-    why = "unknown keys for " + type + ": " + py_list_repr(unknown);
-    return false;
-  }
-  auto path_it =
-      std::find_if(kv.begin(), kv.end(), [](const auto& p) { return p.first == "path"; });
-  if (path_it == kv.end()) {
-    why = "missing required key path=";
-    return false;
-  }
-  // _safe_rel_path: quotes stripped a second time, backslashes to '/', then
-  // Python's lstrip("./"), which eats every leading '.' and '/': the dot of
-  // ".github/…", the "../" of "../x" and the '/' of "/etc/passwd". By default
-  // only "./" prefixes go; an absolute path or a ".." component is refused.
-  std::string path = strip_quotes(path_it->second);
+}
+
+// _safe_rel_path: quotes stripped a second time, backslashes to '/', then
+// Python's lstrip("./"), which eats every leading '.' and '/': the dot of
+// ".github/…", the "../" of "../x" and the '/' of "/etc/passwd". By default
+// only "./" prefixes go; an absolute path or a ".." component is refused.
+// Rewrites `*value`; on rejection returns false with the reason.
+bool safe_rel_path(std::string* value, const ParseOptions& options, std::string& why) {
+  std::string path = strip_quotes(*value);
   std::replace(path.begin(), path.end(), '\\', '/');
   if (options.python_compat) {
     path.erase(0, std::min(path.find_first_not_of("./"), path.size()));
@@ -228,7 +195,53 @@ bool parse_evidence(std::string_view payload, int line, Evidence& ev, std::strin
     why = "glob path not supported in strict mode: " + path;
     return false;
   }
-  path_it->second = path;
+  *value = path;
+  return true;
+}
+
+// Parses one evidence payload; on rejection returns false with the reason.
+bool parse_evidence(std::string_view payload, int line, Evidence& ev, std::string& why,
+                    const ParseOptions& options) {
+  auto tokens = shell_split(payload);
+  if (!tokens) {
+    why = "tokenization error: " + tokens.error().message;
+    return false;
+  }
+  if (tokens->empty()) {
+    why = "empty evidence payload";
+    return false;
+  }
+  std::string type = text::to_lower(py::strip((*tokens)[0]));
+  const auto& keys = allowed_keys();
+  auto allowed = keys.find(type);
+  if (allowed == keys.end()) {
+    why = "invalid evidence type '" + type + "'";
+    return false;
+  }
+  std::vector<std::pair<std::string, std::string>> kv;
+  std::vector<std::string> stray;
+  key_values(*tokens, &kv, &stray);
+  if (!stray.empty()) {
+    why = "stray tokens not allowed: " + py_list_repr(stray);
+    return false;
+  }
+  std::vector<std::string> unknown;
+  for (const auto& [k, v] : kv) {
+    if (std::find(allowed->second.begin(), allowed->second.end(), k) == allowed->second.end()) {
+      unknown.push_back(k);
+    }
+  }
+  if (!unknown.empty()) {
+    why = "unknown keys for " + type + ": " + py_list_repr(unknown);
+    return false;
+  }
+  auto path_it =
+      std::find_if(kv.begin(), kv.end(), [](const auto& p) { return p.first == "path"; });
+  if (path_it == kv.end()) {
+    why = "missing required key path=";
+    return false;
+  }
+  if (!safe_rel_path(&path_it->second, options, why)) return false;
   ev.type = std::move(type);
   ev.fields = std::move(kv);
   ev.line = line;

@@ -24,6 +24,116 @@ std::string join(const std::vector<std::string_view>& parts, std::size_t n) {
   return out;
 }
 
+// A name that may reach the threshold: an upper bound of its ratio, its
+// position in the listing, its record.
+struct Candidate {
+  double bound;
+  std::size_t order;
+  std::uint32_t rec;
+};
+// A name that reached it: its ratio.
+struct Hit {
+  double ratio;
+  std::size_t order;
+  std::uint32_t rec;
+};
+
+// An upper bound of the characters difflib can match between the target and a
+// name, from the name's packed bytes.
+class MatchBound {
+ public:
+  explicit MatchBound(const std::u32string& t) : size_(t.size()), use_lcs_(t.size() <= 64) {
+    for (char32_t c : t) ++histogram_[c & 0xFF];
+    // Bit-parallel LCS (Hyyrö) over the target's positions: the matching
+    // blocks difflib finds form a common subsequence, so 2*LCS/T bounds the
+    // ratio from above. Characters are bucketed by their low byte, which can
+    // only make the LCS larger: still a bound.
+    if (use_lcs_) {
+      for (std::size_t i = 0; i < t.size(); ++i) positions_[t[i] & 0xFF] |= std::uint64_t{1} << i;
+    }
+    low_mask_ = size_ >= 64 ? ~std::uint64_t{0} : ((std::uint64_t{1} << size_) - 1);
+  }
+
+  [[nodiscard]] std::size_t operator()(const std::uint8_t* p, std::size_t len) const {
+    std::size_t m = 0;
+    if (use_lcs_) {
+      std::uint64_t v = ~std::uint64_t{0};
+      for (std::size_t k = 0; k < len; ++k) {
+        std::uint64_t u = v & positions_[p[k]];
+        v = (v + u) | (v - u);
+      }
+      m = static_cast<std::size_t>(__builtin_popcountll(~v & low_mask_));
+    } else {  // a bucketed quick_ratio
+      std::array<std::uint16_t, 256> left = histogram_;
+      for (std::size_t k = 0; k < len; ++k) {
+        if (left[p[k]] != 0) {
+          --left[p[k]];
+          ++m;
+        }
+      }
+    }
+    return m;
+  }
+
+ private:
+  std::size_t size_;
+  bool use_lcs_;
+  std::array<std::uint16_t, 256> histogram_{};
+  std::array<std::uint64_t, 256> positions_{};
+  std::uint64_t low_mask_ = 0;
+};
+
+// The names of `pk` whose bound reaches `thr`, highest bound first (ties in
+// listing order), in one sequential pass over the packed names.
+std::vector<Candidate> candidates(const std::u32string& t, const Packed& pk, const Cache& cache,
+                                  double thr) {
+  const MatchBound matches(t);
+  std::vector<Candidate> cands;
+  const std::size_t n = pk.ids.size();
+  for (std::size_t order = 0; order < n; ++order) {
+    const std::uint8_t* p = pk.bytes.data() + pk.start[order];
+    const std::size_t len = pk.start[order + 1] - pk.start[order];
+    const auto total = static_cast<double>(t.size() + len);
+    if (total == 0) continue;
+    // difflib's real_quick_ratio: lengths alone.
+    if (2.0 * static_cast<double>(std::min(t.size(), len)) / total < thr) continue;
+    double bound = 2.0 * static_cast<double>(matches(p, len)) / total;
+    if (bound < thr) continue;
+    std::uint32_t id = pk.ids[order];
+    if (cache.rec(id).name == t) continue;
+    cands.push_back({bound, order, id});
+  }
+  std::stable_sort(cands.begin(), cands.end(),
+                   [](const Candidate& a, const Candidate& b) { return a.bound > b.bound; });
+  return cands;
+}
+
+// The best `max` names by exact ratio (at least `thr`), best first, ties in
+// listing order; the exact ratio is computed only while a candidate's bound
+// can still change the result.
+std::vector<Hit> best_hits(const std::vector<Candidate>& cands, const std::u32string& t,
+                           const Cache& cache, double thr, std::size_t max) {
+  std::vector<Hit> hits;
+  auto better = [](const Hit& a, const Hit& b) {
+    return a.ratio != b.ratio ? a.ratio > b.ratio : a.order < b.order;
+  };
+  for (const Candidate& c : cands) {
+    if (hits.size() >= max) {
+      std::nth_element(hits.begin(), hits.begin() + static_cast<long>(max) - 1, hits.end(), better);
+      hits.resize(max);
+      double kth = std::min_element(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
+                     return a.ratio < b.ratio;
+                   })->ratio;
+      if (c.bound < kth) break;
+    }
+    double r = difflib::ratio(t, cache.rec(c.rec).name);
+    if (r >= thr) hits.push_back({r, c.order, c.rec});
+  }
+  std::sort(hits.begin(), hits.end(), better);
+  if (hits.size() > max) hits.resize(max);
+  return hits;
+}
+
 }  // namespace
 
 // Components of a '/'-separated path, without empty and "." ones (as pathlib).
@@ -192,86 +302,9 @@ std::vector<SimilarFile> Cache::similar(const std::string& norm) {
   auto memo = similar_memo_.find(key);
   if (memo != similar_memo_.end()) return memo->second;
 
-  std::u32string t = difflib::code_points(target);
-  std::array<std::uint16_t, 256> th{};
-  for (char32_t c : t) ++th[c & 0xFF];
-  // Bit-parallel LCS (Hyyrö) over the target's positions: the matching
-  // blocks difflib finds form a common subsequence, so 2*LCS/T bounds the
-  // ratio from above. Characters are bucketed by their low byte, which can
-  // only make the LCS larger: still a bound.
-  const bool use_lcs = t.size() <= 64;
-  std::array<std::uint64_t, 256> pm{};
-  if (use_lcs) {
-    for (std::size_t i = 0; i < t.size(); ++i) pm[t[i] & 0xFF] |= std::uint64_t{1} << i;
-  }
-  const std::uint64_t low_mask =
-      t.size() >= 64 ? ~std::uint64_t{0} : ((std::uint64_t{1} << t.size()) - 1);
-  const double thr = opt_.similar_threshold;
-  struct Cand {
-    double bound;
-    std::size_t order;
-    std::uint32_t rec;
-  };
-  std::vector<Cand> cands;
-  // One sequential pass over the packed names of the subtree.
-  const Packed& pk = packed(dir);
-  const std::size_t n = pk.ids.size();
-  for (std::size_t order = 0; order < n; ++order) {
-    const std::uint8_t* p = pk.bytes.data() + pk.start[order];
-    const std::size_t len = pk.start[order + 1] - pk.start[order];
-    const auto total = static_cast<double>(t.size() + len);
-    if (total == 0) continue;
-    // difflib's real_quick_ratio: lengths alone.
-    if (2.0 * static_cast<double>(std::min(t.size(), len)) / total < thr) continue;
-    std::size_t m = 0;
-    if (use_lcs) {
-      std::uint64_t v = ~std::uint64_t{0};
-      for (std::size_t k = 0; k < len; ++k) {
-        std::uint64_t u = v & pm[p[k]];
-        v = (v + u) | (v - u);
-      }
-      m = static_cast<std::size_t>(__builtin_popcountll(~v & low_mask));
-    } else {
-      std::array<std::uint16_t, 256> left = th;
-      for (std::size_t k = 0; k < len; ++k) {
-        if (left[p[k]] != 0) {
-          --left[p[k]];
-          ++m;
-        }
-      }
-    }
-    double bound = 2.0 * static_cast<double>(m) / total;
-    if (bound < thr) continue;
-    std::uint32_t id = pk.ids[order];
-    if (files_[id].name == t) continue;
-    cands.push_back({bound, order, id});
-  }
-  std::stable_sort(cands.begin(), cands.end(),
-                   [](const Cand& a, const Cand& b) { return a.bound > b.bound; });
-  struct Hit {
-    double ratio;
-    std::size_t order;
-    std::uint32_t rec;
-  };
-  std::vector<Hit> hits;
-  auto better = [](const Hit& a, const Hit& b) {
-    return a.ratio != b.ratio ? a.ratio > b.ratio : a.order < b.order;
-  };
-  for (const Cand& c : cands) {
-    if (hits.size() >= opt_.max_similar) {
-      std::nth_element(hits.begin(), hits.begin() + static_cast<long>(opt_.max_similar) - 1,
-                       hits.end(), better);
-      hits.resize(opt_.max_similar);
-      double kth = std::min_element(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
-                     return a.ratio < b.ratio;
-                   })->ratio;
-      if (c.bound < kth) break;
-    }
-    double r = difflib::ratio(t, files_[c.rec].name);
-    if (r >= thr) hits.push_back({r, c.order, c.rec});
-  }
-  std::sort(hits.begin(), hits.end(), better);
-  if (hits.size() > opt_.max_similar) hits.resize(opt_.max_similar);
+  const std::u32string t = difflib::code_points(target);
+  const std::vector<Hit> hits = best_hits(candidates(t, packed(dir), *this, opt_.similar_threshold),
+                                          t, *this, opt_.similar_threshold, opt_.max_similar);
   std::vector<SimilarFile> out;
   out.reserve(hits.size());
   for (const Hit& h : hits) out.push_back({files_[h.rec].path, h.ratio});

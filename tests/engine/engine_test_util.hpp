@@ -49,11 +49,26 @@ class ScriptedProcesses final : public ProcessRunner {
   }
 };
 
+// The run's interrupt as a test raises it: requested from the first time
+// `when` says so (as if SIGINT arrived then), and from then on.
+class InterruptWhen final : public InterruptPort {
+ public:
+  std::function<bool()> when;
+  [[nodiscard]] bool requested() const override {
+    if (!raised_ && when && when()) raised_ = true;
+    return raised_;
+  }
+
+ private:
+  mutable bool raised_ = false;
+};
+
 struct Harness {
   test::TempDir dir;
   std::string repo;
   std::shared_ptr<CrashAt> crash = std::make_shared<CrashAt>();
   std::shared_ptr<ScriptedProcesses> processes = std::make_shared<ScriptedProcesses>();
+  std::shared_ptr<InterruptWhen> interrupt = std::make_shared<InterruptWhen>();
   RunOptions opts;
 
   Harness() {
@@ -65,12 +80,16 @@ struct Harness {
     opts.common.verbosity = -1;  // quiet console
   }
 
-  [[nodiscard]] Ports ports() const { return Ports{fixed_clock(1767225600), crash, processes}; }
+  [[nodiscard]] Ports ports() const {
+    return Ports{fixed_clock(1767225600), crash, processes, interrupt};
+  }
   int run() { return run_command(opts, ports()); }
+  // A new invocation: no crash, no interrupt.
   int resume() {
     RunOptions o = opts;
     o.resume = true;
     crash = std::make_shared<CrashAt>();
+    interrupt = std::make_shared<InterruptWhen>();
     return run_command(o, ports());
   }
 

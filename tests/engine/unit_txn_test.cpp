@@ -1,8 +1,9 @@
 // The engine in-process, through its ports (no binary started): a unit
 // commits, a task fails, the failure budget stops the run, a crash at every
-// numbered step resumes to the uninterrupted result, and every way out of a
-// unit that is not its commit goes through the one rollback (failed/ ref
-// saved, scratch worktree restored).
+// numbered step resumes to the uninterrupted result, an interrupt during a
+// task rolls its unit back and stops the run, and every way out of a unit that
+// is not its commit goes through the one rollback (failed/ ref saved, scratch
+// worktree restored).
 #include <gtest/gtest.h>
 
 #include <stdexcept>
@@ -156,6 +157,51 @@ TEST(EngineInProcess, AResumeAfterAStopEndsWithTheUninterruptedResult) {
   };
   EXPECT_EQ(h.run(), 3);
   EXPECT_EQ(h.state().stopped_at, "missing_code");
+  EXPECT_EQ(h.resume(), 0);
+  EXPECT_EQ(h.tree(h.branch()), reference().tree);
+  EXPECT_EQ(h.messages(), reference().messages);
+  EXPECT_EQ(h.state().status, "finished");
+}
+
+// SIGINT while a task runs (the interrupt port, raised once the unit's first
+// task has written its file): the unit's next task does not run, the unit
+// rolls back through the one rollback (its first task's work kept under
+// failed/ on top of the checkpoint, the scratch restored), the run stops with
+// exit 3, and a resume ends with the uninterrupted result.
+TEST(EngineInProcess, AnInterruptDuringATaskRollsTheUnitBackAndAResumeFinishesIt) {
+  Harness h;
+  const fs::path scratch = test::scratch_path(h.repo);
+  // not_implemented's two tasks: TSK-INV-010 writes docs/configuration.md,
+  // TSK-INV-003 src/inventory/suppliers.py (and its test).
+  const std::vector<std::string> firsts = {"docs/configuration.md", "src/inventory/suppliers.py"};
+  h.interrupt->when = [&] {
+    for (const auto& f : firsts)
+      if (fs::exists(scratch / f)) return true;
+    return false;
+  };
+  EXPECT_EQ(h.run(), 3);
+  EXPECT_TRUE(h.interrupt->requested());
+  RunState s = h.state();
+  EXPECT_EQ(s.status, "stopped");
+  EXPECT_EQ(s.stopped_at, "not_implemented");
+  EXPECT_NE(s.reason.find("interrupted"), std::string::npos) << s.reason;
+  EXPECT_TRUE(s.completed.empty());
+  EXPECT_EQ(h.git({"rev-parse", h.branch()}), h.git({"rev-parse", "HEAD"}));  // nothing landed
+  // The one rollback: the first task's work under failed/, on top of the
+  // checkpoint, without the second task's.
+  const std::string failed = "refs/smartspec/failed/20251226_083000/not_implemented";
+  EXPECT_EQ(h.git({"rev-parse", failed + "^"}), h.git({"rev-parse", "HEAD"}));
+  EXPECT_NE(h.git({"log", "-1", "--format=%B", failed}).find("interrupted"), std::string::npos);
+  const std::string changed = h.git({"diff", "--name-only", "HEAD", failed});
+  int written = 0;
+  for (const auto& f : firsts) written += changed.find(f) != std::string::npos ? 1 : 0;
+  EXPECT_EQ(written, 1) << changed;
+  EXPECT_NE(h.tree(failed), reference().first_unit_tree);
+  // The scratch worktree is back at the checkpoint.
+  for (const auto& f : firsts) EXPECT_FALSE(fs::exists(scratch / f)) << f;
+  // Only the other units' refs: no unit after it ran.
+  EXPECT_EQ(h.git({"for-each-ref", "--format=%(refname)", "refs/smartspec/failed/"}), failed);
+
   EXPECT_EQ(h.resume(), 0);
   EXPECT_EQ(h.tree(h.branch()), reference().tree);
   EXPECT_EQ(h.messages(), reference().messages);

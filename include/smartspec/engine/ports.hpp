@@ -1,12 +1,11 @@
 // The engine's ports: what a run touches outside its own memory besides the
-// repository itself — the time, the processes it starts, and the numbered
-// steps where a test may crash it. The engine calls only these interfaces;
-// the composition root (cli/main.cpp) installs the real ones, in-process
-// tests install fakes (tests/engine/engine_test_util.hpp). Test seams such as
-// SMARTSPEC_CRASH_AT and SMARTSPEC_FAKE_TIME are read there, never by the
-// engine. Version control and the scratch workspace are the git module's
-// Repository and Scratch: real libgit2 repositories in temporary directories
-// are as fast as fakes would be, and only they prove the trees and refs.
+// repository itself — the time, the processes it starts, whether it was
+// interrupted, and the numbered steps where a test may crash it. The engine calls only these
+// interfaces; the composition root (cli/main.cpp) installs the real ones, in-process tests install
+// fakes (tests/engine/engine_test_util.hpp). Test seams such as SMARTSPEC_CRASH_AT and
+// SMARTSPEC_FAKE_TIME are read there, never by the engine. Version control and the scratch
+// workspace are the git module's Repository and Scratch: real libgit2 repositories in temporary
+// directories are as fast as fakes would be, and only they prove the trees and refs.
 #pragma once
 
 #include <ctime>
@@ -63,13 +62,28 @@ class ProcessRunner {
 
 std::shared_ptr<ProcessRunner> real_processes();
 
+// Whether the run was asked to stop (SIGINT, SIGTERM, SIGHUP). A unit asks
+// before each task and around its seal: an interrupted unit rolls back and the
+// run stops, resumable (docs/DESIGN.md "Exit codes": 3). Once requested it
+// stays requested.
+class InterruptPort {
+ public:
+  virtual ~InterruptPort() = default;
+  [[nodiscard]] virtual bool requested() const = 0;
+};
+
+// The real one: the process-wide flag the run's signal handlers raise
+// (exec::interrupt_processes, which also ends a running process's tree).
+std::shared_ptr<InterruptPort> signal_interrupt();
+
 struct Ports {
   std::shared_ptr<Clock> clock;
   std::shared_ptr<CrashPort> crash;
   std::shared_ptr<ProcessRunner> processes;
+  std::shared_ptr<InterruptPort> interrupt;
 };
 
-// The real ports: the machine's clock, no crash, real processes.
+// The real ports: the machine's clock, no crash, real processes, the signals.
 Ports real_ports();
 
 }  // namespace smartspec::engine
