@@ -217,6 +217,17 @@ int run_command(const RunOptions& opts, const Ports& ports) {
       std::fputs("{\n  \"run_id\": \"\",\n  \"exit_code\": 0,\n  \"units\": []\n}\n", stdout);
     return to_int(Exit::kOk);
   }
+  // The checker's interpreter starts now, in the scratch worktree's path (its
+  // root only names the paths it is sent), so that its start-up overlaps the
+  // lock, the state and the scratch rather than delaying the first check
+  // (issue 21: most of a short apply run's fixed cost). Every way out below
+  // ends it with the session.
+  std::unique_ptr<exec::SyntaxSession> early_syntax;
+  if (merged->shard_n == 0)
+    if (auto base = git::Scratch::base_dir(in->repo)) {
+      early_syntax = std::make_unique<exec::SyntaxSession>(*base + "/main", merged->checks);
+      early_syntax->warm_up(Runner::plan_outputs(in->plan));
+    }
   auto lock = take_lock(in->repo, in->run_id);
   if (!lock) return error_exit(lock.error());
   // A shard writes no run refs: nothing of the run's may block it.
@@ -230,6 +241,7 @@ int run_command(const RunOptions& opts, const Ports& ports) {
   exec::set_process_record(procs);
   if (merged->shard_n > 0) return run_shard(*merged, *in, console, ports);
   Runner runner(*merged, *in, console, ports);
+  runner.adopt_syntax_session(std::move(early_syntax));
   return runner.run();
 }
 

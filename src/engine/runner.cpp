@@ -118,12 +118,21 @@ Result<void> Runner::open_scratch() {
 // started now when the plan names Python files, so that it is ready by the
 // first task.
 void Runner::start_syntax_session() {
+  if (early_syntax_ && early_syntax_->root() == run_.scratch->path()) {
+    run_.syntax = std::move(early_syntax_);
+    return;
+  }
+  early_syntax_.reset();
   run_.syntax = std::make_unique<exec::SyntaxSession>(run_.scratch->path(), run_.opts.checks);
+  run_.syntax->warm_up(plan_outputs(run_.in.plan));
+}
+
+std::vector<std::string> Runner::plan_outputs(const plan::Plan& plan) {
   std::vector<std::string> outputs;
-  for (const auto& u : run_.in.plan.units)
+  for (const auto& u : plan.units)
     for (const auto& t : u.tasks)
       for (const auto& f : t.files) outputs.push_back(f.path);
-  run_.syntax->warm_up(outputs);
+  return outputs;
 }
 
 void Runner::verify_before() {

@@ -2,9 +2,11 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "engine/run_context.hpp"
 
@@ -18,6 +20,14 @@ class Runner {
   // The process exit code (docs/DESIGN.md "Exit codes").
   int run();
 
+  // The plan's output paths (what the syntax checks will see).
+  static std::vector<std::string> plan_outputs(const plan::Plan& plan);
+  // A checker already started for `root` (run_command starts it before the
+  // lock, so that the interpreter's start-up overlaps the run's own start).
+  void adopt_syntax_session(std::unique_ptr<exec::SyntaxSession> s) {
+    early_syntax_ = std::move(s);
+  }
+
  private:
   // What the start found: go on with the units, or the run already finished.
   enum class Start { kGoOn, kAlreadyFinished };
@@ -30,6 +40,9 @@ class Runner {
   void begin_report();
   Result<void> open_scratch();
   void start_syntax_session();
+  // The checker run_command started before taking the lock (see
+  // start_syntax_checker), kept when its root is the scratch worktree.
+  std::unique_ptr<exec::SyntaxSession> early_syntax_;
   void verify_before();
   // Units the run committed before this invocation: unit → commit ("" when
   // only the state records it).

@@ -61,6 +61,8 @@ class SyntaxSession {
   // The interpreter that runs the Python checker as it names itself
   // (sys.executable), once it has answered a check; "" before.
   const std::string& interpreter() const { return interpreter_; }
+  // The directory the checked paths are relative to (absolute, normalised).
+  const std::string& root() const { return root_; }
 
  private:
   bool start();
