@@ -61,7 +61,9 @@ class JobsBoard {
       draw();
     };
   }
-  // A call ended (the caller holds the run's lock).
+  // A task is settled: its call ended, or it needs none (already done, not
+  // run, restored from its ref, a shard's result). The caller holds the
+  // run's lock. "<done>/<total> done" counts these.
   void finished(std::size_t i) {
     calls_.erase(i);
     ++done_;
@@ -200,7 +202,10 @@ Result<void> UnitTransaction::execute_agent_jobs(AgentContext& ctx) {
     while (!tool_error && !free_lanes.empty() && next < n) {
       const std::size_t i = next++;
       const plan::PlannedTask& t = unit_.tasks[i];
-      if (begin_task(t, slots[i]) != TaskStart::kRun) continue;
+      if (begin_task(t, slots[i]) != TaskStart::kRun) {
+        board.finished(i);
+        continue;
+      }
       if (auto saved = saved_task(r, t.id)) {  // a resumed unit: not called again
         report::TaskReport tr = std::move(saved->second);
         tr.number = slots[i].number;
