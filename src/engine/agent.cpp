@@ -40,6 +40,8 @@ class AgentCall {
   Result<void> prepare();
   // One agent process; true when no further attempt is made.
   Result<bool> attempt();
+  Result<void> user_state_before(UserStateCheck& check);
+  Result<exec::ProcResult> run_unlocked(const exec::ProcSpec& spec);
   exec::ProcSpec spec_for(const std::string& prompt_path, const std::string& prompt) const;
   Result<void> judge(const Result<exec::ProcResult>& proc, const std::string& escaped);
   void check_syntax();
@@ -64,6 +66,9 @@ class AgentCall {
   int error_line_ = 0;
   std::vector<std::string> notes_;
   std::vector<git::WorktreeChange> changes_;
+  // --jobs: the comparison made as soon as the agent ended, unlocked.
+  std::optional<Result<std::vector<git::WorktreeChange>>> pre_changes_;
+  std::optional<std::vector<std::pair<std::string, std::string>>> pre_special_;
   bool ran_ = true;
   int attempt_ = 0;
   std::vector<Missing> missing_;  // after the last attempt: what does not verify
@@ -121,6 +126,51 @@ exec::ProcSpec AgentCall::spec_for(const std::string& prompt_path,
   return spec;
 }
 
+// The user's repository before the call: the previous call's "after" (one
+// call at a time), the lanes' shared snapshot (--jobs), else a new one.
+Result<void> AgentCall::user_state_before(UserStateCheck& check) {
+  std::optional<git::UserState>* shared = ctx_.shared_user_state.get();
+  if (ctx_.user_state_after && ctx_.shared_lock == nullptr) {
+    check.before(std::move(*ctx_.user_state_after));
+  } else if (shared != nullptr && shared->has_value()) {
+    check.before(**shared);
+  } else {
+    TRY_VOID(check.before());
+  }
+  ctx_.user_state_after.reset();
+  return {};
+}
+
+// The agent process. With --jobs the run's lock is released while it runs,
+// so the other lanes use git meanwhile, and while this lane's checkout is
+// compared with its base right after (its own repository handle; nothing of
+// the run's shared state): judge() takes that comparison.
+Result<exec::ProcResult> AgentCall::run_unlocked(const exec::ProcSpec& spec) {
+  pre_changes_.reset();
+  pre_special_.reset();
+  struct Unlocked {
+    std::mutex* mu;
+    explicit Unlocked(std::mutex* m) : mu(m) {
+      if (mu != nullptr) mu->unlock();
+    }
+    ~Unlocked() {
+      if (mu != nullptr) mu->lock();
+    }
+    Unlocked(const Unlocked&) = delete;
+    Unlocked& operator=(const Unlocked&) = delete;
+  } unlocked(ctx_.shared_lock);
+  Result<exec::ProcResult> ended = [&] {
+    AgentTicker ticker(log_path_, ctx_.on_tick);
+    return ctx_.processes->run(spec);
+  }();
+  if (ctx_.shared_lock != nullptr && ended && !ended->interrupted && !ended->timed_out &&
+      ended->exit_code == 0 && fingerprint(root_ + "/.git") == gitlink_before_) {
+    pre_changes_ = git::worktree_changes(ctx_.repo, root_, ctx_.snapshot_tree);
+    pre_special_ = special_files(root_);
+  }
+  return ended;
+}
+
 Result<bool> AgentCall::attempt() {
   ++attempt_;
   // Attempt 1 writes <stem>.prompt.md and <stem>.log; later ones <stem>.attempt-N.*
@@ -137,30 +187,17 @@ Result<bool> AgentCall::attempt() {
   const exec::ProcSpec spec = spec_for(prompt_path, prompt);
 
   UserStateCheck user_state(ctx_.repo, ctx_.scratch);
-  if (ctx_.user_state_after && ctx_.shared_lock == nullptr) {
-    user_state.before(std::move(*ctx_.user_state_after));
-  } else {
-    TRY_VOID(user_state.before());
-  }
-  ctx_.user_state_after.reset();
-  Result<exec::ProcResult> proc = [&] {
-    // With --jobs the other lanes use git while this agent runs.
-    struct Unlocked {
-      std::mutex* mu;
-      explicit Unlocked(std::mutex* m) : mu(m) {
-        if (mu != nullptr) mu->unlock();
-      }
-      ~Unlocked() {
-        if (mu != nullptr) mu->lock();
-      }
-      Unlocked(const Unlocked&) = delete;
-      Unlocked& operator=(const Unlocked&) = delete;
-    } unlocked(ctx_.shared_lock);
-    AgentTicker ticker(log_path_, ctx_.on_tick);
-    return ctx_.processes->run(spec);
-  }();
+  TRY_VOID(user_state_before(user_state));
+  Result<exec::ProcResult> proc = run_unlocked(spec);
   TRY(const std::string escaped, user_state.after("agent"));
   if (escaped.empty()) ctx_.user_state_after = user_state.last();
+  if (std::optional<git::UserState>* shared = ctx_.shared_user_state.get()) {
+    if (escaped.empty()) {
+      *shared = user_state.last();
+    } else {
+      shared->reset();
+    }
+  }
   TRY_VOID(judge(proc, escaped));
   if (error_.empty()) check_syntax();
   if (!error_.empty()) {
@@ -192,8 +229,14 @@ Result<void> AgentCall::judge(const Result<exec::ProcResult>& proc, const std::s
     error_ = ".git: the agent changed the worktree's git link; refused";
     error_file_ = ".git";
   } else {
-    TRY(changes_, git::worktree_changes(ctx_.repo, root_, ctx_.snapshot_tree));
-    if (auto refusal = find_refusal(root_, changes_, special_files(root_))) {
+    // Compared while the lock was released (--jobs), else now.
+    if (pre_changes_) {
+      TRY(changes_, std::move(*pre_changes_));
+    } else {
+      TRY(changes_, git::worktree_changes(ctx_.repo, root_, ctx_.snapshot_tree));
+    }
+    if (auto refusal = find_refusal(root_, changes_,
+                                    pre_special_ ? std::move(*pre_special_) : special_files(root_))) {
       error_ = refusal->message;
       error_file_ = refusal->path;
     }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -48,6 +49,12 @@ struct AgentContext {
   // other with nothing but the tool in between (one context per unit, or per
   // task in a --jobs lane). Saves a snapshot of the repository per call.
   std::optional<git::UserState> user_state_after = std::nullopt;
+  // --jobs: the newest snapshot of the user's repository a call's check took
+  // and found unchanged, shared by the unit's lanes (guarded by shared_lock).
+  // Any snapshot taken before a call's agent starts is a sound "before" for
+  // it: a change made while the agent ran is after it either way. A check
+  // that finds a change empties it, so the next call takes its own.
+  std::shared_ptr<std::optional<git::UserState>> shared_user_state = nullptr;
 };
 
 struct AgentResult {

@@ -18,8 +18,11 @@ std::string absolute_dir(const std::string& d) {
 
 }  // namespace
 
+// The scratch's whole base directory is the tool's: with --jobs every lane's
+// checkout is there, and a snapshot taken by one lane's check serves another's.
 UserStateCheck::UserStateCheck(const git::Repository& repo, const git::Scratch& scratch)
-    : repo_(repo), skip_{scratch.path(), scratch.git_dir()} {}
+    : repo_(repo),
+      skip_{scratch.path(), scratch.git_dir(), fs::path(scratch.path()).parent_path().string()} {}
 
 Result<void> UserStateCheck::before() {
   TRY(before_, git::user_state(repo_, skip_));

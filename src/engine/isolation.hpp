@@ -26,6 +26,8 @@ class UserStateCheck {
   // "<who> changed your repository outside its worktree: refs/heads/main,
   // .git/config, README.md (working tree) and 2 more".
   Result<std::string> after(const std::string& who);
+  // The state before() took or was given.
+  [[nodiscard]] const git::UserState& first() const { return before_; }
   // The state after() saw.
   [[nodiscard]] const git::UserState& last() const { return after_; }
 

@@ -192,6 +192,7 @@ Result<void> ShardRun::run_at_once(const std::vector<Share>& todo) {
   std::vector<std::size_t> free_lanes;
   for (std::size_t k = lanes.size(); k-- > 0;) free_lanes.push_back(k);  // lane 1 first
   std::mutex mu;
+  auto user_state = std::make_shared<std::optional<git::UserState>>();
   std::condition_variable cv;
   std::deque<std::size_t> finished;
   std::vector<std::thread> threads;
@@ -216,6 +217,7 @@ Result<void> ShardRun::run_at_once(const std::vector<Share>& todo) {
       auto [scratch, syntax] = lanes[lane_of[i]];
       contexts[i] = std::make_unique<AgentContext>(context(todo[i], *scratch, syntax));
       contexts[i]->shared_lock = &mu;
+      contexts[i]->shared_user_state = user_state;
       ++running;
       threads.emplace_back([&, i] {
         std::unique_lock<std::mutex> held(mu);

@@ -24,6 +24,7 @@
 
 #include "engine/agent.hpp"
 #include "engine/agent_internal.hpp"
+#include "engine/isolation.hpp"
 #include "engine/run_internal.hpp"
 #include "engine/state.hpp"
 #include "engine/task_refs.hpp"
@@ -179,6 +180,11 @@ Result<void> UnitTransaction::execute_agent_jobs(AgentContext& ctx) {
   std::vector<bool> no_shard(n, false);  // --from-shards: no result of a shard, called here
 
   std::mutex mu;
+  // One snapshot of the user's repository serves as "before" for the calls
+  // that start together (AgentContext::shared_user_state); when it cannot be
+  // taken, each call takes its own and says why.
+  auto user_state = std::make_shared<std::optional<git::UserState>>();
+  if (UserStateCheck first(r.repo, ctx.scratch); first.before()) *user_state = first.first();
   JobsBoard board(r.console, uname_, static_cast<int>(n), mu);
   std::condition_variable cv;
   std::deque<std::size_t> finished;
@@ -245,6 +251,7 @@ Result<void> UnitTransaction::execute_agent_jobs(AgentContext& ctx) {
       c.program = ctx.program;
       c.processes = ctx.processes;
       c.shared_lock = &mu;
+      c.shared_user_state = user_state;
       c.on_tick = board.ticker_for(i, t.id);
       ++running;
       threads.emplace_back([&, i] {

@@ -101,12 +101,82 @@ Result<Replay> cherry_pick(Repository& repo, const Oid& commit, const Oid& onto)
                       raw != nullptr ? raw : "");
 }
 
+namespace {
+
+// True when a path of `a` and one of `b` are the same or one is a directory
+// holding the other (both sorted lists of file paths).
+bool related_paths(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  std::set<std::string> files(a.begin(), a.end());
+  std::set<std::string> dirs;
+  for (const auto& p : a)
+    for (std::size_t k = p.find('/'); k != std::string::npos; k = p.find('/', k + 1))
+      dirs.insert(p.substr(0, k));
+  for (const auto& p : b) {
+    if (files.count(p) != 0 || dirs.count(p) != 0) return true;
+    for (std::size_t k = p.find('/'); k != std::string::npos; k = p.find('/', k + 1))
+      if (files.count(p.substr(0, k)) != 0) return true;
+  }
+  return false;
+}
+
+// `ours` with the entries of `paths` taken from `theirs` (absent there:
+// removed), by git_tree_create_updated: the cost of the changed paths. None
+// when a path of `paths` is a directory of another (a file became a
+// directory or back): the caller merges the whole trees.
+std::optional<Result<Oid>> apply_side(git_repository* raw, git_tree* ours, git_tree* theirs,
+                                      const std::vector<std::string>& paths) {
+  std::set<std::string> dirs;
+  for (const auto& p : paths)
+    for (std::size_t k = p.find('/'); k != std::string::npos; k = p.find('/', k + 1))
+      dirs.insert(p.substr(0, k));
+  for (const auto& p : paths)
+    if (dirs.count(p) != 0) return std::nullopt;
+  std::vector<git_tree_update> updates(paths.size());
+  std::vector<TreeEntryPtr> owners;
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    git_tree_update& u = updates[i];
+    u.path = paths[i].c_str();
+    git_tree_entry* te = nullptr;
+    if (git_tree_entry_bypath(&te, theirs, u.path) == 0) {
+      owners.emplace_back(te);
+      if (git_tree_entry_type(te) == GIT_OBJECT_TREE) return std::nullopt;
+      u.action = GIT_TREE_UPDATE_UPSERT;
+      git_oid_cpy(&u.id, git_tree_entry_id(te));
+      u.filemode = git_tree_entry_filemode(te);
+    } else {
+      u.action = GIT_TREE_UPDATE_REMOVE;
+    }
+  }
+  git_oid id;
+  int rc = git_tree_create_updated(&id, raw, ours, updates.size(), updates.data());
+  if (rc != 0) return Result<Oid>(fail_git("cannot write the merged tree", rc));
+  return Result<Oid>(to_hex(id));
+}
+
+}  // namespace
+
+// When the two sides changed unrelated paths the three-way merge takes each
+// path from the side that changed it: `ours` plus the paths `theirs` changed,
+// built from those paths alone (tree-to-tree diffs skip the subtrees both
+// sides share). Anything else is libgit2's merge of the whole trees.
 Result<TreeMerge> merge_trees(Repository& repo, const Oid& ancestor, const Oid& ours,
                               const Oid& theirs) {
+  if (theirs == ancestor || ours == theirs) return TreeMerge{ours, {}};
+  if (ours == ancestor) return TreeMerge{theirs, {}};
   TreePtr base = tree_for(repo.raw(), ancestor);
   TreePtr one = tree_for(repo.raw(), ours);
   TreePtr two = tree_for(repo.raw(), theirs);
   if (!base || !one || !two) return fail_code("cannot merge: a tree does not exist", kNotFound);
+  {
+    TRY(auto ours_paths, repo.changed_paths(ancestor, ours));
+    TRY(auto their_paths, repo.changed_paths(ancestor, theirs));
+    if (!related_paths(ours_paths, their_paths)) {
+      if (auto applied = apply_side(repo.raw(), one.get(), two.get(), their_paths)) {
+        TRY(Oid tree, std::move(*applied));
+        return TreeMerge{tree, {}};
+      }
+    }
+  }
   git_merge_options mopts;
   git_merge_options_init(&mopts, GIT_MERGE_OPTIONS_VERSION);
   mopts.flags = static_cast<git_merge_flag_t>(0);  // no rename detection: paths as they are

@@ -378,6 +378,40 @@ TEST(AgentJobs, AbortDeletesTheTaskRefs) {
   EXPECT_FALSE(fs::exists(scratch_path(repo, "lane-2")));
 }
 
+// The lanes share one snapshot of the user's repository as the "before" of
+// their calls: a call that starts later (the third, once a lane is free)
+// and changes the user's working tree is still caught and named, and the
+// calls that ended before it are not blamed.
+TEST(AgentJobs, AChangeToTheUsersRepositoryByALaterCallIsCaught) {
+  TempDir dir;
+  std::string repo = make_inventory_repo(dir);
+  const std::string agent = dir.str() + "/agent.sh";
+  write(agent,
+        "set -e\n"
+        "cat > /dev/null\n"
+        "mkdir -p agent_notes\n"
+        "printf '%s\\n' \"$SMARTSPEC_TASK_ID\" > agent_notes/$SMARTSPEC_TASK_ID.md\n"
+        "if [ \"$SMARTSPEC_TASK_ID\" = TSK-INV-012 ]; then\n"
+        "  sleep 1\n"
+        "  echo stray >> " +
+            repo + "/docs/stray.md\n"
+                   "fi\n");
+  auto r = run_jobs(repo, agent, 2);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  auto show = run_tool({"show", kRunId, "--json"}, repo);
+  const std::string late = json_task(show.out, "TSK-INV-012");
+  EXPECT_NE(late.find("\"status\": \"failed\""), std::string::npos) << late;
+  EXPECT_NE(late.find("agent changed your repository outside its worktree: docs/stray.md "
+                      "(working tree); refused"),
+            std::string::npos)
+      << late;
+  for (const char* id : {"TSK-INV-010", "TSK-INV-011"})
+    EXPECT_EQ(json_task(show.out, id).find("outside its worktree"), std::string::npos)
+        << show.out;
+  // Named, not undone: the file is the user's to look at.
+  EXPECT_EQ(read(fs::path(repo) / "docs" / "stray.md"), "stray\n");
+}
+
 TEST(AgentJobs, JobsBelowOneIsAUsageError) {
   TempDir dir;
   std::string repo = make_inventory_repo(dir);
