@@ -235,8 +235,8 @@ Result<void> AgentCall::judge(const Result<exec::ProcResult>& proc, const std::s
     } else {
       TRY(changes_, git::worktree_changes(ctx_.repo, root_, ctx_.snapshot_tree));
     }
-    if (auto refusal = find_refusal(root_, changes_,
-                                    pre_special_ ? std::move(*pre_special_) : special_files(root_))) {
+    if (auto refusal = find_refusal(
+            root_, changes_, pre_special_ ? std::move(*pre_special_) : special_files(root_))) {
       error_ = refusal->message;
       error_file_ = refusal->path;
     }

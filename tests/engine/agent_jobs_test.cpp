@@ -394,8 +394,9 @@ TEST(AgentJobs, AChangeToTheUsersRepositoryByALaterCallIsCaught) {
         "if [ \"$SMARTSPEC_TASK_ID\" = TSK-INV-012 ]; then\n"
         "  sleep 1\n"
         "  echo stray >> " +
-            repo + "/docs/stray.md\n"
-                   "fi\n");
+            repo +
+            "/docs/stray.md\n"
+            "fi\n");
   auto r = run_jobs(repo, agent, 2);
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   auto show = run_tool({"show", kRunId, "--json"}, repo);
@@ -406,8 +407,7 @@ TEST(AgentJobs, AChangeToTheUsersRepositoryByALaterCallIsCaught) {
             std::string::npos)
       << late;
   for (const char* id : {"TSK-INV-010", "TSK-INV-011"})
-    EXPECT_EQ(json_task(show.out, id).find("outside its worktree"), std::string::npos)
-        << show.out;
+    EXPECT_EQ(json_task(show.out, id).find("outside its worktree"), std::string::npos) << show.out;
   // Named, not undone: the file is the user's to look at.
   EXPECT_EQ(read(fs::path(repo) / "docs" / "stray.md"), "stray\n");
 }
