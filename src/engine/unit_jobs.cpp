@@ -133,14 +133,33 @@ Result<void> UnitTransaction::open_lanes(std::size_t n) {
     (void)lane.scratch.lock(
         "smartspec-batch: reusable full checkout of a --jobs lane (remove with "
         "smartspec-batch clean)");
-    if (!lane.checked) {  // what a killed run left there is unknown: compare everything once
-      TRY(auto put_back, reset_checkout(r.repo, lane.scratch, base_tree_, false));
-      (void)put_back;
+    // What a killed run left there is unknown: compared whole once per
+    // invocation, unless the lane's clean stamp says the tool put it back
+    // and nothing ran in it since (Scratch::stamp_clean).
+    if (!lane.checked) {
+      if (!lane.scratch.clean_stamped()) {
+        TRY(auto put_back, reset_checkout(r.repo, lane.scratch, base_tree_, false));
+        (void)put_back;
+      }
       lane.checked = true;
     } else if (!lane.dirty.empty()) {
       TRY_VOID(lane.scratch.materialize(r.checkpoint, lane.dirty));
     }
     lane.dirty.clear();
+  }
+  return {};
+}
+
+// Every call has ended: each extra lane is put back to the unit's base (the
+// paths its last task changed) and stamped clean, so that the next
+// invocation need not compare it whole.
+Result<void> UnitTransaction::stamp_lanes(std::size_t lanes) {
+  RunContext& r = run_;
+  for (std::size_t k = 0; k + 1 < lanes; ++k) {
+    RunContext::Lane& lane = *r.lanes[k];
+    if (!lane.dirty.empty()) TRY_VOID(lane.scratch.materialize(r.checkpoint, lane.dirty));
+    lane.dirty.clear();
+    TRY_VOID(lane.scratch.stamp_clean());
   }
   return {};
 }
@@ -240,6 +259,10 @@ Result<void> UnitTransaction::execute_agent_jobs(AgentContext& ctx) {
         }
         lane_dirty[lane]->clear();
       }
+      if (auto dropped = lane_scratch[lane]->drop_clean_stamp(); !dropped) {
+        tool_error = dropped.error();  // an agent must never run under a clean stamp
+        return;
+      }
       free_lanes.pop_back();
       lane_of[i] = lane;
       started[i] = r.clock.seconds();
@@ -317,6 +340,7 @@ Result<void> UnitTransaction::execute_agent_jobs(AgentContext& ctx) {
   for (auto& t : threads) t.join();
   threads.clear();
   if (tool_error) return fail(std::move(*tool_error));
+  TRY_VOID(stamp_lanes(lanes));
   spdlog::debug("unit {}: calls done", uname_);
 
   // The base merged with each task's tree, in task order.

@@ -92,6 +92,7 @@ class UnitTransaction {
   // task re-run after the others on the merged tree.
   Result<void> execute_agent_jobs(AgentContext& ctx);
   Result<void> open_lanes(std::size_t n);
+  Result<void> stamp_lanes(std::size_t lanes);
   // --from-shards (unit_shards.cpp): when a shard left a result of `t` made on
   // the run's base, takes it instead of a call: its report in `tr`, its tree
   // in `res`, the tree it was made from in `from`.

@@ -120,6 +120,7 @@ Result<void> remove_legacy(Repository& repo, const std::string& name) {
   }
   TRY_VOID(remove_entry(old));
   TRY_VOID(remove_entry(old + ".full"));
+  TRY_VOID(remove_entry(old + ".clean"));
   git_reference* ref = nullptr;
   if (git_reference_lookup(&ref, repo.raw(),
                            ("refs/heads/smartspec/scratch+tmp+" + name).c_str()) == 0) {
@@ -150,7 +151,9 @@ std::optional<std::string> name_in(const std::string& base, const std::string& w
     return std::nullopt;
   }
   std::string name = worktree.substr(base.size() + 1);
-  if (!valid_name(name) || name.ends_with(".git") || name.ends_with(".full")) return std::nullopt;
+  if (!valid_name(name) || name.ends_with(".git") || name.ends_with(".full") ||
+      name.ends_with(".clean"))
+    return std::nullopt;
   return name;
 }
 
@@ -201,7 +204,8 @@ Result<std::string> Scratch::base_dir(const Repository& repo) {
 }
 
 Result<Scratch> Scratch::open(Repository& repo, const std::string& name) {
-  if (!valid_name(name) || name.ends_with(".git") || name.ends_with(".full")) {
+  if (!valid_name(name) || name.ends_with(".git") || name.ends_with(".full") ||
+      name.ends_with(".clean")) {
     return fail("invalid scratch worktree name '" + name + "'");
   }
   ensure_init();
@@ -221,6 +225,7 @@ Result<Scratch> Scratch::open(Repository& repo, const std::string& name) {
     // place: the git directory is built aside and appears by one rename, the
     // worktree (empty: lazy) after it.
     TRY_VOID(remove_entry(s.path_ + ".full"));
+    TRY_VOID(remove_entry(s.path_ + ".clean"));
     TRY_VOID(remove_entry(s.git_dir_));
     TRY_VOID(remove_entry(s.path_));
     const std::string staging = s.git_dir_ + ".new";
@@ -266,6 +271,7 @@ Result<void> Scratch::remove() {
   // The marker first (a half-removed checkout is never taken for a full one),
   // then the git directory (a worktree without it is debris the next open clears).
   TRY_VOID(remove_entry(path_ + ".full"));
+  TRY_VOID(remove_entry(path_ + ".clean"));
   TRY_VOID(remove_entry(git_dir_));
   TRY_VOID(remove_entry(path_));
   TRY_VOID(remove_entry(git_dir_ + ".new"));

@@ -158,12 +158,28 @@ std::optional<Oid> Scratch::full_commit() const {
   return text;
 }
 
+bool Scratch::clean_stamped() const {
+  auto stamp = read_text(path_ + ".clean");
+  auto full = full_commit();
+  return stamp && full && *stamp == *full;
+}
+
+Result<void> Scratch::stamp_clean() {
+  auto full = full_commit();
+  if (!full) return drop_clean_stamp();
+  return write_text(path_ + ".clean", *full);
+}
+
+Result<void> Scratch::drop_clean_stamp() { return remove_entry(path_ + ".clean"); }
+
 Result<void> Scratch::checkout_full(const Oid& commit) {
   git_repository* raw = repo_->raw();
   CommitPtr target = lookup_commit(raw, commit);
   if (!target) return fail_code("commit " + commit + " does not exist", kNotFound);
   const std::string marker = path_ + ".full";
   const std::optional<Oid> current = full_commit();
+  const bool was_clean = clean_stamped();
+  TRY_VOID(drop_clean_stamp());
   // While the worktree is being changed it is not a known full checkout: if
   // this is interrupted, the next call does a complete (forced) checkout.
   std::error_code ec;
@@ -196,7 +212,12 @@ Result<void> Scratch::checkout_full(const Oid& commit) {
   TRY_VOID(sync_index(wt_raw, tree.get(), incremental, changed, path_));
   rc = git_repository_set_head_detached(wt_raw, git_commit_id(target.get()));
   if (rc != 0) return fail_git("cannot set HEAD of " + path_, rc);
-  return write_text(marker, commit);
+  TRY_VOID(write_text(marker, commit));
+  // Exactly the old commit's files, then exactly the paths that differ
+  // rewritten: exactly the new commit's. (A forced checkout leaves what it
+  // does not know of: no stamp.)
+  if (was_clean && incremental) return stamp_clean();
+  return {};
 }
 
 // The scratch is no longer registered with the user's repository, so there

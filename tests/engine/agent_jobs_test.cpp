@@ -59,11 +59,25 @@ std::string write_agent(const TempDir& dir, bool shared) {
   return path;
 }
 
-CmdResult run_jobs(const std::string& repo, const std::string& agent, int jobs) {
-  return run_tool({"run", "--prompts-dir", fixture_pack(), "--tasks", "tasks.md", "--only-category",
-                   "not_implemented", "--agent", "sh " + agent, "--agent-timeout", "20",
-                   "--agent-attempts", "1", "--jobs", std::to_string(jobs)},
-                  repo);
+CmdResult run_jobs(const std::string& repo, const std::string& agent, int jobs,
+                   const std::vector<std::string>& more = {}) {
+  std::vector<std::string> args{"run",
+                                "--prompts-dir",
+                                fixture_pack(),
+                                "--tasks",
+                                "tasks.md",
+                                "--only-category",
+                                "not_implemented",
+                                "--agent",
+                                "sh " + agent,
+                                "--agent-timeout",
+                                "20",
+                                "--agent-attempts",
+                                "1",
+                                "--jobs",
+                                std::to_string(jobs)};
+  args.insert(args.end(), more.begin(), more.end());
+  return run_tool(args, repo);
 }
 
 // The run's report files (markdown and JSON), concatenated.
@@ -410,6 +424,38 @@ TEST(AgentJobs, AChangeToTheUsersRepositoryByALaterCallIsCaught) {
     EXPECT_EQ(json_task(show.out, id).find("outside its worktree"), std::string::npos) << show.out;
   // Named, not undone: the file is the user's to look at.
   EXPECT_EQ(read(fs::path(repo) / "docs" / "stray.md"), "stray\n");
+}
+
+// A lane put back by the tool is stamped clean and is not compared whole by
+// the next run; a lane without the stamp (what a killed run leaves) is, and
+// what was left in it never reaches a commit.
+TEST(AgentJobs, OnlyALaneStampedCleanSkipsTheWholeComparison) {
+  TempDir dir;
+  std::string repo = make_inventory_repo(dir);
+  write(dir.path() / "barrier", "1\n");
+  const std::string agent = write_agent(dir, false);
+  auto first = run_jobs(repo, agent, 3);
+  ASSERT_NE(first.exit_code, 2) << first.out << first.err;
+  const std::string lane = scratch_path(repo, "lane-2");
+  ASSERT_TRUE(fs::exists(lane + ".clean"));
+  EXPECT_EQ(read(lane + ".clean"), read(lane + ".full"));
+
+  // Debris in both lanes; lane-3 keeps its stamp, lane-2 loses it (a run
+  // killed while an agent ran there never stamps it).
+  write(fs::path(lane) / "debris.txt", "left by a killed run\n");
+  fs::remove(lane + ".clean");
+  const std::string lane3 = scratch_path(repo, "lane-3");
+  ASSERT_TRUE(fs::exists(lane3 + ".clean"));
+  auto second = run_jobs(repo, agent, 3, {"--run-id", "second"});
+  ASSERT_NE(second.exit_code, 2) << second.out << second.err;
+  EXPECT_FALSE(fs::exists(fs::path(lane) / "debris.txt"));
+  EXPECT_EQ(git(repo, {"ls-tree", "-r", "--name-only", "smartspec/second", "--", "debris.txt"}),
+            "");
+  EXPECT_EQ(
+      lines(git(repo, {"diff-tree", "--no-commit-id", "--name-status", "-r", "smartspec/second"})),
+      (std::vector<std::string>{"A\tagent_notes/TSK-INV-010.md", "A\tagent_notes/TSK-INV-011.md",
+                                "A\tagent_notes/TSK-INV-012.md", "A\tdocs/configuration.md"}));
+  EXPECT_TRUE(fs::exists(lane + ".clean"));
 }
 
 TEST(AgentJobs, JobsBelowOneIsAUsageError) {

@@ -214,6 +214,14 @@ class Scratch {
   Result<void> checkout_full(const Oid& commit);
   [[nodiscard]] bool is_full() const;                    // a full checkout is present
   [[nodiscard]] std::optional<Oid> full_commit() const;  // which commit it is at
+  // The clean stamp (<worktree>.clean): the checkout's files are exactly its
+  // full commit's, put back by the tool with no process run in it since (the
+  // tool drops the stamp before it starts one, and a killed run never writes
+  // it). A stamped checkout need not be compared whole with its commit once
+  // per invocation. checkout_full carries a valid stamp to the new commit.
+  Result<void> stamp_clean();
+  Result<void> drop_clean_stamp();
+  [[nodiscard]] bool clean_stamped() const;  // stamped, and the stamp names the full commit
 
   // Records why the scratch is kept (its git directory's `description`);
   // the same reason again writes nothing. unlock() drops it.
