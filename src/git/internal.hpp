@@ -72,6 +72,11 @@ CommitPtr lookup_commit(git_repository* repo, const Oid& id);
 // other directory: error "not a checkout of repository <common_dir>".
 Result<RepoPtr> open_scratch(const Repository& repo, const std::string& worktree);
 
+// Makes the entries of `paths` in `index` those of `tree` (removals first, so
+// a file can become a directory). False when libgit2 refuses one: the caller
+// then reloads the whole tree (src/git/worktree_index.cpp).
+bool update_index_paths(git_index* index, git_tree* tree, const std::vector<std::string>& paths);
+
 // Repository::Kind of a tree entry's file mode.
 Repository::Kind kind_of(git_filemode_t mode);
 

@@ -1,6 +1,7 @@
 // worktree_changes(): what a process changed in a checkout, by libgit2's
 // tree-to-workdir diff (the machinery behind `git status`), never by mtimes.
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 
@@ -25,6 +26,35 @@ Result<std::string> stored_content(git_repository* wt, const std::string& path) 
                      static_cast<std::size_t>(git_blob_rawsize(blob)));
 }
 
+// Makes `index`, which holds tree `current`, hold `base` by rewriting the
+// entries of the paths that differ between the two trees (usually those of
+// the previous call's change): every other entry keeps its stat data, and the
+// whole tree is not read. False (nothing to trust) when the result is not
+// exactly `base`.
+bool holds_after_update(git_repository* wt_raw, git_index* index, const git_oid* current,
+                        git_tree* base) {
+  git_tree* from_raw = nullptr;
+  if (git_tree_lookup(&from_raw, wt_raw, current) != 0) return false;
+  TreePtr from(from_raw);
+  git_diff_options opts;
+  git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
+  git_diff* diff = nullptr;
+  if (git_diff_tree_to_tree(&diff, wt_raw, from.get(), base, &opts) != 0) return false;
+  DiffPtr owner(diff);
+  std::vector<std::string> paths;
+  for (std::size_t i = 0; i < git_diff_num_deltas(diff); ++i) {
+    const git_diff_delta* d = git_diff_get_delta(diff, i);
+    const char* old_path = d->old_file.path;
+    const char* new_path = d->new_file.path;
+    if (old_path != nullptr) paths.emplace_back(old_path);
+    if (new_path != nullptr && (old_path == nullptr || std::strcmp(old_path, new_path) != 0))
+      paths.emplace_back(new_path);
+  }
+  git_oid now;
+  return update_index_paths(index, base, paths) && git_index_write_tree(&now, index) == 0 &&
+         git_oid_equal(&now, git_tree_id(base));
+}
+
 // The worktree's own index, made to hold `tree`, is a stat cache: entries
 // whose id did not change keep their stat data (git_index_read_tree), so
 // only files whose stat differs are read and hashed — a diff of the tree
@@ -41,11 +71,13 @@ Result<IndexPtr> index_holding(git_repository* wt_raw, git_tree* base, const Oid
   // tree. Otherwise (a process staged something, a conflict) it is reloaded.
   git_oid current;
   if (git_index_has_conflicts(index.get()) != 0 ||
-      git_index_write_tree(&current, index.get()) != 0 ||
-      !git_oid_equal(&current, git_tree_id(base))) {
+      git_index_write_tree(&current, index.get()) != 0) {
     rc = git_index_read_tree(index.get(), base);
-    if (rc != 0) return fail_git("cannot load tree " + tree + " into the index of " + worktree, rc);
+  } else if (!git_oid_equal(&current, git_tree_id(base)) &&
+             !holds_after_update(wt_raw, index.get(), &current, base)) {
+    rc = git_index_read_tree(index.get(), base);
   }
+  if (rc != 0) return fail_git("cannot load tree " + tree + " into the index of " + worktree, rc);
   return index;
 }
 
