@@ -70,11 +70,10 @@ Result<IndexPtr> index_holding(git_repository* wt_raw, git_tree* base, const Oid
   // call left it so): its cached tree id says so without a walk of the whole
   // tree. Otherwise (a process staged something, a conflict) it is reloaded.
   git_oid current;
-  if (git_index_has_conflicts(index.get()) != 0 ||
-      git_index_write_tree(&current, index.get()) != 0) {
-    rc = git_index_read_tree(index.get(), base);
-  } else if (!git_oid_equal(&current, git_tree_id(base)) &&
-             !holds_after_update(wt_raw, index.get(), &current, base)) {
+  const bool usable =
+      git_index_has_conflicts(index.get()) == 0 && git_index_write_tree(&current, index.get()) == 0;
+  if (!usable || (!git_oid_equal(&current, git_tree_id(base)) &&
+                  !holds_after_update(wt_raw, index.get(), &current, base))) {
     rc = git_index_read_tree(index.get(), base);
   }
   if (rc != 0) return fail_git("cannot load tree " + tree + " into the index of " + worktree, rc);
