@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <set>
 
@@ -66,9 +67,14 @@ class AgentCall {
   int error_line_ = 0;
   std::vector<std::string> notes_;
   std::vector<git::WorktreeChange> changes_;
-  // --jobs: the comparison made as soon as the agent ended, unlocked.
-  std::optional<Result<std::vector<git::WorktreeChange>>> pre_changes_;
-  std::optional<std::vector<std::pair<std::string, std::string>>> pre_special_;
+  // The comparison of the worktree with the snapshot tree and its special
+  // files, started on a thread of its own as soon as the agent ended
+  // normally: it overlaps the check of the user's repository.
+  struct Compared {
+    Result<std::vector<git::WorktreeChange>> changes;
+    std::vector<std::pair<std::string, std::string>> special;
+  };
+  std::future<Compared> compared_;
   bool ran_ = true;
   int attempt_ = 0;
   std::vector<Missing> missing_;  // after the last attempt: what does not verify
@@ -142,12 +148,11 @@ Result<void> AgentCall::user_state_before(UserStateCheck& check) {
 }
 
 // The agent process. With --jobs the run's lock is released while it runs,
-// so the other lanes use git meanwhile, and while this lane's checkout is
-// compared with its base right after (its own repository handle; nothing of
-// the run's shared state): judge() takes that comparison.
+// so the other lanes use git meanwhile. When it ended normally, the
+// comparison of its worktree with the snapshot tree starts on a thread of its
+// own (its own repository handle; nothing of the run's shared state) and
+// overlaps the check of the user's repository: judge() takes it.
 Result<exec::ProcResult> AgentCall::run_unlocked(const exec::ProcSpec& spec) {
-  pre_changes_.reset();
-  pre_special_.reset();
   struct Unlocked {
     std::mutex* mu;
     explicit Unlocked(std::mutex* m) : mu(m) {
@@ -163,10 +168,13 @@ Result<exec::ProcResult> AgentCall::run_unlocked(const exec::ProcSpec& spec) {
     AgentTicker ticker(log_path_, ctx_.on_tick);
     return ctx_.processes->run(spec);
   }();
-  if (ctx_.shared_lock != nullptr && ended && !ended->interrupted && !ended->timed_out &&
-      ended->exit_code == 0 && fingerprint(root_ + "/.git") == gitlink_before_) {
-    pre_changes_ = git::worktree_changes(ctx_.repo, root_, ctx_.snapshot_tree);
-    pre_special_ = special_files(root_);
+  if (ended && !ended->interrupted && !ended->timed_out && ended->exit_code == 0 &&
+      fingerprint(root_ + "/.git") == gitlink_before_) {
+    // Opens the worktree's own repository; reads only paths of ctx_.repo.
+    compared_ = std::async(
+        std::launch::async, [&repo = ctx_.repo, root = root_, tree = ctx_.snapshot_tree] {
+          return Compared{git::worktree_changes(repo, root, tree), special_files(root)};
+        });
   }
   return ended;
 }
@@ -188,6 +196,14 @@ Result<bool> AgentCall::attempt() {
 
   UserStateCheck user_state(ctx_.repo, ctx_.scratch);
   TRY_VOID(user_state_before(user_state));
+  // Whichever way this attempt ends, the comparison has ended before
+  // anything else touches the worktree.
+  struct Joined {
+    std::future<Compared>& f;
+    ~Joined() {
+      if (f.valid()) f.wait();
+    }
+  } joined{compared_};
   Result<exec::ProcResult> proc = run_unlocked(spec);
   TRY(const std::string escaped, user_state.after("agent"));
   if (escaped.empty()) ctx_.user_state_after = user_state.last();
@@ -229,14 +245,13 @@ Result<void> AgentCall::judge(const Result<exec::ProcResult>& proc, const std::s
     error_ = ".git: the agent changed the worktree's git link; refused";
     error_file_ = ".git";
   } else {
-    // Compared while the lock was released (--jobs), else now.
-    if (pre_changes_) {
-      TRY(changes_, std::move(*pre_changes_));
-    } else {
-      TRY(changes_, git::worktree_changes(ctx_.repo, root_, ctx_.snapshot_tree));
-    }
-    if (auto refusal = find_refusal(
-            root_, changes_, pre_special_ ? std::move(*pre_special_) : special_files(root_))) {
+    // Compared on its own thread since the agent ended (else now).
+    Compared seen = compared_.valid()
+                        ? compared_.get()
+                        : Compared{git::worktree_changes(ctx_.repo, root_, ctx_.snapshot_tree),
+                                   special_files(root_)};
+    TRY(changes_, std::move(seen.changes));
+    if (auto refusal = find_refusal(root_, changes_, seen.special)) {
       error_ = refusal->message;
       error_file_ = refusal->path;
     }
