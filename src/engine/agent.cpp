@@ -42,7 +42,8 @@ class AgentCall {
   // One agent process; true when no further attempt is made.
   Result<bool> attempt();
   Result<void> user_state_before(UserStateCheck& check);
-  Result<exec::ProcResult> run_unlocked(const exec::ProcSpec& spec);
+  Result<std::string> user_state_after(UserStateCheck& check);
+  Result<exec::ProcResult> run_unlocked(const exec::ProcSpec& spec, UserStateCheck& check);
   exec::ProcSpec spec_for(const std::string& prompt_path, const std::string& prompt) const;
   Result<void> judge(const Result<exec::ProcResult>& proc, const std::string& escaped);
   void check_syntax();
@@ -75,6 +76,8 @@ class AgentCall {
     std::vector<std::pair<std::string, std::string>> special;
   };
   std::future<Compared> compared_;
+  // The check after the call when it ran unlocked (--jobs).
+  std::optional<Result<std::string>> escaped_;
   bool ran_ = true;
   int attempt_ = 0;
   std::vector<Missing> missing_;  // after the last attempt: what does not verify
@@ -135,6 +138,8 @@ exec::ProcSpec AgentCall::spec_for(const std::string& prompt_path,
 // The user's repository before the call: the previous call's "after" (one
 // call at a time), the lanes' shared snapshot (--jobs), else a new one.
 Result<void> AgentCall::user_state_before(UserStateCheck& check) {
+  std::unique_lock<std::mutex> guard;
+  if (ctx_.user_state_lock != nullptr) guard = std::unique_lock<std::mutex>(*ctx_.user_state_lock);
   std::optional<git::UserState>* shared = ctx_.shared_user_state.get();
   if (ctx_.user_state_after && ctx_.shared_lock == nullptr) {
     check.before(std::move(*ctx_.user_state_after));
@@ -147,12 +152,29 @@ Result<void> AgentCall::user_state_before(UserStateCheck& check) {
   return {};
 }
 
+// The user's repository after the call, compared with before: "" or the
+// line that names what changed. Keeps the state for the next call's before.
+Result<std::string> AgentCall::user_state_after(UserStateCheck& check) {
+  TRY(std::string escaped, check.after("agent"));
+  if (escaped.empty()) ctx_.user_state_after = check.last();
+  if (std::optional<git::UserState>* shared = ctx_.shared_user_state.get()) {
+    if (escaped.empty()) {
+      *shared = check.last();
+    } else {
+      shared->reset();
+    }
+  }
+  return escaped;
+}
+
 // The agent process. With --jobs the run's lock is released while it runs,
 // so the other lanes use git meanwhile. When it ended normally, the
 // comparison of its worktree with the snapshot tree starts on a thread of its
 // own (its own repository handle; nothing of the run's shared state) and
 // overlaps the check of the user's repository: judge() takes it.
-Result<exec::ProcResult> AgentCall::run_unlocked(const exec::ProcSpec& spec) {
+Result<exec::ProcResult> AgentCall::run_unlocked(const exec::ProcSpec& spec,
+                                                 UserStateCheck& check) {
+  escaped_.reset();
   struct Unlocked {
     std::mutex* mu;
     explicit Unlocked(std::mutex* m) : mu(m) {
@@ -176,6 +198,13 @@ Result<exec::ProcResult> AgentCall::run_unlocked(const exec::ProcSpec& spec) {
           return Compared{git::worktree_changes(repo, root, tree), special_files(root)};
         });
   }
+  // --jobs: the check of the user's repository on its own handle, the run's
+  // lock still released.
+  if (ctx_.shared_lock != nullptr && ctx_.user_state_lock != nullptr &&
+      ctx_.user_state_repo != nullptr) {
+    std::lock_guard<std::mutex> guard(*ctx_.user_state_lock);
+    escaped_ = user_state_after(check);
+  }
   return ended;
 }
 
@@ -194,7 +223,8 @@ Result<bool> AgentCall::attempt() {
   TRY_VOID(text::write_file_atomic(prompt_path, prompt));
   const exec::ProcSpec spec = spec_for(prompt_path, prompt);
 
-  UserStateCheck user_state(ctx_.repo, ctx_.scratch);
+  UserStateCheck user_state(ctx_.user_state_repo != nullptr ? *ctx_.user_state_repo : ctx_.repo,
+                            ctx_.scratch);
   TRY_VOID(user_state_before(user_state));
   // Whichever way this attempt ends, the comparison has ended before
   // anything else touches the worktree.
@@ -204,16 +234,8 @@ Result<bool> AgentCall::attempt() {
       if (f.valid()) f.wait();
     }
   } joined{compared_};
-  Result<exec::ProcResult> proc = run_unlocked(spec);
-  TRY(const std::string escaped, user_state.after("agent"));
-  if (escaped.empty()) ctx_.user_state_after = user_state.last();
-  if (std::optional<git::UserState>* shared = ctx_.shared_user_state.get()) {
-    if (escaped.empty()) {
-      *shared = user_state.last();
-    } else {
-      shared->reset();
-    }
-  }
+  Result<exec::ProcResult> proc = run_unlocked(spec, user_state);
+  TRY(const std::string escaped, escaped_ ? std::move(*escaped_) : user_state_after(user_state));
   TRY_VOID(judge(proc, escaped));
   if (error_.empty()) check_syntax();
   if (!error_.empty()) {

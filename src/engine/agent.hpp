@@ -55,6 +55,12 @@ struct AgentContext {
   // it: a change made while the agent ran is after it either way. A check
   // that finds a change empties it, so the next call takes its own.
   std::shared_ptr<std::optional<git::UserState>> shared_user_state = nullptr;
+  // --jobs: a handle of the user's repository for the checks of its state
+  // alone, and the lock that guards it and shared_user_state. With both set
+  // the check after a call runs while the run's lock is released (the other
+  // lanes' git work goes on); taken after shared_lock, never before it.
+  const git::Repository* user_state_repo = nullptr;
+  std::mutex* user_state_lock = nullptr;
 };
 
 struct AgentResult {

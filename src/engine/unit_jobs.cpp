@@ -204,6 +204,11 @@ Result<void> UnitTransaction::execute_agent_jobs(AgentContext& ctx) {
   // taken, each call takes its own and says why.
   auto user_state = std::make_shared<std::optional<git::UserState>>();
   if (UserStateCheck first(r.repo, ctx.scratch); first.before()) *user_state = first.first();
+  // The checks after the calls use a handle of their own, outside the run's
+  // lock (without one, under it).
+  std::mutex user_state_mu;
+  auto checker = r.repo.reopen();
+  if (!checker) spdlog::debug("unit {}: {}", uname_, checker.error().message);
   JobsBoard board(r.console, uname_, static_cast<int>(n), mu);
   std::condition_variable cv;
   std::deque<std::size_t> finished;
@@ -275,6 +280,10 @@ Result<void> UnitTransaction::execute_agent_jobs(AgentContext& ctx) {
       c.processes = ctx.processes;
       c.shared_lock = &mu;
       c.shared_user_state = user_state;
+      if (checker) {
+        c.user_state_repo = &*checker;
+        c.user_state_lock = &user_state_mu;
+      }
       c.on_tick = board.ticker_for(i, t.id);
       ++running;
       threads.emplace_back([&, i] {

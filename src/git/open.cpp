@@ -213,6 +213,26 @@ Result<Repository> Repository::open(const OpenOptions& opts) {
   return Repository(raw_repo);
 }
 
+Result<Repository> Repository::reopen() const {
+  git_repository* raw = nullptr;
+  int rc = git_repository_open_ext(&raw, git_repository_path(repo_), GIT_REPOSITORY_OPEN_NO_SEARCH,
+                                   nullptr);
+  if (rc != 0) return fail_git("cannot open " + git_dir() + " again", rc);
+  RepoPtr owner(raw);
+  const char* workdir = git_repository_workdir(repo_);
+  if (workdir != nullptr && (git_repository_workdir(raw) == nullptr ||
+                             strip_slash(git_repository_workdir(raw)) != strip_slash(workdir))) {
+    rc = git_repository_set_workdir(raw, workdir, 0);
+    if (rc != 0) return fail_git("cannot open " + git_dir() + " again", rc);
+  }
+  Repository again(owner.release());
+  if (again.workdir() != this->workdir() || again.git_dir() != git_dir() ||
+      again.common_dir() != common_dir()) {
+    return fail("cannot open " + git_dir() + " again: it opens as another repository");
+  }
+  return again;
+}
+
 Repository::Repository(Repository&& o) noexcept : repo_(o.repo_) { o.repo_ = nullptr; }
 
 Repository& Repository::operator=(Repository&& o) noexcept {

@@ -50,6 +50,35 @@ TEST(RepositoryOpen, InsideLinkedWorktree) {
   EXPECT_EQ(*r.resolve_commit("HEAD"), git(repo, {"rev-parse", "main"}));
 }
 
+// A second handle (the --jobs lanes' checks of the user's state) is the same
+// repository: plain, a linked worktree, a hook's GIT_DIR with GIT_WORK_TREE.
+TEST(RepositoryOpen, ReopenGivesTheSameRepository) {
+  TempDir dir;
+  std::string repo = make_repo(dir, {{"a.txt", "a\n"}});
+  std::string wt = dir.str() + "/wt";
+  git(repo, {"worktree", "add", "-q", "-b", "feature", wt});
+  std::string elsewhere = dir.str() + "/elsewhere";
+  std::filesystem::create_directories(elsewhere);
+  for (const std::string& root : {repo, wt}) {
+    Repository r = open_repo(root);
+    auto again = r.reopen();
+    ASSERT_TRUE(again) << again.error().to_string();
+    EXPECT_EQ(again->workdir(), r.workdir());
+    EXPECT_EQ(again->git_dir(), r.git_dir());
+    EXPECT_EQ(again->common_dir(), r.common_dir());
+    EXPECT_EQ(again->head_branch(), r.head_branch());
+  }
+  ScopedEnv git_dir("GIT_DIR", repo + "/.git");
+  ScopedEnv work_tree("GIT_WORK_TREE", elsewhere);
+  OpenOptions opts;
+  auto hooked = Repository::open(opts);
+  ASSERT_TRUE(hooked) << hooked.error().to_string();
+  auto again = hooked->reopen();
+  ASSERT_TRUE(again) << again.error().to_string();
+  EXPECT_EQ(again->workdir(), elsewhere);
+  EXPECT_EQ(again->git_dir(), repo + "/.git");
+}
+
 TEST(RepositoryOpen, HookEnvironmentRelativeGitDirAndIndexFileIgnored) {
   TempDir dir;
   std::string repo = make_repo(dir, {{"a.txt", "a\n"}});

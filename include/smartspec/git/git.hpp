@@ -56,6 +56,9 @@ class Repository {
   // worktreeConfig, sha256, index.skipHash; ownership) get a one-line error
   // naming the fix (Error::code = kUnsupported).
   static Result<Repository> open(const OpenOptions& opts);
+  // A second handle on the same repository (git directory, working tree),
+  // for a thread of its own: libgit2 handles are not shared across threads.
+  [[nodiscard]] Result<Repository> reopen() const;
 
   Repository(Repository&&) noexcept;
   Repository& operator=(Repository&&) noexcept;
