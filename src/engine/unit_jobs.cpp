@@ -372,9 +372,16 @@ Result<void> UnitTransaction::execute_agent_jobs(AgentContext& ctx) {
 
   spdlog::debug("unit {}: task trees merged ({} conflicting)", uname_, conflicting.size());
   // Conflicting tasks again, one at a time, in the run's scratch at the
-  // merged tree: each starts from everything before it.
-  TRY(auto put_back, reset_checkout(r.repo, ctx.scratch, merged, false));
-  (void)put_back;
+  // merged tree: each starts from everything before it. That lane holds the
+  // unit's base plus its last task's change (a failed call put itself back),
+  // so the paths of that change and those the merge changed are rewritten,
+  // as a lane is put back before its next task.
+  TRY(auto to_merged, r.repo.changed_paths(base_tree_, merged));
+  to_merged.insert(to_merged.end(), main_dirty.begin(), main_dirty.end());
+  std::sort(to_merged.begin(), to_merged.end());
+  to_merged.erase(std::unique(to_merged.begin(), to_merged.end()), to_merged.end());
+  if (!to_merged.empty()) TRY_VOID(ctx.scratch.materialize(merged, to_merged));
+  main_dirty.clear();
   for (auto& [i, paths] : conflicting) {
     const plan::PlannedTask& t = unit_.tasks[i];
     report::TaskReport& tr = slots[i];
