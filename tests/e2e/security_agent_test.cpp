@@ -259,6 +259,58 @@ TEST(AgentSandbox, WhatTheAgentStartedEndsWhenTheToolIsKilled) {
   for (int pid : processes_with(token)) ::kill(pid, SIGKILL);  // a failed test leaves nothing
 }
 
+// --jobs with --agent-sandbox: each call's sandbox makes only its own lane
+// writable. A write into the user's repository or into another lane's
+// checkout fails inside the sandbox, and what each call wrote in its own lane
+// lands, with the tree of one call at a time.
+TEST(AgentSandbox, EachLaneIsWritableOnlyInItsOwnCall) {
+  if (run({"bwrap", "--ro-bind", "/", "/", "--unshare-pid", "--", "/bin/true"}).exit_code != 0) {
+    GTEST_SKIP() << "bubblewrap cannot create a sandbox on this machine";
+  }
+  TempDir dir;
+  std::string repo = make_inventory_repo(dir);
+  const std::string before = everything(repo);
+  const std::string agent = dir.str() + "/agent.sh";
+  write(agent,
+        "#!/bin/sh\n"
+        "cat > /dev/null\n"
+        "mkdir -p agent_notes\n"
+        "printf '%s\\n' \"$SMARTSPEC_TASK_ID\" > agent_notes/$SMARTSPEC_TASK_ID.md\n"
+        "lanes=$(dirname \"$SMARTSPEC_WORKTREE\")\n"
+        "for other in main lane-2 lane-3; do\n"
+        "  [ \"$lanes/$other\" = \"$SMARTSPEC_WORKTREE\" ] && continue\n"
+        "  (echo x > \"$lanes/$other/escape-$SMARTSPEC_TASK_ID\") 2>/dev/null "
+        "&& echo \"$other: written\" || echo \"$other: write refused\"\n"
+        "done\n"
+        "(echo x >> \"$USER_REPO/docs/escape.md\") 2>/dev/null "
+        "&& echo 'repo: written' || echo 'repo: write refused'\n"
+        "exit 0\n");
+  fs::permissions(agent, fs::perms::owner_all);
+  auto r = run_tool({"run", "--prompts-dir", fixture_pack(), "--tasks", "tasks.md", "--agent",
+                     agent, "--only-category", "not_implemented", "--no-verify-at-end",
+                     "--agent-attempts", "1", "--jobs", "3", "--agent-sandbox"},
+                    repo, {{"USER_REPO", repo}});
+  EXPECT_NE(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.exit_code, 3) << r.out << r.err;
+  const std::string logs = sh("cat .git/smartspec/logs/*/TSK-INV-01*.log", repo).out;
+  EXPECT_EQ(logs.find(": written"), std::string::npos) << logs;
+  // Each call tried the two other lanes and the repository.
+  std::size_t refused = 0;
+  for (std::size_t at = logs.find("write refused"); at != std::string::npos;
+       at = logs.find("write refused", at + 1))
+    ++refused;
+  EXPECT_EQ(refused, 9u) << logs;
+  for (const char* lane : {"main", "lane-2", "lane-3"})
+    for (const auto& e : fs::directory_iterator(scratch_path(repo, lane)))
+      EXPECT_EQ(e.path().filename().string().rfind("escape-", 0), std::string::npos) << e.path();
+  EXPECT_EQ(everything(repo), before);
+  const std::string branch = std::string("smartspec/") + kRunId;
+  EXPECT_EQ(git(repo, {"ls-tree", "-r", "--name-only", branch, "--", "agent_notes"}),
+            "agent_notes/TSK-INV-010.md\nagent_notes/TSK-INV-011.md\nagent_notes/TSK-INV-012.md");
+  auto fsck = run({"git", "-C", repo, "fsck", "--strict"});
+  EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
+}
+
 TEST(AgentSandbox, MissingBubblewrapIsAUsageErrorBeforeAnythingIsWritten) {
   TempDir dir;
   std::string repo = setup_repo(dir);
