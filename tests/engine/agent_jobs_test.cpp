@@ -59,23 +59,28 @@ std::string write_agent(const TempDir& dir, bool shared) {
   return path;
 }
 
+// `run --agent "sh <agent>" --jobs N` on the not_implemented unit.
+std::vector<std::string> jobs_args(const std::string& agent, int jobs) {
+  return {"run",
+          "--prompts-dir",
+          fixture_pack(),
+          "--tasks",
+          "tasks.md",
+          "--agent",
+          "sh " + agent,
+          "--only-category",
+          "not_implemented",
+          "--agent-timeout",
+          "20",
+          "--agent-attempts",
+          "1",
+          "--jobs",
+          std::to_string(jobs)};
+}
+
 CmdResult run_jobs(const std::string& repo, const std::string& agent, int jobs,
                    const std::vector<std::string>& more = {}) {
-  std::vector<std::string> args{"run",
-                                "--prompts-dir",
-                                fixture_pack(),
-                                "--tasks",
-                                "tasks.md",
-                                "--only-category",
-                                "not_implemented",
-                                "--agent",
-                                "sh " + agent,
-                                "--agent-timeout",
-                                "20",
-                                "--agent-attempts",
-                                "1",
-                                "--jobs",
-                                std::to_string(jobs)};
+  std::vector<std::string> args = jobs_args(agent, jobs);
   args.insert(args.end(), more.begin(), more.end());
   return run_tool(args, repo);
 }
@@ -310,22 +315,7 @@ std::vector<std::string> killing_run(const TempDir& dir, const std::string& repo
             "  kill -9 $PPID\n"
             "  sleep 5\n"
             "fi\n");
-  std::vector<std::string> args = {"run",
-                                   "--prompts-dir",
-                                   fixture_pack(),
-                                   "--tasks",
-                                   "tasks.md",
-                                   "--only-category",
-                                   "not_implemented",
-                                   "--agent",
-                                   "sh " + agent,
-                                   "--agent-timeout",
-                                   "20",
-                                   "--agent-attempts",
-                                   "1",
-                                   "--jobs",
-                                   "2"};
-  return args;
+  return jobs_args(agent, 2);
 }
 
 // A run killed while its third task runs (two tasks finished, their refs
