@@ -43,7 +43,7 @@ struct AgentContext {
   std::mutex* shared_lock = nullptr;
   // Put after the stem of the call's log and prompt files: a conflict's
   // re-run (--jobs) writes <task>.rerun.log, keeping the first call's.
-  std::string log_tag;
+  std::string log_tag = {};
   // The user's repository as the last call of this context left it (its
   // check's "after"): the next call's "before" when the calls follow each
   // other with nothing but the tool in between (one context per unit, or per
