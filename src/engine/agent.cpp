@@ -140,7 +140,7 @@ exec::ProcSpec AgentCall::spec_for(const std::string& prompt_path,
 Result<void> AgentCall::user_state_before(UserStateCheck& check) {
   std::unique_lock<std::mutex> guard;
   if (ctx_.user_state_lock != nullptr) guard = std::unique_lock<std::mutex>(*ctx_.user_state_lock);
-  std::optional<git::UserState>* shared = ctx_.shared_user_state.get();
+  std::optional<git::UserState>* shared = ctx_.shared_user_state;
   if (ctx_.user_state_after && ctx_.shared_lock == nullptr) {
     check.before(std::move(*ctx_.user_state_after));
   } else if (shared != nullptr && shared->has_value()) {
@@ -157,7 +157,7 @@ Result<void> AgentCall::user_state_before(UserStateCheck& check) {
 Result<std::string> AgentCall::user_state_after(UserStateCheck& check) {
   TRY(std::string escaped, check.after("agent"));
   if (escaped.empty()) ctx_.user_state_after = check.last();
-  if (std::optional<git::UserState>* shared = ctx_.shared_user_state.get()) {
+  if (std::optional<git::UserState>* shared = ctx_.shared_user_state) {
     if (escaped.empty()) {
       *shared = check.last();
     } else {
@@ -438,6 +438,14 @@ Result<AgentResult> AgentCall::run() {
 }
 
 }  // namespace
+
+void SharedUserState::attach(AgentContext& c) {
+  c.shared_user_state = &snapshot;
+  if (checker) {
+    c.user_state_repo = &*checker;
+    c.user_state_lock = &mu;
+  }
+}
 
 Result<AgentResult> run_agent(AgentContext& ctx,
                               const std::vector<const plan::PlannedTask*>& tasks) {

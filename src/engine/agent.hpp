@@ -4,7 +4,6 @@
 #pragma once
 
 #include <functional>
-#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -50,17 +49,30 @@ struct AgentContext {
   // task in a --jobs lane). Saves a snapshot of the repository per call.
   std::optional<git::UserState> user_state_after = std::nullopt;
   // --jobs: the newest snapshot of the user's repository a call's check took
-  // and found unchanged, shared by the unit's lanes (guarded by shared_lock).
-  // Any snapshot taken before a call's agent starts is a sound "before" for
-  // it: a change made while the agent ran is after it either way. A check
-  // that finds a change empties it, so the next call takes its own.
-  std::shared_ptr<std::optional<git::UserState>> shared_user_state = nullptr;
+  // and found unchanged, shared by the unit's lanes (guarded by
+  // user_state_lock, or by shared_lock without it). Any snapshot taken before
+  // a call's agent starts is a sound "before" for it: a change made while the
+  // agent ran is after it either way. A check that finds a change empties it,
+  // so the next call takes its own. Set by SharedUserState::attach.
+  std::optional<git::UserState>* shared_user_state = nullptr;
   // --jobs: a handle of the user's repository for the checks of its state
   // alone, and the lock that guards it and shared_user_state. With both set
   // the check after a call runs while the run's lock is released (the other
   // lanes' git work goes on); taken after shared_lock, never before it.
   const git::Repository* user_state_repo = nullptr;
   std::mutex* user_state_lock = nullptr;
+};
+
+// What the calls that run at once (--jobs, a shard's calls) share for the
+// checks of the user's repository: the "before" snapshot, a second handle of
+// the repository (when it opens) and the lock that guards both. Outlives the
+// calls it is attached to.
+struct SharedUserState {
+  explicit SharedUserState(const git::Repository& repo) : checker(repo.reopen()) {}
+  void attach(AgentContext& c);
+  std::optional<git::UserState> snapshot;
+  std::mutex mu;
+  Result<git::Repository> checker;
 };
 
 struct AgentResult {

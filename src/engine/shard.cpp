@@ -194,9 +194,7 @@ Result<void> ShardRun::run_at_once(const std::vector<Share>& todo) {
   std::mutex mu;
   // As with --jobs: the lanes share the "before" snapshot, and the checks
   // after the calls use a handle of their own outside the run's lock.
-  auto user_state = std::make_shared<std::optional<git::UserState>>();
-  std::mutex user_state_mu;
-  auto checker = r_.repo.reopen();
+  SharedUserState user_state(r_.repo);
   std::condition_variable cv;
   std::deque<std::size_t> finished;
   std::vector<std::thread> threads;
@@ -221,11 +219,7 @@ Result<void> ShardRun::run_at_once(const std::vector<Share>& todo) {
       auto [scratch, syntax] = lanes[lane_of[i]];
       contexts[i] = std::make_unique<AgentContext>(context(todo[i], *scratch, syntax));
       contexts[i]->shared_lock = &mu;
-      contexts[i]->shared_user_state = user_state;
-      if (checker) {
-        contexts[i]->user_state_repo = &*checker;
-        contexts[i]->user_state_lock = &user_state_mu;
-      }
+      user_state.attach(*contexts[i]);
       ++running;
       threads.emplace_back([&, i] {
         std::unique_lock<std::mutex> held(mu);

@@ -201,14 +201,12 @@ Result<void> UnitTransaction::execute_agent_jobs(AgentContext& ctx) {
   std::mutex mu;
   // One snapshot of the user's repository serves as "before" for the calls
   // that start together (AgentContext::shared_user_state); when it cannot be
-  // taken, each call takes its own and says why.
-  auto user_state = std::make_shared<std::optional<git::UserState>>();
-  if (UserStateCheck first(r.repo, ctx.scratch); first.before()) *user_state = first.first();
-  // The checks after the calls use a handle of their own, outside the run's
-  // lock (without one, under it).
-  std::mutex user_state_mu;
-  auto checker = r.repo.reopen();
-  if (!checker) spdlog::debug("unit {}: {}", uname_, checker.error().message);
+  // taken, each call takes its own and says why. The checks after the calls
+  // use a handle of their own, outside the run's lock (without one, under it).
+  SharedUserState user_state(r.repo);
+  if (UserStateCheck first(r.repo, ctx.scratch); first.before())
+    user_state.snapshot = first.first();
+  if (!user_state.checker) spdlog::debug("unit {}: {}", uname_, user_state.checker.error().message);
   JobsBoard board(r.console, uname_, static_cast<int>(n), mu);
   std::condition_variable cv;
   std::deque<std::size_t> finished;
@@ -279,11 +277,7 @@ Result<void> UnitTransaction::execute_agent_jobs(AgentContext& ctx) {
       c.program = ctx.program;
       c.processes = ctx.processes;
       c.shared_lock = &mu;
-      c.shared_user_state = user_state;
-      if (checker) {
-        c.user_state_repo = &*checker;
-        c.user_state_lock = &user_state_mu;
-      }
+      user_state.attach(c);
       c.on_tick = board.ticker_for(i, t.id);
       ++running;
       threads.emplace_back([&, i] {

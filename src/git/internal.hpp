@@ -72,6 +72,10 @@ CommitPtr lookup_commit(git_repository* repo, const Oid& id);
 // other directory: error "not a checkout of repository <common_dir>".
 Result<RepoPtr> open_scratch(const Repository& repo, const std::string& worktree);
 
+// Paths (files) that differ between trees `a` and `b` (either may be null =
+// empty tree), sorted, through the handle `repo` (Repository::changed_paths).
+Result<std::vector<std::string>> tree_diff_paths(git_repository* repo, git_tree* a, git_tree* b);
+
 // Makes the entries of `paths` in `index` those of `tree` (removals first, so
 // a file can become a directory). False when libgit2 refuses one: the caller
 // then reloads the whole tree (src/git/worktree_index.cpp).

@@ -103,19 +103,24 @@ Result<Replay> cherry_pick(Repository& repo, const Oid& commit, const Oid& onto)
 
 namespace {
 
-// True when a path of `a` and one of `b` are the same or one is a directory
-// holding the other (both sorted lists of file paths).
-bool related_paths(const std::vector<std::string>& a, const std::vector<std::string>& b) {
-  std::set<std::string> files(a.begin(), a.end());
+// Every directory that holds a path of `paths` ("a/b/c": "a" and "a/b").
+std::set<std::string> holding_dirs(const std::vector<std::string>& paths) {
   std::set<std::string> dirs;
-  for (const auto& p : a)
+  for (const auto& p : paths)
     for (std::size_t k = p.find('/'); k != std::string::npos; k = p.find('/', k + 1))
       dirs.insert(p.substr(0, k));
-  for (const auto& p : b) {
+  return dirs;
+}
+
+// True when a path of `a` and one of `b` (file paths) are the same or one is
+// a directory holding the other.
+bool related_paths(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  const std::set<std::string> files(a.begin(), a.end());
+  const std::set<std::string> dirs = holding_dirs(a);
+  for (const auto& p : b)
     if (files.count(p) != 0 || dirs.count(p) != 0) return true;
-    for (std::size_t k = p.find('/'); k != std::string::npos; k = p.find('/', k + 1))
-      if (files.count(p.substr(0, k)) != 0) return true;
-  }
+  for (const auto& d : holding_dirs(b))
+    if (files.count(d) != 0) return true;
   return false;
 }
 
@@ -125,10 +130,7 @@ bool related_paths(const std::vector<std::string>& a, const std::vector<std::str
 // directory or back): the caller merges the whole trees.
 std::optional<Result<Oid>> apply_side(git_repository* raw, git_tree* ours, git_tree* theirs,
                                       const std::vector<std::string>& paths) {
-  std::set<std::string> dirs;
-  for (const auto& p : paths)
-    for (std::size_t k = p.find('/'); k != std::string::npos; k = p.find('/', k + 1))
-      dirs.insert(p.substr(0, k));
+  const std::set<std::string> dirs = holding_dirs(paths);
   for (const auto& p : paths)
     if (dirs.count(p) != 0) return std::nullopt;
   std::vector<git_tree_update> updates(paths.size());

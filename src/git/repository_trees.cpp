@@ -179,10 +179,15 @@ Result<std::vector<std::string>> Repository::changed_paths(const Oid& tree_a,
   TreePtr b;
   if (!tree_a.empty() && !(a = tree_for(repo_, tree_a))) return bad_id("tree", tree_a);
   if (!tree_b.empty() && !(b = tree_for(repo_, tree_b))) return bad_id("tree", tree_b);
+  return tree_diff_paths(repo_, a.get(), b.get());
+}
+
+Result<std::vector<std::string>> detail::tree_diff_paths(git_repository* repo, git_tree* a,
+                                                         git_tree* b) {
   git_diff_options opts;
   git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
   git_diff* diff = nullptr;
-  int rc = git_diff_tree_to_tree(&diff, repo_, a.get(), b.get(), &opts);
+  int rc = git_diff_tree_to_tree(&diff, repo, a, b, &opts);
   if (rc != 0) return fail_git("cannot compare trees", rc);
   DiffPtr owner(diff);
   std::set<std::string> paths;

@@ -1,7 +1,6 @@
 // worktree_changes(): what a process changed in a checkout, by libgit2's
 // tree-to-workdir diff (the machinery behind `git status`), never by mtimes.
 #include <algorithm>
-#include <cstring>
 #include <filesystem>
 #include <optional>
 
@@ -36,23 +35,10 @@ bool holds_after_update(git_repository* wt_raw, git_index* index, const git_oid*
   git_tree* from_raw = nullptr;
   if (git_tree_lookup(&from_raw, wt_raw, current) != 0) return false;
   TreePtr from(from_raw);
-  git_diff_options opts;
-  git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
-  git_diff* diff = nullptr;
-  if (git_diff_tree_to_tree(&diff, wt_raw, from.get(), base, &opts) != 0) return false;
-  DiffPtr owner(diff);
-  std::vector<std::string> paths;
-  for (std::size_t i = 0; i < git_diff_num_deltas(diff); ++i) {
-    const git_diff_delta* d = git_diff_get_delta(diff, i);
-    const char* old_path = d->old_file.path;
-    const char* new_path = d->new_file.path;
-    if (old_path != nullptr) paths.emplace_back(old_path);
-    if (new_path != nullptr && (old_path == nullptr || std::strcmp(old_path, new_path) != 0))
-      paths.emplace_back(new_path);
-  }
+  auto paths = tree_diff_paths(wt_raw, from.get(), base);
   git_oid now;
-  return update_index_paths(index, base, paths) && git_index_write_tree(&now, index) == 0 &&
-         git_oid_equal(&now, git_tree_id(base));
+  return paths && update_index_paths(index, base, *paths) &&
+         git_index_write_tree(&now, index) == 0 && git_oid_equal(&now, git_tree_id(base));
 }
 
 // The worktree's own index, made to hold `tree`, is a stat cache: entries
